@@ -1,0 +1,1 @@
+"""The code under review: units (files, decoded layers, native siblings), names, suppressions."""

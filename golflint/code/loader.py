@@ -1,0 +1,105 @@
+"""Collect the code units of a submission: the entry script, the sibling modules it imports,
+the layers decoded from packed code, and native siblings it builds or loads.
+
+Nothing here executes submission code: imports are read from the syntax tree, packed payloads are
+decoded with bounded decompressors (code/packed.py), native files are parsed, never compiled.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from typing import TYPE_CHECKING
+
+from .units import CodeUnit
+
+if TYPE_CHECKING:
+    from ..submission import Submission
+
+ENTRY = "train_gpt.py"
+
+
+def _counted(sub: "Submission", rel: str) -> bool:
+    patterns = sub.settings.get("bytes.code_files", [ENTRY])
+    return any(fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def _sibling_module(sub: "Submission", module: str) -> str | None:
+    """The folder-relative path of a module that would be imported from the submission folder."""
+    base = module.lstrip(".").replace(".", "/")
+    if not base:
+        return None
+    for candidate in (f"{base}.py", f"{base}/__init__.py"):
+        if sub.exists(candidate):
+            return candidate
+    return None
+
+
+def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int]]:
+    if unit.tree is None:
+        return []
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(unit.tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.module:
+                names = [node.module]
+                # `from . import helper` / `from pkg import sub`: the names may be modules too
+                names += [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = [a.name for a in node.names]
+        for name in names:
+            rel = _sibling_module(sub, name)
+            if rel is not None:
+                found.append((rel, node.lineno))
+    # importlib.import_module("helper") with a literal name
+    for node in ast.walk(unit.tree):
+        if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and unit.imports.call_name(node) in ("importlib.import_module", "__import__")):
+            rel = _sibling_module(sub, node.args[0].value)
+            if rel is not None:
+                found.append((rel, node.lineno))
+    return found
+
+
+def load_python_file(sub: "Submission", rel: str, reason: str) -> CodeUnit | None:
+    fr = sub.read(rel)
+    problem = fr.text_problem()
+    if problem is not None:
+        unit = CodeUnit(path=rel, source="", reason=reason, counted=_counted(sub, rel))
+        unit.syntax_error = f"{rel} {problem}"
+        return unit
+    return CodeUnit.parse_python(rel, fr.text() or "", reason=reason, counted=_counted(sub, rel))
+
+
+def load_code_units(sub: "Submission") -> list[CodeUnit]:
+    from . import native, packed
+
+    units: list[CodeUnit] = []
+    seen: set[str] = set()
+    queue: list[tuple[str, str]] = []
+    if sub.exists(ENTRY):
+        queue.append((ENTRY, "entry"))
+    # Other counted code files (a user may count more than train_gpt.py).
+    for rel in sub.files:
+        if rel.endswith(".py") and rel != ENTRY and _counted(sub, rel):
+            queue.append((rel, "counted code file"))
+    while queue:
+        rel, reason = queue.pop(0)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        unit = load_python_file(sub, rel, reason)
+        if unit is None:
+            continue
+        units.append(unit)
+        layers = packed.expand(sub, unit)
+        units.extend(layers)
+        for source_unit in (unit, *layers):
+            for sibling, line in _imported_siblings(sub, source_unit):
+                queue.append((sibling, f"imported by {source_unit.label} line {line}"))
+    units.extend(native.find_native_units(sub, units))
+    return units

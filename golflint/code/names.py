@@ -1,0 +1,91 @@
+"""Qualified names of calls and attributes, through import aliases.
+
+`import lzma as L; L.decompress(x)` and `from lzma import decompress as d; d(x)` both resolve to
+"lzma.decompress", so rules match on what is called, not on how the submission spelled it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ImportMap:
+    # local name -> dotted origin ("L" -> "lzma", "d" -> "lzma.decompress", "np" -> "numpy")
+    aliases: dict[str, str] = field(default_factory=dict)
+    # modules imported anywhere, with the line of (one of) their import statements
+    modules: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_tree(cls, tree: ast.AST | None) -> "ImportMap":
+        out = cls()
+        if tree is None:
+            return out
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    out.modules.setdefault(alias.name, node.lineno)
+                    if alias.asname:
+                        out.aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        out.aliases.setdefault(top, top)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                out.modules.setdefault(node.module, node.lineno)
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    out.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.ImportFrom) and node.level > 0:
+                mod = node.module or ""
+                out.modules.setdefault("." * node.level + mod, node.lineno)
+        return out
+
+    def qualname(self, node: ast.AST) -> str | None:
+        """Dotted name of a Name/Attribute chain with its base resolved through imports."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):  # torch.load(...).to(...) -> "torch.load().to"
+            inner = self.qualname(node.func)
+            if inner is None:
+                return None
+            parts.append(inner + "()")
+            return ".".join(reversed(parts))
+        if not isinstance(node, ast.Name):
+            return None
+        base = self.aliases.get(node.id, node.id)
+        parts.append(base)
+        return ".".join(reversed(parts))
+
+    def call_name(self, call: ast.Call) -> str | None:
+        return self.qualname(call.func)
+
+
+def dotted(node: ast.AST) -> str | None:
+    """Dotted name of a Name/Attribute chain as written, without resolving imports."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def string_value(node: ast.AST) -> str | None:
+    """The value of a str constant, or the literal parts of an f-string joined with '*'."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        out = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                out.append(part.value)
+            else:
+                out.append("*")
+        return "".join(out)
+    return None

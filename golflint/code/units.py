@@ -1,0 +1,79 @@
+"""CodeUnit: one piece of code that runs, as the analyzer sees it.
+
+A unit is a file on disk (train_gpt.py, an imported sibling module, a C/C++/CUDA sibling), or a
+layer decoded from a self-extracting script ("train_gpt.py (decoded, layer 1)"), or native source
+passed as a Python string. Rules iterate over `sub.code_units` and report with `rule.report_at(unit, line)`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from .names import ImportMap
+
+PYTHON = "python"
+NATIVE_LANGUAGES = ("c", "cpp", "cuda")
+
+
+@dataclass(eq=False)
+class CodeUnit:
+    path: str                         # the file on disk it comes from, relative to the submission
+    source: str
+    language: str = PYTHON
+    label: str = ""                   # how findings name it; defaults to `path`
+    layer: int = 0                    # 0 = on disk; n = n-th decoded layer
+    parent: Optional["CodeUnit"] = None
+    counted: bool = True              # are its stored bytes part of the counted code bytes?
+    # How the unit entered the analysis: "entry", "imported by train_gpt.py line 12", ...
+    reason: str = "entry"
+    tree: ast.Module | None = None
+    syntax_error: str | None = None
+    syntax_error_line: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = self.path
+
+    @classmethod
+    def parse_python(cls, path: str, source: str, **kw) -> "CodeUnit":
+        unit = cls(path=path, source=source, language=PYTHON, **kw)
+        try:
+            unit.tree = ast.parse(source, filename=unit.label)
+        except SyntaxError as exc:
+            unit.syntax_error = exc.msg
+            unit.syntax_error_line = exc.lineno
+        except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+            unit.syntax_error = str(exc) or type(exc).__name__
+        return unit
+
+    @property
+    def is_python(self) -> bool:
+        return self.language == PYTHON
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    def line_text(self, line: int | None) -> str:
+        if line is None or not (1 <= line <= len(self.lines)):
+            return ""
+        return self.lines[line - 1]
+
+    @cached_property
+    def imports(self) -> "ImportMap":
+        from .names import ImportMap
+
+        return ImportMap.from_tree(self.tree)
+
+    @property
+    def root_path(self) -> str:
+        """The on-disk file this unit ultimately came from."""
+        unit = self
+        while unit.parent is not None:
+            unit = unit.parent
+        return unit.path

@@ -1,0 +1,190 @@
+"""Run the selected rules over one submission and assemble its result.
+
+Each rule runs in isolation: a rule that crashes becomes an internal-error finding (GL999, exit 2)
+and the others still report. Suppression comments are applied after all rules ran, so unused ones
+(GL900) can be told apart from used ones; then the run configuration may lower the severity of code
+findings whose branch the submitted configuration never runs.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from .code.suppress import Suppression, parse_suppressions
+from .config import Settings
+from .findings import Finding, Severity
+from .rules import all_rules
+from .rules.base import Rule
+from .rules.meta import InternalError, SuppressionWithoutReason, UnusedSuppression
+from .submission import Submission
+
+
+@dataclass
+class SubmissionResult:
+    path: str
+    track: str
+    findings: list[Finding]
+    bytes: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, Any] = field(default_factory=dict)
+    elapsed_ms: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.active if f.severity == severity)
+
+    @property
+    def internal_errors(self) -> list[Finding]:
+        return [f for f in self.active if f.rule == InternalError.id]
+
+    def ok(self, fail_on: Severity = Severity.ERROR) -> bool:
+        return not any(f.severity.rank >= fail_on.rank for f in self.active)
+
+
+def instantiate_rules(settings: Settings, only: Iterable[str] | None = None) -> list[Rule]:
+    selected = set(only) if only is not None else None
+    rules = []
+    for rule_id, cls in all_rules().items():
+        if selected is not None:
+            if not any(rule_id.startswith(s) for s in selected):
+                continue
+        elif not settings.rule_enabled(rule_id):
+            continue
+        rules.append(cls(settings.rule_severity(rule_id, cls.severity), settings.rule_options(rule_id)))
+    return rules
+
+
+def _run_rule(rule: Rule, sub: Submission, debug: bool) -> list[Finding]:
+    try:
+        return list(rule.check(sub))
+    except Exception as exc:  # isolate: one broken rule must not hide the others' findings
+        if debug:
+            raise
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
+        return [InternalError().report(
+            f"rule {rule.id} ({rule.name}) crashed: {type(exc).__name__}: {exc} (at {where}); "
+            "its verdict on this submission is unknown",
+        )]
+
+
+def apply_suppressions(sub: Submission, findings: list[Finding], rules: Sequence[Rule],
+                       enabled: bool = True) -> list[Finding]:
+    suppressions: list[Suppression] = []
+    for unit in sub.code_units:
+        if unit.source:
+            suppressions.extend(parse_suppressions(unit))
+    if not suppressions:
+        return findings
+    out: list[Finding] = []
+    for finding in findings:
+        match = None
+        if enabled and finding.line is not None:
+            for sup in suppressions:
+                if (sup.reason and sup.unit.path == finding.file
+                        and (finding.where or finding.file) == sup.unit.label
+                        and finding.line in sup.covers and sup.matches(finding.rule)):
+                    match = sup
+                    break
+        if match is not None:
+            match.used.add(finding.rule)
+            out.append(finding.with_(suppressed=True, suppress_reason=match.reason))
+        else:
+            out.append(finding)
+    ran = {r.id for r in rules}
+    for sup in suppressions:
+        where = sup.unit.label if sup.unit.label != sup.unit.path else None
+        if not sup.reason:
+            out.append(SuppressionWithoutReason().report(
+                f"`golflint: ignore[{', '.join(sup.codes)}]` gives no reason, so it suppresses nothing",
+                file=sup.unit.path, line=sup.line, where=where))
+            continue
+        if not enabled:
+            continue
+        if UnusedSuppression.id not in ran:
+            continue
+        # Only codes whose rules ran this time can be judged unused.
+        unused = [c for c in sup.codes if not any(u.startswith(c) for u in sup.used)
+                  and any(r.startswith(c) for r in ran)]
+        if unused:
+            out.append(UnusedSuppression().report(
+                f"suppression of {', '.join(unused)} suppresses nothing on this line",
+                file=sup.unit.path, line=sup.line, where=where))
+    return out
+
+
+def _summaries(sub: Submission) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        m = sub.measurement
+        bytes_ = {"code": m.code_bytes, "model": m.model_bytes, "total": m.total, "limit": m.cap,
+                  "headroom": m.headroom, "model_source": m.model_source}
+        bytes_.update(getattr(m, "extra", {}) or {})
+    except Exception as exc:  # pragma: no cover - measurement is defensive; keep the run alive
+        bytes_ = {"code": None, "model": None, "total": None, "limit": None, "error": str(exc)}
+    claims = sub.claims
+    seeds = claims.get("seeds")
+    if not isinstance(seeds, list):
+        seed_results = claims.get("seed_results")
+        if isinstance(seed_results, dict):
+            seeds = list(seed_results)
+        elif isinstance(seed_results, list):
+            seeds = [r.get("seed") for r in seed_results if isinstance(r, dict)]
+        else:
+            seeds = [log.seed for log in sub.logs if log.seed is not None] or None
+
+    def num(key: str) -> float | None:
+        v = claims.get(key)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    scores = {"val_bpb": num("val_bpb"), "val_loss": num("val_loss"), "seeds": seeds}
+    return bytes_, scores
+
+
+def _with_snippets(sub: Submission, findings: list[Finding]) -> list[Finding]:
+    """Attach the source line a code finding points at, for the text report."""
+    if not any(f.line is not None for f in findings):
+        return findings
+    units = {}
+    try:
+        units = {u.label: u for u in sub.code_units}
+    except Exception:  # the loader's own failures are reported by GL000; keep reporting
+        return findings
+    out = []
+    for f in findings:
+        unit = units.get(f.where or f.file or "")
+        if unit is not None and f.line is not None and "snippet" not in f.data:
+            text = unit.line_text(f.line)
+            if text:
+                f = f.with_(data={**f.data, "snippet": text[:200]})
+        out.append(f)
+    return out
+
+
+def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool = True,
+                     debug: bool = False) -> SubmissionResult:
+    from .runconfig.gating import apply_gating
+
+    start = time.perf_counter()
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(_run_rule(rule, sub, debug))
+    try:
+        findings = apply_gating(sub, findings)
+    except Exception as exc:
+        if debug:
+            raise
+        findings.append(InternalError().report(f"run-configuration gating crashed: {exc}"))
+    findings = apply_suppressions(sub, findings, rules, enabled=suppress)
+    findings = _with_snippets(sub, findings)
+    bytes_, scores = _summaries(sub)
+    findings.sort(key=Finding.sort_key)
+    return SubmissionResult(
+        path=sub.display, track=sub.track, findings=findings, bytes=bytes_, scores=scores,
+        elapsed_ms=(time.perf_counter() - start) * 1000.0,
+    )

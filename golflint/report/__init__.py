@@ -1,0 +1,1 @@
+"""Report formats: rich text for people; json, sarif and github for machines."""

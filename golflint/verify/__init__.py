@@ -1,0 +1,1 @@
+"""golflint verify: calibrated, sandboxed reproduction of a submission's claims."""
