@@ -74,6 +74,29 @@ def _run_rule(rule: Rule, sub: Submission, debug: bool) -> list[Finding]:
         )]
 
 
+def _run_native_checks(sub: Submission, rules: Sequence[Rule], debug: bool) -> list[Finding]:
+    from .code.native_checks import NATIVE_CHECKS
+    from .code.units import NATIVE_LANGUAGES
+
+    by_id = {r.id: r for r in rules}
+    wanted = [(by_id[rid], fn) for rid, fn in NATIVE_CHECKS.items() if rid in by_id]
+    if not wanted:
+        return []
+    units = [u for u in sub.code_units if u.language in NATIVE_LANGUAGES]
+    out: list[Finding] = []
+    for rule, fn in wanted:
+        for unit in units:
+            try:
+                for line, message in fn(unit, sub):
+                    out.append(rule.report_at(unit, line, message))
+            except Exception as exc:
+                if debug:
+                    raise
+                out.append(InternalError().report(
+                    f"native check of {rule.id} crashed on {unit.label}: {type(exc).__name__}: {exc}"))
+    return out
+
+
 def apply_suppressions(sub: Submission, findings: list[Finding], rules: Sequence[Rule],
                        enabled: bool = True) -> list[Finding]:
     suppressions: list[Suppression] = []
@@ -174,6 +197,7 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(_run_rule(rule, sub, debug))
+    findings.extend(_run_native_checks(sub, rules, debug))
     try:
         findings = apply_gating(sub, findings)
     except Exception as exc:
