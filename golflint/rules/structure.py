@@ -413,16 +413,20 @@ class SubmissionJsonSchema(Rule):
         required = tuple(sub.settings.get("submission.required_fields"))
         validator = jsonschema.Draft202012Validator(submission_schema(required))
         lines = ClaimLines(sub)
+        reported_missing: set[tuple[str, str]] = set()
         for error in sorted(validator.iter_errors(claims), key=lambda e: [str(p) for p in e.absolute_path]):
             path = list(error.absolute_path)
             where = _dotted(path)
             if error.validator == "required":
+                # jsonschema raises one error per missing key, each carrying the whole required list
                 instance = error.instance if isinstance(error.instance, dict) else {}
                 for key in error.validator_value:
-                    if key not in instance:
-                        at = f" in {where}" if where else ""
-                        yield self.report(f"required field `{key}` is missing{at}", file=SUBMISSION_JSON,
-                                          line=lines(*path) if path else 1)
+                    if key in instance or (where, key) in reported_missing:
+                        continue
+                    reported_missing.add((where, key))
+                    at = f" in {where}" if where else ""
+                    yield self.report(f"required field `{key}` is missing{at}", file=SUBMISSION_JSON,
+                                      line=lines(*path) if path else 1)
             elif error.validator == "type":
                 got = _JSON_TYPE.get(type(error.instance), type(error.instance).__name__)
                 shown = json.dumps(error.instance)
