@@ -316,8 +316,9 @@ _SEED_SCHEMA = {
 
 # Types of every field seen in accepted records; fields not listed here are tolerated as they are.
 FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
-    "author": {"type": "string"},
-    "github_id": {"type": ["string", "integer"]},
+    # Joint submissions list their authors.
+    "author": {"type": ["string", "array"], "items": {"type": "string"}},
+    "github_id": {"type": ["string", "integer", "array"], "items": {"type": ["string", "integer"]}},
     "name": {"type": "string"},
     "blurb": {"type": "string"},
     "date": {"type": "string"},
@@ -395,8 +396,9 @@ class SubmissionJsonSchema(Rule):
                                                                        "val_loss": 2.07269931}],
                                                         hardware="8xH100 SXM", new_field={"x": 1})}),
               note="unknown fields are tolerated"),
-        Valid(files=_folder({"submission.json": _claims(bytes_total=None, blurb=..., github_id=12345)}),
-              note="optional fields may be null or absent"),
+        Valid(files=_folder({"submission.json": _claims(bytes_total=None, blurb=..., github_id=12345,
+                                                        author=["A. Golfer", "B. Putter"])}),
+              note="optional fields may be null or absent; joint authors"),
     )
     invalid = (
         Invalid(files=_folder({"submission.json": _claims(val_bpb="1.2243657")}), file=SUBMISSION_JSON,
