@@ -100,9 +100,9 @@ def test_text_report_fits_80_columns_and_names_bytes(monkeypatch):
     result = run("check", "--select", "GL0,GL3", "examples/passing", "examples/failing")
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80
-    assert any(line.startswith("FAILS ") and "NgramGoldMix" in line for line in lines)
-    assert any(line.startswith("ok    ") and "TinyBaseline" in line for line in lines)
-    assert any(line.strip().startswith("bytes   code 8,") for line in lines)
+    assert any(line.startswith("FAILS record  ") and "NgramGoldMix" in line for line in lines)
+    assert any(line.startswith("ok    record  ") and "TinyBaseline" in line for line in lines)
+    assert any(line.strip().startswith("code 8,") for line in lines)
     assert "2 submission(s), 1 failing" in result.output
 
 

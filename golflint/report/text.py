@@ -40,22 +40,22 @@ def short_names(paths: Sequence[str]) -> list[str]:
         depth += 1
 
 
-def _bytes_line(b: dict[str, Any]) -> Text:
-    line = Text("  bytes   ", style="dim")
+def _bytes_lines(b: dict[str, Any]) -> list[Text]:
     code, model, total, limit = b.get("code"), b.get("model"), b.get("total"), b.get("limit")
-    line.append(f"code {_fmt_bytes(code)} + model {_fmt_bytes(model)}")
-    if b.get("model_source"):
-        line.append(f" ({b['model_source']})", style="dim")
+    first = Text("  bytes   ", style="dim")
     if total is None:
-        line.append(f", total unknown (cap {_fmt_bytes(limit)})")
-        return line
-    line.append(f" = {_fmt_bytes(total)} of {_fmt_bytes(limit)}: ")
-    headroom = b.get("headroom")
-    if headroom is not None and headroom < 0:
-        line.append(f"{-headroom:,} over", style="bold red")
-    elif headroom is not None:
-        line.append(f"{headroom:,} to spare", style="green")
-    return line
+        first.append(f"total unknown (cap {_fmt_bytes(limit)})")
+    else:
+        first.append(f"{_fmt_bytes(total)} of {_fmt_bytes(limit)}: ")
+        headroom = b.get("headroom")
+        if headroom is not None and headroom < 0:
+            first.append(f"{-headroom:,} over", style="bold red")
+        elif headroom is not None:
+            first.append(f"{headroom:,} to spare", style="green")
+    parts = Text(" " * 10 + f"code {_fmt_bytes(code)} + model {_fmt_bytes(model)}")
+    if b.get("model_source"):
+        parts.append(f" ({b['model_source']})", style="dim")
+    return [first, parts]
 
 
 def _scores_line(s: dict[str, Any]) -> Text:
@@ -97,10 +97,11 @@ def render(results: Sequence[SubmissionResult], console: Console, *, show_suppre
     for r in results:
         header = Text()
         header.append("ok    " if r.ok(fail_on) else "FAILS ", style="bold green" if r.ok(fail_on) else "bold red")
+        header.append(f"{r.track}  ", style="dim")
         header.append(r.path, style="bold")
-        header.append(f"  ({r.track})", style="dim")
         console.print(header)
-        console.print(_bytes_line(r.bytes))
+        for line in _bytes_lines(r.bytes):
+            console.print(line)
         console.print(_scores_line(r.scores))
         shown = [f for f in r.findings if show_suppressed or not f.suppressed]
         if not shown:

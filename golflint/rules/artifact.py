@@ -222,8 +222,7 @@ class ByteClaimMismatch(Rule):
                 sources.append((f"logged in {log.path} line {log.total_bytes_line}", log.total_bytes))
         if not sources or any(value == claimed for _, value in sources):
             return
-        shown = "; ".join(f"{_fmt(value)} ({label})" for label, value in sources)
-        yield self.report(f"bytes_total claims {_fmt(claimed)} but no measurement or log agrees: {shown}",
+        yield self.report(f"bytes_total claims {_fmt(claimed)} but no measurement or log agrees: {_by_value(sources)}",
                           file=SUBMISSION_JSON, line=lines("bytes_total"), claimed=claimed)
 
     def _seed_claims(self, sub, m, claims, lines) -> Iterable[Finding]:
@@ -244,9 +243,17 @@ class ByteClaimMismatch(Rule):
                                     log.model_bytes))
             if not sources or any(value == claimed for _, value in sources):
                 continue
-            shown = "; ".join(f"{_fmt(value)} ({label})" for label, value in sources)
-            yield self.report(f"{seed.label} artifact_bytes claims {_fmt(claimed)} but its log says {shown}",
+            yield self.report(f"{seed.label} artifact_bytes claims {_fmt(claimed)} but its log says "
+                              f"{_by_value(sources)}",
                               file=SUBMISSION_JSON, line=lines(*seed.path, "artifact_bytes"), claimed=claimed)
+
+
+def _by_value(sources: list[tuple[str, int]]) -> str:
+    """'16,003,152 (measured ...; logged in ...); 16,002,713 (logged in ...)': equal figures once."""
+    grouped: dict[int, list[str]] = {}
+    for label, value in sources:
+        grouped.setdefault(value, []).append(label)
+    return "; ".join(f"{_fmt(value)} ({'; '.join(labels)})" for value, labels in grouped.items())
 
 
 def _claimed_int(value: Any) -> int | None:
