@@ -1,0 +1,36 @@
+"""Shared by the reference/verify tests: a small synthetic dataset and toy trainer sizes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO / "reference" / "train_gpt.py"
+FIXTURES = REPO / "tests" / "fixtures" / "verify"
+
+# A model that trains a few steps on 2 CPU cores in about a second.
+TOY_ENV = {
+    "NUM_LAYERS": "2", "MODEL_DIM": "32", "NUM_HEADS": "2", "NUM_KV_HEADS": "1", "MLP_MULT": "2",
+    "VOCAB_SIZE": "512", "TRAIN_SEQ_LEN": "64", "TRAIN_BATCH_TOKENS": "1024", "GRAD_ACCUM_STEPS": "2",
+    "ITERATIONS": "6", "WARMUP_STEPS": "1", "WARMDOWN_ITERS": "3", "VAL_BATCH_SIZE": "4096",
+    "VAL_LOSS_EVERY": "0", "TRAIN_LOG_EVERY": "1", "MAX_WALLCLOCK_SECONDS": "0", "OMP_NUM_THREADS": "1",
+}
+
+
+def synth_data(out: Path) -> tuple[Path, Path]:
+    from golflint.verify.synth import synthesize
+
+    result = synthesize(out, vocab_size=512, seed=7, train_tokens=60_000, val_tokens=8_192,
+                        shard_tokens=40_000, tokenizer_docs=300)
+    return result.data_path, result.tokenizer_path
+
+
+def run_reference(workdir: Path, data: Path, tokenizer: Path, **overrides: str) -> subprocess.CompletedProcess:
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **TOY_ENV, "DATA_PATH": str(data), "TOKENIZER_PATH": str(tokenizer), "SEED": "1",
+           "RUN_ID": "test", **overrides}
+    return subprocess.run([sys.executable, str(REFERENCE)], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=120)
