@@ -65,6 +65,7 @@ class Hyperparameters:
     max_wallclock_seconds: float = 600.0
 
     val_batch_size: int = 524_288        # validation tokens per forward pass, all ranks together
+    val_max_tokens: int = 0              # 0: the whole validation set; else only its first N tokens
     val_loss_every: int = 1000
     train_log_every: int = 200
 
@@ -122,9 +123,11 @@ def shard_paths(pattern: str) -> list[str]:
     return paths
 
 
-def load_validation_tokens(data_path: str, seq_len: int) -> np.ndarray:
+def load_validation_tokens(data_path: str, seq_len: int, max_tokens: int = 0) -> np.ndarray:
     """All validation tokens, cut to whole sequences plus the one token the last target needs."""
     tokens = np.concatenate([load_data_shard(p) for p in shard_paths(os.path.join(data_path, "fineweb_val_*.bin"))])
+    if max_tokens > 0:
+        tokens = tokens[: max_tokens + 1]
     usable = ((tokens.size - 1) // seq_len) * seq_len
     if usable <= 0:
         raise ValueError(f"validation set has {tokens.size} tokens, fewer than one sequence of {seq_len}")
@@ -522,7 +525,7 @@ def main() -> None:
     if int(sp.vocab_size()) != args.vocab_size:
         raise ValueError(f"tokenizer has {sp.vocab_size()} pieces, VOCAB_SIZE is {args.vocab_size}")
     tables = piece_byte_tables(sp, args.vocab_size)
-    val_tokens = load_validation_tokens(args.data_path, args.train_seq_len)
+    val_tokens = load_validation_tokens(args.data_path, args.train_seq_len, args.val_max_tokens)
 
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
