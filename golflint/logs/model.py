@@ -47,6 +47,7 @@ class TrainLog:
     # bad bytes; `problem` stays None so the scores are still checked.
     decode_problem: str | None = None
     replaced_bytes: int = 0
+    decode_line: int | None = None        # the line of the first undecodable byte
     line_count: int = 0
     stopped_early: bool = False           # the run printed a wallclock-cap stop line
     max_steps: int | None = None          # the 20000 of `step:13780/20000`

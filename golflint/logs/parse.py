@@ -95,6 +95,7 @@ def _decode(log: TrainLog, data: bytes) -> str | None:
         text = data.decode("utf-8", errors="replace")
         log.replaced_bytes = max(1, text.count("\ufffd") - data.count("\ufffd".encode()))
         line = data.count(b"\n", 0, exc.start) + 1
+        log.decode_line = line
         log.decode_problem = (f"is not valid UTF-8 (invalid byte at offset {exc.start}, line {line}); "
                               f"{log.replaced_bytes} undecodable byte sequence(s) were read as U+FFFD")
         return text
