@@ -80,9 +80,11 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
                 "the score then counts tokens the model has already seen")
         elif later and before:
             e, first = later[0], before[0]
+            first_at = ("here in an earlier pass" if (first.unit, first.line) == (e.unit, e.line)
+                        else f"at {_where(first.unit, first.line, e.unit)}")
             add("GL103", e.unit, e.line,
-                f"tokens first scored at {_where(first.unit, first.line, e.unit)} are {verb} at "
-                f"{_where(u.unit, u.line, e.unit)} ({sink}) and scored again here")
+                f"tokens first scored {first_at} are {verb} at {_where(u.unit, u.line, e.unit)} ({sink}) "
+                "and scored again here")
         elif not later and not before and u.kind == "update" and not train_updates:
             add("GL102", u.unit, u.line,
                 f"{src} reaches a training update here ({sink}) and no training data does: the model "
