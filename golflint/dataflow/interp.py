@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from typing import Any, Iterable
 
 from ..code.names import ImportMap
@@ -144,9 +145,11 @@ class Interpreter:
             info = next(m for m in self.modules.values() if m.unit is unit)
             self._new_segment()
             self._run_module(info)
-        # Functions no root reached: each on its own, with unknown arguments.
+        # Functions no root reached: each on its own, with unknown arguments, when they can reach
+        # a source at all (most never-called code is model internals).
+        relevant = self._relevant_functions()
         for fid in list(self.funcs):
-            if fid in self.executed_funcs or self.exhausted:
+            if fid in self.executed_funcs or self.exhausted or fid not in relevant:
                 continue
             info = self.funcs[fid]
             self._new_segment()
@@ -157,6 +160,48 @@ class Interpreter:
                 self._invoke(fid, None, [], {}, self_labels, line=info.node.lineno, closure=None)
             except Budget:
                 self.exhausted = True
+
+    @staticmethod
+    def _source_label(labels: frozenset) -> bool:
+        return VALPATH in labels or TRAINPATH in labels or has_data(labels)
+
+    def _attrs_with_sources(self) -> set[str]:
+        out = {k for k, v in self.global_fields.items() if self._source_label(v)}
+        for c in self.classes.values():
+            out |= {k for k, v in c.fields.items() if self._source_label(v)}
+        for fields in self.heap.values():
+            out |= {k for k, v in fields.items() if self._source_label(v)}
+        return out
+
+    def _relevant_functions(self) -> set[int]:
+        """Functions whose own run can reach a source: their text mentions a source-carrying
+        global or attribute, a data path literal, a read call, or another such function.
+        A cheap textual over-approximation (most never-called code is model internals)."""
+        idents = set(self._attrs_with_sources())
+        idents |= {tail.rsplit(".", 1)[-1] for tail in self.spec.read_calls}
+        for mod in self.modules.values():
+            idents |= {k for k, v in mod.env.items() if self._source_label(v)}
+        literal = [r.pattern for r in (self.spec.val_re, self.spec.train_re) if r is not None]
+        path_rx = re.compile(r"[\"'][^\"'\n]*(?:%s)" % "|".join(literal)) if literal else None
+        texts = {}
+        for fid, info in self.funcs.items():
+            lines = info.unit.lines
+            texts[fid] = "\n".join(lines[info.node.lineno - 1: getattr(info.node, "end_lineno", info.node.lineno)])
+        relevant: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            rx = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(idents)))) if idents else None
+            for fid, text in texts.items():
+                if fid in relevant:
+                    continue
+                if (rx is not None and rx.search(text)) or (path_rx is not None and path_rx.search(text)):
+                    relevant.add(fid)
+                    name = getattr(self.funcs[fid].node, "name", None)
+                    if name:
+                        idents.add(name)
+                    changed = True
+        return relevant
 
     def _new_segment(self) -> None:
         self.segment += 1
