@@ -24,7 +24,7 @@ from ..code.names import ImportMap
 from ..code.units import CodeUnit
 from .model import (
     CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
-    VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
+    CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
 )
 from .spec import PLACEHOLDER, Spec
 
@@ -41,6 +41,17 @@ def _strip(labels: frozenset) -> frozenset:
     if not any(_structural(x) for x in labels):
         return labels
     return frozenset(x for x in labels if not _structural(x))
+
+
+def _cache_contents(labels: frozenset, write: Event) -> frozenset:
+    """What a table carries after a cache write: statistics of those tokens, not the tokens,
+    plus a mark of the write, so a later score can be tied to the very cache it reads.
+
+    A later score that reads the table scores *its own* tokens; tying the table's regions to it would
+    make the legal score-then-update cache (chunk i feeds the prediction of chunk i+1) look like a
+    rescoring of chunk i. Rescoring is still caught when the same tokens are read fresh again.
+    """
+    return frozenset(x for x in labels if not isinstance(x, Region)) | {(CACHE_WRITE, write.time)}
 
 
 def _keep_iter(labels: frozenset) -> frozenset:
@@ -693,8 +704,8 @@ class Interpreter:
         key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
         if has_data(index):
             # A table written at a position computed from token contents: a cache write.
-            self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
-                       sink=f"write to `{ast.unparse(target)[:60]}`")
+            cache_write = self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
+                                     sink=f"write to `{ast.unparse(target)[:60]}`")
         elif self._is_score(labels):
             self.score(node, labels, target)
         if PARAM in container and has_data(labels):
@@ -704,7 +715,10 @@ class Interpreter:
                 fields = self.heap.setdefault(oid, {})
                 fields[key] = (fields.get(key, EMPTY) if aug else EMPTY) | labels
             return
-        self._taint_base(target.value, labels | _strip(index))
+        if has_data(index):
+            self._taint_base(target.value, _cache_contents(labels | _strip(index), cache_write))
+        else:
+            self._taint_base(target.value, labels | _strip(index))
 
     def _taint_base(self, expr: ast.AST, labels: frozenset) -> None:
         """By side effect: a container written into carries what was written."""
@@ -1127,8 +1141,8 @@ class Interpreter:
             self.calib_hooks = 0
             return EMPTY
         if name in spec.cache_write_methods and has_data(all_args):
-            self.event("cache", node, all_args, sink=f"`.{name}()`")
-            self._taint_base(func_value(node), all_args)
+            cache_write = self.event("cache", node, all_args, sink=f"`.{name}()`")
+            self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
             return recv
         if name in spec.inplace_methods and PARAM in recv and has_data(all_args):
             self.event("update", node, all_args, sink=f"in-place `.{name}()` on parameters")

@@ -72,6 +72,10 @@ class Region:
         return r
 
 
+# Label on a table written by a cache write: (CACHE_WRITE, time of the write event).
+CACHE_WRITE = "CACHE_WRITE"
+
+
 def regions_overlap(a: Region, b: Region) -> bool:
     """May a and b hold some of the same tokens?"""
     if a is b or a in b.lineage or b in a.lineage:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import SCORE, TREAD, Event, any_overlap, compatible
+from .model import CACHE_WRITE, SCORE, TREAD, Event, any_overlap, compatible
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
         before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
                   and any_overlap(e.regions, u.regions)]
         later = [e for e in scores if e.forward_time > u.time and compatible(e.path, u.path)
-                 and any_overlap(e.regions, u.regions)]
+                 and any_overlap(e.regions, u.regions)
+                 # a cache matters only to the scores that read that very cache
+                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)]
         if later and not before:
             e = later[0]
             add("GL101", u.unit, u.line,
