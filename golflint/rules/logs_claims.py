@@ -99,9 +99,9 @@ def _at_most_warning(rule: Rule) -> Severity:
 # Sentences that waive the time limits: "time limits are waived", "waives the 10-minute limit",
 # "unlimited compute", "no time limit", "the time limits do not apply".
 _WAIVER = re.compile(
-    r"waiv\w*[^.\n]{0,80}?\b(?:time|wall-?clock|limits?|minutes?|600)\b"
+    r"(?<!not )(?<!n't )waiv\w*[^.\n]{0,80}?\b(?:time|wall-?clock|limits?|minutes?|600)\b"
     r"|\b(?:time|wall-?clock|training|evaluation)[^.\n]{0,40}?\blimits?\b[^.\n]{0,40}?"
-    r"\b(?:waived|do(?:es)? not apply|don't apply|not enforced|lifted|exceeded)"
+    r"(?<!not )(?<!n't )\b(?:waived|do(?:es)? not apply|don't apply|not enforced|lifted|exceeded)"
     r"|\bunlimited[ -]compute\b|\bno time limits?\b",
     re.I,
 )
@@ -313,9 +313,10 @@ class ClaimedScoreNotInLog(Rule):
             if not values:
                 continue
             checked_any = True
-            if ev.matched is not None or not ev.logs:
-                continue  # backed, or no log at all (GL405)
-            yield self._mismatch(f"seed {ev.seed}", values, ev.logs)
+            readable = [log for log in ev.logs if log.problem is None]
+            if ev.matched is not None or not readable:
+                continue  # backed; no log at all (GL405); or none readable (GL402)
+            yield self._mismatch(f"seed {ev.seed}", values, readable)
         if checked_any:
             return
         # No per-seed scores: a single run's headline must be its log's final score.
