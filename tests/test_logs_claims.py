@@ -233,3 +233,13 @@ def test_one_seed_says_so(make_sub):
     found = [f for f in gl4(make_sub(_one_seed())) if f.rule == "GL412"]
     assert len(found) == 1 and found[0].message.startswith("one seed cannot show significance")
     assert found[0].severity.value == "warning"
+
+
+@pytest.mark.xfail(reason="known blind spot: without total_eval_time, separate evaluation passes are not summed "
+                          "(only the final pass's eval_time is checked), since logs do not say which passes "
+                          "ran inside the evaluation budget", strict=True)
+def test_eval_passes_summed_without_total_line(make_sub):
+    log = ("quantized val_loss:2.33010000 val_bpb:1.06500000 eval_time:300000ms\n"
+           "quantized_ttt_phased val_loss:2.31944212 val_bpb:1.05989454 eval_time:400000ms\n")
+    root = make_sub(_one_seed(log, val_loss=2.31944212, val_bpb=1.05989454))
+    assert [f.rule for f in gl4(root) if f.rule == "GL409"] == ["GL409"]
