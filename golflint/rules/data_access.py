@@ -58,7 +58,7 @@ def _where(phases, unit, node) -> tuple[Phase, str]:
         Phase.EVAL: f"{place}, which runs during evaluation (after training ends or from the scoring code)",
         Phase.IMPORT: f"{place}, which runs on every run of the script (import time)",
         Phase.COMMAND: f"{place}, reached only from a separate command-line command",
-        Phase.OTHER: f"{place}, outside evaluation",
+        Phase.OTHER: f"{place}, which runs during training or set-up",
     }[phase]
 
 

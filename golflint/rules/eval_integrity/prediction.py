@@ -141,6 +141,25 @@ class _Scan:
             expr = defs[0]
         return False
 
+    def local_callee(self, call: ast.Call) -> ast.AST | None:
+        """The one function of this unit that `call` runs, when there is exactly one by that name."""
+        func = call.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        found = self.idx.functions.get(name or "", [])
+        return found[0] if len(found) == 1 else None
+
+    def leak_through_call(self, call: ast.Call, callee: ast.AST) -> ast.AST | None:
+        """A helper that only reads a table AT the target (`pair[(prev, tok)]`) does not leak it."""
+        params = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
+        if isinstance(call.func, ast.Attribute) and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        bound = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg]
+        for param, arg in bound:
+            found = self.leak(arg)
+            if found is not None and not _index_only(self.idx, callee, param):
+                return found
+        return None
+
     def leak(self, node: ast.AST) -> ast.AST | None:
         """The first place where the target feeds `node` as a value (key, gate, input), or None."""
         key = (id(node), False)
@@ -168,6 +187,9 @@ class _Scan:
             parts = _gather_parts(self.idx, node)
             if parts is not None and self.plain_target(parts[1]):
                 return self.leak(parts[0])
+            callee = self.local_callee(node)
+            if callee is not None:
+                return self.leak_through_call(node, callee)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             for value in self.scope.reaching(node.id, (node.lineno, node.col_offset)):
                 found = self.leak(value)
@@ -181,6 +203,23 @@ class _Scan:
             if found is not None:
                 return found
         return None
+
+
+def _index_only(idx: UnitIndex, fn: ast.AST, param: str) -> bool:
+    """Is `param` used in `fn` only as (part of) a subscript index, or for its shape?"""
+    uses = 0
+    for node in idx.scope_for(fn).nodes:
+        if not (isinstance(node, ast.Name) and node.id == param and isinstance(node.ctx, ast.Load)):
+            continue
+        uses += 1
+        parent = idx.parents.get(id(node))
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in ("int", "len"):
+            node, parent = parent, idx.parents.get(id(parent))
+        if isinstance(parent, ast.Tuple):
+            node, parent = parent, idx.parents.get(id(parent))
+        if not (isinstance(parent, ast.Subscript) and parent.slice is node):
+            return False
+    return uses > 0
 
 
 def _scoring_sites(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.Call, ast.AST, list[ast.AST]]]:
