@@ -10,6 +10,7 @@ target AFTER it was scored (a later statement, or the previous loop iteration) i
 from __future__ import annotations
 
 import ast
+import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -525,6 +526,9 @@ class GoldOnlyMixture(Rule):
 
 SHIFT_CALLS = ("pad", "cat", "concat", "concatenate")
 MIX_CALLS = ("lerp", "addcmul", "where", "stack")
+# Elementwise ops that combine `t[..., 1:]` with `t[..., :-1]` (a bigram hash written without a pad).
+ELEMENTWISE = frozenset({"bitwise_xor", "bitwise_or", "bitwise_and", "logical_xor", "add", "sub", "mul",
+                         "lerp", "maximum", "minimum"})
 MASK_CALLS = ("masked_fill", "masked_fill_", "where", "mul", "mul_")
 
 
@@ -619,6 +623,13 @@ class CrossDocumentMix(Rule):
                 x[:, 1:] = x[:, 1:] + mu * x[:, :-1]
                 return x
             """, lines=2),
+        Invalid("""
+            import torch
+            def pair_ids(t, mod):
+                out = torch.zeros_like(t)
+                out[:, 1:] = torch.bitwise_xor(31 * t[:, 1:], 17 * t[:, :-1]) % mod
+                return out
+            """, lines=4, note="bigram hash written without a pad"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -628,8 +639,8 @@ class CrossDocumentMix(Rule):
                 shifts = [s for s in (self._shift(idx, n) for n in scope.nodes) if s is not None]
                 if not shifts:
                     continue
-                for shift, base, how in shifts:
-                    mix = self._mix(idx, scope, shift, base)
+                for shift, base, how, mix in shifts:
+                    mix = mix or self._mix(idx, scope, shift, base)
                     if mix is None or self._masked(idx, scope, shift):
                         continue
                     extra = " (torch.roll also wraps the sequence's last token into position 0)" \
@@ -642,8 +653,8 @@ class CrossDocumentMix(Rule):
                         "document's first token sees the previous document's last token")
 
     @staticmethod
-    def _shift(idx: UnitIndex, node: ast.AST) -> tuple[ast.AST, str, str] | None:
-        """(node, shifted name, kind) when `node` shifts a tensor by one position along a sequence."""
+    def _shift(idx: UnitIndex, node: ast.AST) -> tuple[ast.AST, str, str, ast.AST | None] | None:
+        """(node, shifted name, kind, the mix when `node` is one) for a shift along the sequence."""
         if isinstance(node, ast.Call):
             last = _call_last(idx, node)
             method = isinstance(node.func, ast.Attribute) and last == "roll" and \
@@ -657,17 +668,17 @@ class CrossDocumentMix(Rule):
                 if dims is not None and _int_value(dims) not in (1, -1, -2):
                     return None
                 name = _base_name(src) if src is not None else None
-                return (node, name, "roll") if name else None
+                return (node, name, "roll", None) if name else None
             if last in SHIFT_CALLS:
                 for arg in ast.walk(node):
                     if isinstance(arg, ast.Subscript) and arg is not node and \
                             slice_stop(arg.slice) is not None and slice_stop(arg.slice) < 0:
                         name = _base_name(arg.value)
                         if name:
-                            return node, name, last
-        if isinstance(node, ast.BinOp):
-            sides = (node.left, node.right)
-            for a, b in (sides, sides[::-1]):
+                            return node, name, last, None
+        if isinstance(node, ast.BinOp) or isinstance(node, ast.Call) and _call_last(idx, node) in ELEMENTWISE:
+            operands = (node.left, node.right) if isinstance(node, ast.BinOp) else tuple(node.args[:2])
+            for a, b in itertools.permutations(operands, 2):
                 shifted = [n for n in ast.walk(a) if isinstance(n, ast.Subscript)
                            and (slice_stop(n.slice) or 0) < 0]
                 current = [n for n in ast.walk(b) if isinstance(n, ast.Subscript)
@@ -675,7 +686,7 @@ class CrossDocumentMix(Rule):
                 for s in shifted:
                     for c in current:
                         if _base_name(s.value) and _base_name(s.value) == _base_name(c.value):
-                            return s, _base_name(s.value), "slice"
+                            return s, _base_name(s.value), "slice", node
         return None
 
     @staticmethod
