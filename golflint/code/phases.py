@@ -18,7 +18,7 @@ import enum
 import weakref
 from typing import TYPE_CHECKING, Iterable
 
-from .flow import FUNCTIONS, UnitIndex, index_of
+from .flow import FUNCTIONS, UnitIndex, imported_root, index_of, walk
 from .units import CodeUnit
 
 if TYPE_CHECKING:
@@ -79,6 +79,8 @@ class ProgramPhases:
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                 and func.value.id in ("self", "cls") and func.attr in idx.functions:
             return [(unit, fn) for fn in idx.functions[func.attr]]
+        if not imported_root(idx.imports, call):
+            return []
         qualname = idx.imports.qualname(func) or ""
         module, _, name = qualname.rpartition(".")
         target = self.by_module.get(module)
@@ -99,7 +101,7 @@ class ProgramPhases:
                 and idx.imports.call_name(item.context_expr) in NO_GRAD for item in node.items)]
         scope = idx.scope_for(fn)
         for region in regions:
-            for node in ast.walk(region):
+            for node in walk(region):
                 if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) \
                         and isinstance(node.target, ast.Name) \
                         and any(self._is_forward_or_loss(idx, c) for c in scope.closure(node.value)):
@@ -140,7 +142,7 @@ class ProgramPhases:
         return trains
 
     def _statement_trains(self, unit: CodeUnit, stmt: ast.stmt) -> bool:
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, ast.Call):
                 if isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
                     return True
@@ -154,7 +156,8 @@ class ProgramPhases:
         for i, stmt in enumerate(body):
             if not isinstance(stmt, (*FUNCTIONS, ast.ClassDef)) and self._statement_trains(unit, stmt):
                 last = i
-        return body[last + 1:] if last >= 0 else []
+        # definitions after it only bind names; their bodies run when called
+        return [s for s in body[last + 1:] if not isinstance(s, (*FUNCTIONS, ast.ClassDef))] if last >= 0 else []
 
     def _eval_roots(self) -> list[tuple[CodeUnit, ast.AST]]:
         roots = [(unit, fn) for unit in self.units for fn in self._functions(unit)
@@ -164,7 +167,7 @@ class ProgramPhases:
                                          if id(fn) in self.training]
             for body in bodies:
                 for stmt in self.post_training(unit, body):
-                    for node in ast.walk(stmt):
+                    for node in walk(stmt):
                         self._post_training_nodes.add(id(node))
                         if isinstance(node, ast.Call):
                             roots.extend(self.resolve_call(unit, node))
@@ -203,7 +206,7 @@ class ProgramPhases:
     def _tests_command(self, unit: CodeUnit, test: ast.AST) -> bool:
         idx = self.index[id(unit)]
         scope = idx.scope_containing(test)
-        for node in ast.walk(test):
+        for node in walk(test):
             if isinstance(node, ast.Attribute) and idx.imports.qualname(node) == "sys.argv":
                 return True
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):

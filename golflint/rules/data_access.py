@@ -17,7 +17,7 @@ import fnmatch  # noqa: E402
 import re  # noqa: E402
 from typing import Iterable, Iterator  # noqa: E402
 
-from ..code.flow import index_of  # noqa: E402
+from ..code.flow import imported_root, index_of  # noqa: E402
 from ..code.phases import Phase, phases_of  # noqa: E402
 from ..findings import Finding, Severity  # noqa: E402
 from .base import Invalid, Valid  # noqa: E402
@@ -139,7 +139,7 @@ class NetworkAccess(Rule):
             idx = index_of(unit)
             for scope in idx.scopes:
                 for node in scope.nodes:
-                    if isinstance(node, ast.Call):
+                    if isinstance(node, ast.Call) and imported_root(idx.imports, node):
                         what = self._network_call(sub, idx, scope, node)
                         if what is None:
                             continue
@@ -209,6 +209,11 @@ def _open_mode(idx, call: ast.Call) -> str:
     mode = call.args[1] if len(call.args) > 1 else next(
         (k.value for k in call.keywords if k.arg == "mode"), None)
     return idx.resolve_string(mode, idx.module) or "r" if mode is not None else "r"
+
+
+def _may_load(idx, call: ast.Call) -> bool:
+    """A cheap filter: the builtin `open`, or a call through an imported name."""
+    return isinstance(call.func, ast.Name) and call.func.id == "open" or imported_root(idx.imports, call)
 
 
 def _basename(path: str) -> str:
@@ -312,7 +317,7 @@ class UncountedRuntimeFiles(Rule):
         written = self._written_paths(idx)
         for scope in idx.scopes:
             for node in scope.nodes:
-                if not isinstance(node, ast.Call):
+                if not isinstance(node, ast.Call) or not _may_load(idx, node):
                     continue
                 name = idx.imports.call_name(node) or ""
                 if name in NATIVE_LOADERS:
@@ -366,7 +371,8 @@ class UncountedRuntimeFiles(Rule):
         out: set[str] = set()
         for scope in idx.scopes:
             for node in scope.nodes:
-                if not isinstance(node, ast.Call):
+                if not isinstance(node, ast.Call) or not (_may_load(idx, node) or isinstance(
+                        node.func, ast.Attribute) and node.func.attr in ("write_bytes", "write_text")):
                     continue
                 name = idx.imports.call_name(node) or ""
                 target = None

@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from ...code.flow import Scope, UnitIndex, index_of, slice_start, slice_stop, strip_views
+from ...code.flow import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
 from ...findings import Finding, Severity
 from ..base import Invalid, Rule, Valid
 
@@ -199,10 +199,13 @@ class _Scan:
             return None
         if isinstance(node, (ast.Lambda, *(ast.FunctionDef, ast.AsyncFunctionDef))):
             return None
-        for child in ast.iter_child_nodes(node):
-            found = self.leak(child)
-            if found is not None:
-                return found
+        for name in child_fields(type(node)):
+            value = getattr(node, name)
+            for child in (value if type(value) is list else (value,)):
+                if isinstance(child, ast.AST):
+                    found = self.leak(child)
+                    if found is not None:
+                        return found
         return None
 
 
@@ -226,7 +229,7 @@ def _index_only(idx: UnitIndex, fn: ast.AST, param: str) -> bool:
 def _scoring_sites(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.Call, ast.AST, list[ast.AST]]]:
     """(site, prediction, targets): losses against a target, and logs of gold-read probabilities."""
     for node in scope.nodes:
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or _func_name(node) not in (*LOSSES, *LOGS):
             continue
         last = _call_last(idx, node)
         if last in LOSSES and (isinstance(node.func, ast.Name)
@@ -386,7 +389,7 @@ def _is_distribution(idx: UnitIndex, scope: Scope, expr: ast.AST) -> bool:
         if isinstance(node, ast.Call) and _call_last(idx, node) in DISTRIBUTIONS:
             return True
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and any(
-                isinstance(n, ast.Call) and _call_last(idx, n) == "sum" for n in ast.walk(node.right)):
+                isinstance(n, ast.Call) and _call_last(idx, n) == "sum" for n in walk(node.right)):
             return True
     return False
 
@@ -473,6 +476,9 @@ class GoldOnlyMixture(Rule):
         for unit in sub.python_units:
             idx = index_of(unit)
             for scope in idx.scopes:
+                called = {_func_name(n) for n in scope.nodes if isinstance(n, ast.Call)}
+                if not called & {*LOGS, "logaddexp"} or not called & {*GATHERS, "arange"}:
+                    continue  # nothing scored with a log, or no gold read to mix
                 reported: set[int] = set()
                 for mix, operands in self._mixtures(idx, scope):
                     if id(mix) in reported:
@@ -636,12 +642,10 @@ class CrossDocumentMix(Rule):
         for unit in sub.python_units:
             idx = index_of(unit)
             for scope in idx.scopes:
-                shifts = [s for s in (self._shift(idx, n) for n in scope.nodes) if s is not None]
-                if not shifts:
-                    continue
-                for shift, base, how, mix in shifts:
-                    mix = mix or self._mix(idx, scope, shift, base)
-                    if mix is None or self._masked(idx, scope, shift):
+                for shift, base, how, mix in self._shifts(idx, scope):
+                    carriers = _carriers(scope, shift)
+                    mix = mix or self._mix(idx, scope, shift, carriers, base)
+                    if mix is None or self._masked(idx, scope, shift, carriers):
                         continue
                     extra = " (torch.roll also wraps the sequence's last token into position 0)" \
                         if how == "roll" else ""
@@ -653,57 +657,37 @@ class CrossDocumentMix(Rule):
                         "document's first token sees the previous document's last token")
 
     @staticmethod
-    def _shift(idx: UnitIndex, node: ast.AST) -> tuple[ast.AST, str, str, ast.AST | None] | None:
-        """(node, shifted name, kind, the mix when `node` is one) for a shift along the sequence."""
-        if isinstance(node, ast.Call):
-            last = _call_last(idx, node)
-            method = isinstance(node.func, ast.Attribute) and last == "roll" and \
-                not (idx.imports.call_name(node) or "").startswith("torch.roll")
-            if last == "roll":
-                src = node.func.value if method else _arg(node, 0, "input")
-                shifts = _int_value(_arg(node, 0 if method else 1, "shifts"))
-                dims = _arg(node, 1 if method else 2, "dims")
-                if shifts is None or not 1 <= shifts <= 4:
-                    return None
-                if dims is not None and _int_value(dims) not in (1, -1, -2):
-                    return None
-                name = _base_name(src) if src is not None else None
-                return (node, name, "roll", None) if name else None
-            if last in SHIFT_CALLS:
-                for arg in ast.walk(node):
-                    if isinstance(arg, ast.Subscript) and arg is not node and \
-                            slice_stop(arg.slice) is not None and slice_stop(arg.slice) < 0:
-                        name = _base_name(arg.value)
-                        if name:
-                            return node, name, last, None
-        if isinstance(node, ast.BinOp) or isinstance(node, ast.Call) and _call_last(idx, node) in ELEMENTWISE:
-            operands = (node.left, node.right) if isinstance(node, ast.BinOp) else tuple(node.args[:2])
-            for a, b in itertools.permutations(operands, 2):
-                shifted = [n for n in ast.walk(a) if isinstance(n, ast.Subscript)
-                           and (slice_stop(n.slice) or 0) < 0]
-                current = [n for n in ast.walk(b) if isinstance(n, ast.Subscript)
-                           and (slice_start(n.slice) or 0) >= 1]
-                for s in shifted:
-                    for c in current:
-                        if _base_name(s.value) and _base_name(s.value) == _base_name(c.value):
-                            return s, _base_name(s.value), "slice", node
-        return None
+    def _shifts(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, str, str, ast.AST | None]]:
+        """(node, shifted name, kind, the mix when the shift is itself one) for each one-position shift."""
+        seen: set[int] = set()
+        for node in scope.nodes:
+            if isinstance(node, ast.Call) and _func_name(node) == "roll":
+                found = _roll(idx, node)
+            elif isinstance(node, ast.Subscript) and (slice_stop(node.slice) or 0) < 0:
+                found = _sliced_shift(idx, node)
+            else:
+                continue
+            if found is not None and id(found[0]) not in seen:
+                seen.add(id(found[0]))
+                yield found
 
     @staticmethod
-    def _mix(idx: UnitIndex, scope: Scope, shift: ast.AST, base: str) -> ast.AST | None:
+    def _mix(idx: UnitIndex, scope: Scope, shift: ast.AST, carriers: set[str], base: str) -> ast.AST | None:
         """An arithmetic node combining the shifted tensor with the unshifted one, if any."""
         for node in scope.nodes:
             if isinstance(node, ast.BinOp):
                 operands = [node.left, node.right]
-            elif isinstance(node, ast.Call) and _call_last(idx, node) in MIX_CALLS:
+            elif isinstance(node, ast.Call) and _func_name(node) in MIX_CALLS:
                 operands = list(node.args)
-                if isinstance(node.func, ast.Attribute) and _call_last(idx, node) == "lerp" and \
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "lerp" and \
                         not (idx.imports.call_name(node) or "").startswith("torch."):
                     operands.append(node.func.value)
             else:
                 continue
-            has_shift = [any(n is shift for n in scope.closure(op)) for op in operands]
-            has_base = [any(isinstance(n, ast.Name) and n.id == base for n in ast.walk(op))
+            if not any(_may_carry(op, shift, carriers) for op in operands):
+                continue
+            has_shift = [_carries(scope, op, shift) for op in operands]
+            has_base = [any(isinstance(n, ast.Name) and n.id == base for n in walk(op))
                         or _base_name(op) == base for op in operands]
             for i, shifted in enumerate(has_shift):
                 if shifted and any(has_base[j] and not has_shift[j] for j in range(len(operands)) if j != i):
@@ -711,28 +695,96 @@ class CrossDocumentMix(Rule):
         return None
 
     @staticmethod
-    def _masked(idx: UnitIndex, scope: Scope, shift: ast.AST) -> bool:
+    def _masked(idx: UnitIndex, scope: Scope, shift: ast.AST, carriers: set[str]) -> bool:
         """Is the shifted value zeroed by a mask built from a comparison (BOS ids, document ids)?"""
         def boolean(expr: ast.AST) -> bool:
             return any(isinstance(n, ast.Compare) or (isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Invert))
-                       or (isinstance(n, ast.Call) and _call_last(idx, n) in ("eq", "ne", "logical_not"))
+                       or (isinstance(n, ast.Call) and _func_name(n) in ("eq", "ne", "logical_not"))
                        for n in scope.closure(expr))
 
         for node in scope.nodes:
-            if isinstance(node, ast.Call) and _call_last(idx, node) in MASK_CALLS:
+            if isinstance(node, ast.Call) and _func_name(node) in MASK_CALLS:
                 args = list(node.args) + [k.value for k in node.keywords]
                 if isinstance(node.func, ast.Attribute):
                     args.append(node.func.value)
-                if any(any(n is shift for n in scope.closure(a)) for a in args) and \
-                        any(boolean(a) for a in args if not any(n is shift for n in scope.closure(a))):
-                    return True
             elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.BitAnd)):
-                sides = (node.left, node.right)
-                for a, b in (sides, sides[::-1]):
-                    if any(n is shift for n in scope.closure(a)) and boolean(b) and \
-                            not any(n is shift for n in scope.closure(b)):
-                        return True
+                args = [node.left, node.right]
+            else:
+                continue
+            if not any(_may_carry(a, shift, carriers) for a in args):
+                continue
+            carrying = [_carries(scope, a, shift) for a in args]
+            if any(carrying) and any(boolean(a) for a, c in zip(args, carrying) if not c):
+                return True
         return False
+
+
+def _func_name(call: ast.Call) -> str:
+    """The called name as written (`F.pad` -> "pad"): a cheap filter before resolving imports."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _roll(idx: UnitIndex, node: ast.Call) -> tuple[ast.AST, str, str, None] | None:
+    method = isinstance(node.func, ast.Attribute) and idx.imports.call_name(node) != "torch.roll"
+    src = node.func.value if method else _arg(node, 0, "input")
+    shifts = _int_value(_arg(node, 0 if method else 1, "shifts"))
+    dims = _arg(node, 1 if method else 2, "dims")
+    if shifts is None or not 1 <= shifts <= 4:
+        return None
+    if dims is not None and _int_value(dims) not in (1, -1, -2):
+        return None
+    name = _base_name(src) if src is not None else None
+    return (node, name, "roll", None) if name else None
+
+
+def _sliced_shift(idx: UnitIndex, sliced: ast.Subscript) -> tuple[ast.AST, str, str, ast.AST | None] | None:
+    """`x[:, :-1]` inside a pad/cat (a shift), or beside `x[:, 1:]` in arithmetic (a shift and a mix)."""
+    if isinstance(sliced.value, ast.Call) and _func_name(sliced.value) in SHIFT_CALLS:
+        name = _base_name(sliced.value)
+        return (sliced, name, "pad", None) if name else None  # F.pad(x, (1, 0))[:, :-1]
+    name = _base_name(sliced.value)
+    if not name:
+        return None
+    child, parent = sliced, idx.parents.get(id(sliced))
+    for _ in range(5):
+        if parent is None or isinstance(parent, ast.stmt):
+            return None
+        if isinstance(parent, ast.Call) and _func_name(parent) in SHIFT_CALLS:
+            return parent, name, _func_name(parent), None
+        others: list[ast.AST] = []
+        if isinstance(parent, ast.BinOp):
+            others = [parent.right if child is parent.left else parent.left]
+        elif isinstance(parent, ast.Call) and _func_name(parent) in ELEMENTWISE:
+            others = [a for a in parent.args if a is not child]
+        for other in others:
+            if any(isinstance(n, ast.Subscript) and (slice_start(n.slice) or 0) >= 1
+                   and _base_name(n.value) == name for n in walk(other)):
+                return sliced, name, "slice", parent
+        child, parent = parent, idx.parents.get(id(parent))
+    return None
+
+
+def _carriers(scope: Scope, shift: ast.AST) -> set[str]:
+    """Names some definition of which holds the shifted value (a superset, ignoring order)."""
+    names: set[str] = set()
+    for _ in range(3):
+        before = len(names)
+        for name, entries in scope.defs.items():
+            if name not in names and any(value is not None and _may_carry(value, shift, names)
+                                         for _, value in entries):
+                names.add(name)
+        if len(names) == before:
+            break
+    return names
+
+
+def _may_carry(expr: ast.AST, shift: ast.AST, carriers: set[str]) -> bool:
+    return any(n is shift or (isinstance(n, ast.Name) and n.id in carriers) for n in walk(expr))
+
+
+def _carries(scope: Scope, expr: ast.AST, shift: ast.AST) -> bool:
+    return any(n is shift for n in scope.closure(expr))
 
 
 RULES: list[type[Rule]] = [TargetAwarePrediction, GoldOnlyMixture, CrossDocumentMix]
