@@ -470,6 +470,15 @@ class GoldOnlyMixture(Rule):
                 lc = torch.log(table[key])
                 return -torch.logaddexp(lp + 0.1, lc - 2.3)
             """, lines=6, note="log-space mixing of gold-only values"),
+        Invalid("""
+            import torch
+            def nll(probs, counts, ctx, y):
+                p_model = probs.gather(1, y[:, None])[:, 0]
+                seen = counts[ctx, y]
+                p_cache = seen / counts[ctx].sum(1).clamp(min=1.0)
+                p = torch.where(seen >= 2, torch.maximum(p_model, p_cache), p_model)
+                return -p.log()
+            """, lines=6, note="the larger of model and cache probability, taken only at the gold token"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -507,6 +516,14 @@ class GoldOnlyMixture(Rule):
                 for inner in scope.closure(arg):
                     if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
                         yield inner, [inner.left, inner.right]
+                    elif isinstance(inner, ast.Call):
+                        # Non-linear combiners adjust the gold probability just the same:
+                        # max(p_model, p_cache) at the target, or where(seen, p_cache, p_model).
+                        combiner = _call_last(idx, inner)
+                        if combiner in PAIR_COMBINERS and len(inner.args) >= 2:
+                            yield inner, list(inner.args[:2])
+                        elif combiner == "where" and len(inner.args) == 3:
+                            yield inner, list(inner.args[1:])
 
     def _problem(self, idx: UnitIndex, scope: Scope, operands: list[ast.AST]) -> str | None:
         reads = [_gold_reads(idx, scope, op) for op in operands]
@@ -530,6 +547,7 @@ class GoldOnlyMixture(Rule):
         return None
 
 
+PAIR_COMBINERS = frozenset({"maximum", "minimum", "fmax", "fmin", "lerp", "max", "min"})
 SHIFT_CALLS = ("pad", "cat", "concat", "concatenate")
 MIX_CALLS = ("lerp", "addcmul", "where", "stack")
 # Elementwise ops that combine `t[..., 1:]` with `t[..., :-1]` (a bigram hash written without a pad).
