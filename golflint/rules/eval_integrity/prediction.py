@@ -478,7 +478,7 @@ class GoldOnlyMixture(Rule):
                 p_cache = seen / counts[ctx].sum(1).clamp(min=1.0)
                 p = torch.where(seen >= 2, torch.maximum(p_model, p_cache), p_model)
                 return -p.log()
-            """, lines=7, note="the larger of model and cache probability, taken only at the gold token"),
+            """, lines=6, note="the larger of model and cache probability, taken only at the gold token"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
