@@ -97,6 +97,8 @@ class Submission:
         except json.JSONDecodeError as exc:
             return JsonLoad(problem=f"submission.json is not valid JSON: {exc.msg} "
                                     f"(line {exc.lineno}, column {exc.colno})", line=exc.lineno)
+        except RecursionError:
+            return JsonLoad(problem="submission.json is nested too deeply to read")
 
     @property
     def claims(self) -> dict[str, Any]:

@@ -39,6 +39,9 @@ def run_rules(root: Path, rule_ids: Iterable[str] | None = None, *, track: str =
 
 def run_example(tmp_path: Path, rule_id: str, example: Example):
     root = make_submission(tmp_path / "records" / "track_10min_16mb" / "example", example.materialize())
+    for link, target in example.symlinks.items():
+        (root / link).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, root / link)
     rule = all_rules()[rule_id]
     only = None if getattr(rule, "needs_all_rules", False) else [rule_id]
     result = run_rules(root, only, track=example.track, env=example.env,

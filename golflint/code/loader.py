@@ -39,7 +39,7 @@ def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int
     if unit.tree is None:
         return []
     found: list[tuple[str, int]] = []
-    for node in ast.walk(unit.tree):
+    for node in unit.nodes(ast.Import, ast.ImportFrom):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -55,8 +55,8 @@ def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int
             if rel is not None:
                 found.append((rel, node.lineno))
     # importlib.import_module("helper") with a literal name
-    for node in ast.walk(unit.tree):
-        if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+    for node in unit.nodes(ast.Call):
+        if (node.args and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
                 and unit.imports.call_name(node) in ("importlib.import_module", "__import__")):
             rel = _sibling_module(sub, node.args[0].value)

@@ -19,10 +19,14 @@ class ImportMap:
 
     @classmethod
     def from_tree(cls, tree: ast.AST | None) -> "ImportMap":
-        out = cls()
         if tree is None:
-            return out
-        for node in ast.walk(tree):
+            return cls()
+        return cls.from_nodes(n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
+
+    @classmethod
+    def from_nodes(cls, nodes) -> "ImportMap":
+        out = cls()
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     out.modules.setdefault(alias.name, node.lineno)

@@ -14,7 +14,8 @@ from .options import config_options, settings_from
 
 
 @click.group("rules", invoke_without_command=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="text (a table), json, or markdown (for documentation).")
 @config_options
 @click.pass_context
 def command(ctx, fmt, rules_file, isolated):
@@ -31,6 +32,12 @@ def command(ctx, fmt, rules_file, isolated):
         })
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == "markdown":
+        click.echo("| id | name | family | severity | message |")
+        click.echo("|---|---|---|---|---|")
+        for row in rows:
+            click.echo(f"| {row['id']} | `{row['name']}` | {row['family']} | {row['severity']} | {row['message']} |")
         return
     table = Table(title="golflint rules")
     for col in ("id", "name", "family", "severity", "enabled"):

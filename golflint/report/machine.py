@@ -66,6 +66,12 @@ def _artifact_uri(result: SubmissionResult, file: str | None) -> str:
     return path.as_posix()
 
 
+def _sarif_uri(result: SubmissionResult, file: str | None) -> str:
+    """SARIF wants a URI: relative paths stay relative (to the checkout), absolute ones get file://."""
+    path = Path(_artifact_uri(result, file))
+    return path.as_uri() if path.is_absolute() else path.as_posix()
+
+
 def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     rules = all_rules()
     rule_ids = sorted({f.rule for r in results for f in r.findings} | set())
@@ -88,7 +94,7 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     for r in results:
         for f in r.findings:
             location: dict[str, Any] = {
-                "physicalLocation": {"artifactLocation": {"uri": _artifact_uri(r, f.file)}}
+                "physicalLocation": {"artifactLocation": {"uri": _sarif_uri(r, f.file)}}
             }
             if f.line is not None and f.where is None:
                 region: dict[str, Any] = {"startLine": max(1, f.line)}

@@ -1,16 +1,22 @@
-"""Rich text for people: findings grouped by submission, then a summary table."""
+"""Rich text for people: findings grouped by submission, then a summary table.
+
+Laid out for an 80-column terminal: each submission gets a header, its bytes and scores on two
+lines, then its findings with wrapped, indented messages; the closing table names submissions by
+their shortest distinguishing path so it stays narrow.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import PurePath
+from typing import Any, Sequence
 
+from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from ..engine import SubmissionResult
-from ..findings import Severity
+from ..findings import Finding, Severity
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -23,55 +29,112 @@ def _fmt_score(x: float | None) -> str:
     return "?" if x is None else f"{x:.5f}"
 
 
+def short_names(paths: Sequence[str]) -> list[str]:
+    """The fewest trailing path components that tell the submissions apart."""
+    parts = [PurePath(p).parts or (p,) for p in paths]
+    depth = 1
+    while True:
+        names = ["/".join(p[-depth:]) for p in parts]
+        if len(set(names)) == len(names) or all(depth >= len(p) for p in parts):
+            return names
+        depth += 1
+
+
+def _bytes_lines(b: dict[str, Any]) -> list[Text]:
+    code, model, total, limit = b.get("code"), b.get("model"), b.get("total"), b.get("limit")
+    first = Text("  bytes   ", style="dim")
+    if total is None:
+        first.append(f"total unknown (cap {_fmt_bytes(limit)})")
+    else:
+        first.append(f"{_fmt_bytes(total)} of {_fmt_bytes(limit)}: ")
+        headroom = b.get("headroom")
+        if headroom is not None and headroom < 0:
+            first.append(f"{-headroom:,} over", style="bold red")
+        elif headroom is not None:
+            first.append(f"{headroom:,} to spare", style="green")
+    parts = Text(" " * 10 + f"code {_fmt_bytes(code)} + model {_fmt_bytes(model)}")
+    if b.get("model_source"):
+        parts.append(f" ({b['model_source']})", style="dim")
+    return [first, parts]
+
+
+def _scores_line(s: dict[str, Any]) -> Text:
+    line = Text("  score   ", style="dim")
+    seeds = s.get("seeds")
+    line.append(f"val_bpb {_fmt_score(s.get('val_bpb'))}, val_loss {_fmt_score(s.get('val_loss'))}")
+    if isinstance(seeds, list) and seeds:
+        line.append(f", {len(seeds)} seed(s): {', '.join(str(x) for x in seeds)}")
+    return line
+
+
+def _indented(console: Console, text: Text, indent: int = 4) -> None:
+    """Wrap to the console width with every line indented (rich's Padding pads lines with spaces)."""
+    for line in text.wrap(console, max(20, console.width - indent)):
+        line.rstrip()
+        console.print(Text(" " * indent) + line, soft_wrap=True)
+
+
+def _finding(f: Finding, console: Console) -> None:
+    head = Text("  ")
+    head.append(f.location or "folder", style="bold")
+    head.append("  ")
+    head.append(f"{f.rule} {f.severity.value}", style=STYLE[f.severity])
+    head.append(f"  {f.name}", style="dim")
+    if f.suppressed:
+        head.append(f" (suppressed: {f.suppress_reason})", style="dim")
+    console.print(head)
+    _indented(console, Text(f.message))
+    snippet = f.data.get("snippet")
+    if snippet:
+        console.print(Text(f"    {f.line:>5} | {snippet.rstrip()}", style="dim"), overflow="ellipsis",
+                      no_wrap=True)
+    if f.hint:
+        _indented(console, Text("help: ", style="green") + Text(f.hint))
+
+
 def render(results: Sequence[SubmissionResult], console: Console, *, show_suppressed: bool = False,
            fail_on: Severity = Severity.ERROR) -> None:
     for r in results:
-        verdict = "[bold green]ok[/]" if r.ok(fail_on) else "[bold red]fails[/]"
-        console.print(f"[bold]{escape(r.path)}[/] [dim]({r.track})[/] {verdict}")
+        header = Text()
+        header.append("ok    " if r.ok(fail_on) else "FAILS ", style="bold green" if r.ok(fail_on) else "bold red")
+        header.append(f"{r.track}  ", style="dim")
+        header.append(r.path, style="bold")
+        console.print(header)
+        for line in _bytes_lines(r.bytes):
+            console.print(line)
+        console.print(_scores_line(r.scores))
         shown = [f for f in r.findings if show_suppressed or not f.suppressed]
         if not shown:
-            console.print("  [green]no findings[/]")
+            console.print(Text("  no findings", style="green"))
         for f in shown:
-            head = Text("  ")
-            head.append(f.location or r.path, style="bold")
-            head.append(" ")
-            head.append(f.rule, style=STYLE[f.severity])
-            head.append(f" {f.name} ", style="dim")
-            head.append(f"[{f.severity.value}]", style=STYLE[f.severity])
-            if f.suppressed:
-                head.append(f" (suppressed: {f.suppress_reason})", style="dim")
-            console.print(head)
-            console.print(Text("    " + f.message))
-            snippet = f.data.get("snippet")
-            if snippet:
-                console.print(Text(f"    {f.line:>5} | {snippet.rstrip()}", style="dim"))
-            if f.hint:
-                console.print(Text("    help: ", style="green") + Text(f.hint))
+            _finding(f, console)
         console.print()
 
-    table = Table(title="golflint summary", show_lines=False)
-    for col, justify in (("submission", "left"), ("track", "left"), ("code B", "right"),
-                         ("model B", "right"), ("total B", "right"), ("headroom B", "right"),
-                         ("val_bpb", "right"), ("seeds", "right"), ("errors", "right"),
-                         ("warnings", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in results:
+    table = Table(title="golflint summary", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("submission", overflow="fold", ratio=1)
+    # "spare B" is the headroom under the cap; negative means over it.
+    for col in ("total B", "spare B", "val_bpb", "seeds", "err", "warn"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for name, r in zip(short_names([r.path for r in results]), results):
         b, s = r.bytes, r.scores
         headroom = b.get("headroom")
-        head_txt = Text(_fmt_bytes(headroom), style="red" if (headroom is not None and headroom < 0) else "")
         seeds = s.get("seeds")
+        errors, warnings = r.count(Severity.ERROR), r.count(Severity.WARNING)
         table.add_row(
-            escape(r.path), r.track, _fmt_bytes(b.get("code")), _fmt_bytes(b.get("model")),
-            _fmt_bytes(b.get("total")), head_txt, _fmt_score(s.get("val_bpb")),
+            Text(name, style="green" if r.ok(fail_on) else "red"),
+            _fmt_bytes(b.get("total")),
+            Text(_fmt_bytes(headroom), style="red" if (headroom is not None and headroom < 0) else ""),
+            _fmt_score(s.get("val_bpb")),
             str(len(seeds)) if isinstance(seeds, list) else "?",
-            Text(str(r.count(Severity.ERROR)), style="red" if r.count(Severity.ERROR) else "green"),
-            str(r.count(Severity.WARNING)),
+            Text(str(errors), style="red" if errors else "green"),
+            Text(str(warnings), style="yellow" if warnings else ""),
         )
     console.print(table)
     errors = sum(r.count(Severity.ERROR) for r in results)
     warnings = sum(r.count(Severity.WARNING) for r in results)
+    failing = sum(1 for r in results if not r.ok(fail_on))
     suppressed = sum(1 for r in results for f in r.findings if f.suppressed)
-    line = f"{len(results)} submission(s): {errors} error(s), {warnings} warning(s)"
+    line = (f"{len(results)} submission(s), {failing} failing: {errors} error(s), {warnings} warning(s)")
     if suppressed:
         line += f", {suppressed} suppressed"
     console.print(line)

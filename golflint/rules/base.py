@@ -52,6 +52,8 @@ class Example:
     env: Mapping[str, str] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    # Symlinks to create in the folder: {"link name": "target as written in the link"}.
+    symlinks: Mapping[str, str] = field(default_factory=dict)
 
     def materialize(self) -> dict[str, str | bytes]:
         out: dict[str, str | bytes] = {}

@@ -1,9 +1,18 @@
-"""GL0xx: structure and metadata: required files, readable code, submission.json."""
+"""GL0xx: structure and metadata: required files, readable files, submission.json."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import fnmatch
+import json
+import statistics
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Iterable
 
+import jsonschema
+
+from ..claims import SUBMISSION_JSON, ClaimLines, SeedClaim, is_finite, number, seed_claims
+from ..files import escapes
 from ..findings import Finding, Severity
 from .base import Invalid, Rule, Valid
 
@@ -43,4 +52,593 @@ class UnparsableCode(Rule):
                                      f"{unit.label} cannot be parsed: {unit.syntax_error}")
 
 
-RULES: list[type[Rule]] = [UnparsableCode]
+# -- shared example material ------------------------------------------------------------------------
+_README = "# Tiny run\n\nBaseline with a longer warmdown.\n\n```\ntorchrun --nproc_per_node=8 train_gpt.py\n```\n"
+_LOG = ("step:200/20000 train_loss:3.1021 train_time:8712ms step_avg:43.56ms\n"
+        "final_int8_zlib_roundtrip_exact val_loss:2.07269931 val_bpb:1.22436570\n")
+_CLAIMS: dict[str, Any] = {"author": "A. Golfer", "github_id": "agolfer", "name": "Tiny run",
+                           "blurb": "Baseline, longer warmdown", "date": "2026-01-01",
+                           "val_loss": 2.07269931, "val_bpb": 1.2243657}
+
+
+def _claims(**changes: Any) -> str:
+    data = {**_CLAIMS, **changes}
+    return json.dumps({k: v for k, v in data.items() if v is not ...}, indent=2) + "\n"
+
+
+def _folder(changes: dict[str, Any] | None = None) -> dict[str, str | bytes]:
+    """A complete, consistent submission folder, with some files replaced (or dropped with ...)."""
+    base: dict[str, Any] = {"README.md": _README, "submission.json": _claims(),
+                            "train_gpt.py": "print('train')\n", "train_seed1.log": _LOG}
+    base.update(changes or {})
+    return {k: v for k, v in base.items() if v is not ...}
+
+
+# Three seeds whose mean is val_bpb 1.2244 / val_loss 2.0727, sample std of val_bpb 0.0014.
+_SEED_BPBS = (1.2230, 1.2244, 1.2258)
+_SEED_LOSSES = (2.0710, 2.0727, 2.0744)
+
+
+def _three_seeds(bpbs: tuple[float, float, float], losses: tuple[float, float, float]) -> dict[str, dict]:
+    return {str(seed): {"val_loss": loss, "val_bpb": bpb}
+            for seed, bpb, loss in zip((1, 2, 3), bpbs, losses)}
+
+
+# -- required files -------------------------------------------------------------------------------
+class MissingRequiredFile(Rule):
+    """A file every submission folder must hold is missing.
+
+    The files are `submission.required_files` in the rulebook: README.md (what was done and how to
+    run it), submission.json (the claims) and train_gpt.py (the script that produced them).
+
+    **Why.** A reviewer cannot judge, rerun or score a submission without them, and the
+    challenge's tooling reads submission.json to build the leaderboard.
+
+    **Example.** A folder with train_gpt.py and logs but no README.md.
+
+    **Instead.** Add the file at the top of the submission folder, named exactly as listed
+    (file names are case-sensitive on the graders' machines).
+    """
+
+    id = "GL001"
+    name = "missing-required-file"
+    severity = Severity.ERROR
+    message = "a required file is missing from the submission folder"
+    hint = "add the file at the top of the submission folder, named exactly as listed"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"requirements.txt": "numpy\n"}), note="extra files are fine"),
+        Valid(files=_folder({"README.md": "# x\n"}), settings={"submission": {"required_files": ["README.md"]}},
+              note="the list comes from the rulebook"),
+    )
+    invalid = (
+        Invalid(files=_folder({"README.md": ...})),
+        Invalid(files=_folder({"submission.json": ..., "train_gpt.py": ...})),
+        Invalid(files=_folder({"README.md": ..., "readme.md": "# wrong case\n"}),
+                note="a case-only difference is still missing"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        present = set(sub.files)
+        by_lower = {rel.lower(): rel for rel in present}
+        for rel in sub.settings.get("submission.required_files"):
+            if rel in present:
+                continue
+            near = by_lower.get(rel.lower())
+            if near is not None:
+                yield self.report(f"{rel} is missing (found {near}: names are case-sensitive)",
+                                  file=rel, hint=f"rename {near} to {rel}")
+            else:
+                yield self.report(f"{rel} is missing", file=rel)
+
+
+class TooFewTrainLogs(Rule):
+    """Fewer train logs than the rulebook asks for (`submission.min_logs`, default 1).
+
+    Logs are the files at the top of the folder that match `submission.log_patterns`
+    (`*.log`, `train*.txt`, `log*.txt`).
+
+    **Why.** The logs are the evidence for the claimed score, bytes and times; the rules require at
+    least one log produced by the submitted script, and a record needs one per seed.
+
+    **Example.** A folder whose only log sits in a `logs/` subfolder, or that has none at all.
+
+    **Instead.** Commit the logs the script wrote (`train_seed42.log`, ...) at the top of the folder.
+    """
+
+    id = "GL002"
+    name = "too-few-train-logs"
+    severity = Severity.ERROR
+    message = "the submission has fewer train logs than required"
+    hint = "commit the train logs the script wrote (train_seed42.log, ...) at the top of the folder"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"train_seed1.log": ..., "train.txt": _LOG}), note="train*.txt counts"),
+        Valid(files=_folder({"train_seed2.log": _LOG, "train_seed3.log": _LOG}),
+              settings={"submission": {"min_logs": 3}}),
+    )
+    invalid = (
+        Invalid(files=_folder({"train_seed1.log": ...})),
+        Invalid(files=_folder({"train_seed1.log": ..., "logs/train_seed1.log": _LOG}),
+                note="logs in a subfolder are not found"),
+        Invalid(files=_folder(), settings={"submission": {"min_logs": 3}}),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        wanted = int(sub.settings.get("submission.min_logs"))
+        found = sub.log_files
+        if len(found) >= wanted:
+            return
+        patterns = list(sub.settings.get("submission.log_patterns"))
+        nested = [rel for rel in sub.files
+                  if "/" in rel and any(fnmatch.fnmatch(rel.rsplit("/", 1)[-1], p) for p in patterns)]
+        have = "no train log" if not found else f"{len(found)} train log(s) ({', '.join(found)})"
+        message = f"{have} at the top of the folder; at least {wanted} required"
+        hint = None
+        if nested:
+            shown = ", ".join(nested[:3]) + (", ..." if len(nested) > 3 else "")
+            message += f" (found {shown} in a subfolder)"
+            hint = "move the logs to the top of the submission folder"
+        yield self.report(message, hint=hint, patterns=patterns)
+
+
+# -- unreadable files -----------------------------------------------------------------------------
+class SymlinkOutsideFolder(Rule):
+    """A file or folder in the submission is a symlink that points outside the submission folder.
+
+    **Why.** A pull request adds one self-contained folder. A link out of it points at something a
+    reviewer's clone does not have (or at a different file there), so what was measured and what is
+    reviewed differ. golflint never follows such links.
+
+    **Example.** `final_model.int8.ptz -> /home/me/runs/final_model.int8.ptz`
+
+    **Instead.** Copy the file into the folder (if it belongs to the submission) or delete the link.
+    """
+
+    id = "GL003"
+    name = "symlink-outside-folder"
+    severity = Severity.ERROR
+    message = "a symlink points outside the submission folder"
+    hint = "replace the link with the file itself, or delete it"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder(), symlinks={"latest.log": "train_seed1.log"}, note="a link inside the folder"),
+        Valid(files=_folder({"notes/a.txt": "x\n"}), symlinks={"notes/b.txt": "../README.md"}),
+    )
+    invalid = (
+        Invalid(files=_folder(), symlinks={"final_model.int8.ptz": "/nonexistent/runs/final_model.int8.ptz"},
+                note="absolute target, even a broken one"),
+        Invalid(files=_folder({"train_seed1.log": ...}), symlinks={"train_seed1.log": "../../../outside.log"}),
+        Invalid(files=_folder(), symlinks={"data": "../../../../data"}, note="a linked folder"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        for rel in sub.files:
+            if escapes(sub.root, rel):
+                yield self.report(f"{rel} is a symlink that points outside the submission folder "
+                                  "(or is a symlink loop); golflint does not follow it", file=rel)
+
+
+class UnreadableFile(Rule):
+    """README.md, submission.json or a train log cannot be read as text.
+
+    Binary junk, bytes that are not UTF-8, a file over `general.max_text_file_bytes`, or a folder
+    or device where a file should be. (Code gets GL000; symlinks out of the folder get GL003.)
+
+    **Why.** These files are the submission's explanation and evidence; if they cannot be read,
+    nothing they claim can be checked.
+
+    **Example.** A `train_seed1.log` that is a copy of a checkpoint, or a README saved as UTF-16.
+
+    **Instead.** Commit the real text file, saved as UTF-8.
+    """
+
+    id = "GL004"
+    name = "unreadable-file"
+    severity = Severity.ERROR
+    message = "a file golflint must read is not readable text"
+    hint = "commit the real file as UTF-8 text"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"README.md": "# Café ünïcode — fine\n"})),
+        Valid(files=_folder({"weights.bin": b"\x00\x01\x02", "note.txt": b"\xff\xfe"}),
+              note="binary files nobody needs to read are fine"),
+    )
+    invalid = (
+        Invalid(files=_folder({"train_seed1.log": b"\x00\x00\x89PNG\x00binary"}), file="train_seed1.log"),
+        Invalid(files=_folder({"README.md": "# Readme\n".encode("utf-16")})),
+        Invalid(files=_folder({"submission.json": b'{"author": "Jos\xe9"}'})),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        wanted = ["README.md", SUBMISSION_JSON, *sub.log_files]
+        for rel in dict.fromkeys(wanted):
+            if not sub.exists(rel) or escapes(sub.root, rel):
+                continue  # missing: GL001; linked out of the folder: GL003
+            problem = sub.read(rel).text_problem()
+            if problem is not None:
+                yield self.report(f"{rel} {problem}", file=rel)
+
+
+# -- submission.json ------------------------------------------------------------------------------
+class InvalidSubmissionJson(Rule):
+    """submission.json is not valid JSON, or its top level is not an object.
+
+    **Why.** The leaderboard and every claim check read it; a parse error hides every claim.
+
+    **Example.** A trailing comma, single quotes, comments, or a top-level list.
+
+    **Instead.** Make it one JSON object: `python -m json.tool submission.json` must accept it.
+    """
+
+    id = "GL005"
+    name = "invalid-submission-json"
+    severity = Severity.ERROR
+    message = "submission.json is not a valid JSON object"
+    hint = "make submission.json a single JSON object; `python -m json.tool submission.json` checks it"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"submission.json": '{"author": "a", "name": "b", "val_bpb": 1.2}'})),
+        Valid(files=_folder({"submission.json": '\ufeff{"author": "a", "name": "b", "val_bpb": 1.2}'
+                                                .encode("utf-8")[3:]}), note="plain UTF-8"),
+    )
+    invalid = (
+        Invalid(files=_folder({"submission.json": '{\n  "author": "a",\n  "val_bpb": 1.2,\n}\n'}),
+                file=SUBMISSION_JSON, lines=4),
+        Invalid(files=_folder({"submission.json": "[1, 2, 3]\n"})),
+        Invalid(files=_folder({"submission.json": "{'author': 'a'}\n"}), file=SUBMISSION_JSON, lines=1),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        if not sub.exists(SUBMISSION_JSON) or sub.read(SUBMISSION_JSON).text_problem() is not None:
+            return  # missing: GL001; unreadable: GL003/GL004
+        loaded = sub.submission_json
+        if loaded.problem is not None:
+            yield self.report(loaded.problem, file=SUBMISSION_JSON, line=loaded.line)
+        elif not isinstance(loaded.data, dict):
+            kind = type(loaded.data).__name__.replace("NoneType", "null")
+            yield self.report(f"submission.json holds a JSON {kind}, not an object", file=SUBMISSION_JSON,
+                              line=1)
+
+
+_SEED_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "seed": {"type": ["integer", "string"]},
+        "val_loss": {"type": "number"},
+        "val_bpb": {"type": "number"},
+        "artifact_bytes": {"type": "integer", "minimum": 0},
+        "steps": {"type": "integer", "minimum": 0},
+        "step_avg_ms": {"type": "number", "minimum": 0},
+        "eval_time_s": {"type": "number", "minimum": 0},
+    },
+}
+
+# Types of every field seen in accepted records; fields not listed here are tolerated as they are.
+FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    # Joint submissions list their authors.
+    "author": {"type": ["string", "array"], "items": {"type": "string"}},
+    "github_id": {"type": ["string", "integer", "array"], "items": {"type": ["string", "integer"]}},
+    "name": {"type": "string"},
+    "blurb": {"type": "string"},
+    "date": {"type": "string"},
+    "val_loss": {"type": "number"},
+    "val_bpb": {"type": "number"},
+    "bytes_total": {"type": "integer", "minimum": 0},
+    "bytes_code": {"type": "integer", "minimum": 0},
+    "track": {"type": "string"},
+    "seeds": {"type": "array", "items": {"type": ["integer", "string"]}},
+    # A list of per-seed objects, or an object keyed by seed: `items` applies to the first shape,
+    # `additionalProperties` to the second.
+    "seed_results": {"type": ["array", "object"], "items": _SEED_SCHEMA,
+                     "additionalProperties": _SEED_SCHEMA},
+    "val_bpb_std": {"type": "number", "minimum": 0},
+    "hardware": {"type": "string"},
+    "pytorch_version": {"type": "string"},
+}
+
+_JSON_TYPE = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+              list: "a list", dict: "an object", type(None): "null"}
+
+
+@lru_cache(maxsize=8)
+def submission_schema(required: tuple[str, ...]) -> dict[str, Any]:
+    properties = {}
+    for key, schema in FIELD_SCHEMAS.items():
+        if key not in required:
+            # An optional field written as null says "not measured": treat it as absent.
+            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            schema = {**schema, "type": [*types, "null"]}
+        properties[key] = schema
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "required": list(required), "properties": properties}
+
+
+def _dotted(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _expected(types: Any) -> str:
+    names = {"string": "a string", "integer": "an integer", "number": "a number", "array": "a list",
+             "object": "an object", "boolean": "a boolean", "null": "null"}
+    types = types if isinstance(types, list) else [types]
+    shown = [names.get(t, t) for t in types if t != "null"]
+    return " or ".join(shown)
+
+
+class SubmissionJsonSchema(Rule):
+    """submission.json lacks a required field, or a known field has the wrong type.
+
+    Required fields are `submission.required_fields` (default author, name, val_bpb). Known fields
+    must have their type: numbers for scores, integers for byte counts, strings for names and the
+    date; `seed_results` is a list of per-seed objects or an object keyed by seed. Unknown fields are
+    accepted, and optional fields may be absent or null (older records lack the newer fields).
+
+    **Why.** A score written as a string or a byte count as a float is read differently by every
+    tool that consumes the leaderboard; missing fields leave the claim unstated.
+
+    **Example.** `"val_bpb": "1.2244"` or `"bytes_total": 15.86e6`.
+
+    **Instead.** `"val_bpb": 1.2244`, `"bytes_total": 15863489`.
+    """
+
+    id = "GL006"
+    name = "submission-json-schema"
+    severity = Severity.ERROR
+    message = "submission.json lacks a required field or has a field of the wrong type"
+    hint = "write scores as numbers and byte counts as integers; see `golflint rules explain GL006`"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"submission.json": _claims(seed_results=[{"seed": 1, "val_bpb": 1.2243657,
+                                                                       "val_loss": 2.07269931}],
+                                                        hardware="8xH100 SXM", new_field={"x": 1})}),
+              note="unknown fields are tolerated"),
+        Valid(files=_folder({"submission.json": _claims(bytes_total=None, blurb=..., github_id=12345,
+                                                        author=["A. Golfer", "B. Putter"])}),
+              note="optional fields may be null or absent; joint authors"),
+    )
+    invalid = (
+        Invalid(files=_folder({"submission.json": _claims(val_bpb="1.2243657")}), file=SUBMISSION_JSON,
+                lines=8),
+        Invalid(files=_folder({"submission.json": _claims(author=...)}), file=SUBMISSION_JSON, lines=1),
+        Invalid(files=_folder({"submission.json": _claims(seed_results={"1": {"val_bpb": 1.2,
+                                                                              "artifact_bytes": "15863489"}})})),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        claims = sub.submission_json.data
+        if not isinstance(claims, dict):
+            return  # GL001 / GL004 / GL005
+        required = tuple(sub.settings.get("submission.required_fields"))
+        validator = jsonschema.Draft202012Validator(submission_schema(required))
+        lines = ClaimLines(sub)
+        reported_missing: set[tuple[str, str]] = set()
+        for error in sorted(validator.iter_errors(claims), key=lambda e: [str(p) for p in e.absolute_path]):
+            path = list(error.absolute_path)
+            where = _dotted(path)
+            if error.validator == "required":
+                # jsonschema raises one error per missing key, each carrying the whole required list
+                instance = error.instance if isinstance(error.instance, dict) else {}
+                for key in error.validator_value:
+                    if key in instance or (where, key) in reported_missing:
+                        continue
+                    reported_missing.add((where, key))
+                    at = f" in {where}" if where else ""
+                    yield self.report(f"required field `{key}` is missing{at}", file=SUBMISSION_JSON,
+                                      line=lines(*path) if path else 1)
+            elif error.validator == "type":
+                got = _JSON_TYPE.get(type(error.instance), type(error.instance).__name__)
+                shown = json.dumps(error.instance)
+                shown = shown if len(shown) <= 40 else shown[:37] + "..."
+                yield self.report(f"`{where}` must be {_expected(error.validator_value)}, "
+                                  f"not {got} ({shown})", file=SUBMISSION_JSON, line=lines(*path))
+            else:
+                yield self.report(f"`{where}`: {error.message}", file=SUBMISSION_JSON, line=lines(*path))
+
+
+def parse_date(value: str) -> date | None:
+    text = value.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        # Python 3.10's fromisoformat does not accept a trailing Z for UTC
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text).date()
+    except ValueError:
+        return None
+
+
+class UnparsableDate(Rule):
+    """The `date` in submission.json is not an ISO 8601 date or date-time.
+
+    **Why.** Records are ordered by date, and "the record to beat" depends on it; a free-form date
+    such as `19/03/2026` is ambiguous between day-first and month-first.
+
+    **Example.** `"date": "March 19th"`, `"date": "19/03/2026"`.
+
+    **Instead.** `"date": "2026-03-19"` or `"date": "2026-03-19T14:05:00Z"`.
+    """
+
+    id = "GL007"
+    name = "unparsable-date"
+    severity = Severity.WARNING
+    message = "the date in submission.json is not an ISO 8601 date"
+    hint = 'write the date as YYYY-MM-DD, e.g. "2026-03-19" (a full ISO date-time is fine too)'
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"submission.json": _claims(date="2026-03-19T14:05:00Z")})),
+        Valid(files=_folder({"submission.json": _claims(date="2026-03-19 14:05:00+02:00")})),
+        Valid(files=_folder({"submission.json": _claims(date=...)}), note="absent: not required by default"),
+    )
+    invalid = (
+        Invalid(files=_folder({"submission.json": _claims(date="19/03/2026")}), file=SUBMISSION_JSON, lines=6),
+        Invalid(files=_folder({"submission.json": _claims(date="March 19th, 2026")}), file=SUBMISSION_JSON,
+                lines=6),
+        Invalid(files=_folder({"submission.json": _claims(date="2026-02-30")}), file=SUBMISSION_JSON, lines=6),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        value = sub.claims.get("date")
+        if isinstance(value, str) and parse_date(value) is None:
+            yield self.report(f"date {value!r} is not an ISO 8601 date (YYYY-MM-DD)", file=SUBMISSION_JSON,
+                              line=ClaimLines(sub)("date"))
+
+
+class HeadlineDisagreesWithSeeds(Rule):
+    """The headline `val_bpb`/`val_loss` is not the mean of `seed_results`, or the std does not match.
+
+    Checked only where `seed_results` give the metric for every seed. Headline and mean may differ
+    by `submission.mean_tolerance` (rounding); `val_bpb_std` (and `val_loss_std`, if present) must
+    match the sample standard deviation of the seeds within `submission.std_tolerance` (the
+    population standard deviation is accepted too).
+
+    **Why.** The headline is what the leaderboard shows. A headline equal to the best seed instead
+    of the mean is selection over runs, which the rules forbid; a wrong std misstates the evidence.
+
+    **Example.** Seeds at 1.2240, 1.2244, 1.2248 with `"val_bpb": 1.2240`.
+
+    **Instead.** Report the mean over all submitted seeds as the headline.
+    """
+
+    id = "GL008"
+    name = "headline-disagrees-with-seeds"
+    severity = Severity.ERROR
+    message = "the headline score is not the mean of the seed results"
+    hint = "set the headline val_bpb/val_loss to the mean over all seeds, and the std to their sample std"
+    valid = (
+        Valid(files=_folder({"submission.json": _claims(val_bpb=1.2244, val_loss=2.0727, val_bpb_std=0.0014,
+                                                        seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))})),
+        Valid(files=_folder({"submission.json": _claims(
+            val_bpb=1.22440, val_loss=2.0727, val_bpb_std=0.001143,
+            seed_results=[{"seed": s, **v} for s, v in _three_seeds(_SEED_BPBS, _SEED_LOSSES).items()])}),
+            note="list shape; population std accepted"),
+        Valid(files=_folder({"submission.json": _claims(val_bpb=1.2244, seed_results={"1": {"steps": 100}})}),
+              note="seeds without scores: nothing to compare"),
+    )
+    invalid = (
+        Invalid(files=_folder({"submission.json": _claims(val_bpb=1.2230, val_loss=2.0727,
+                                                          seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))})),
+        Invalid(files=_folder({"submission.json": _claims(val_bpb=1.2244, val_loss=2.0710,
+                                                          seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))}),
+                file=SUBMISSION_JSON, lines=7),
+        Invalid(files=_folder({"submission.json": _claims(val_bpb=1.2244, val_loss=2.0727, val_bpb_std=0.004,
+                                                          seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))}),
+                file=SUBMISSION_JSON, lines=9),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        claims = sub.claims
+        seeds = seed_claims(claims)
+        if not seeds:
+            return
+        lines = ClaimLines(sub)
+        mean_tol = float(sub.settings.get("submission.mean_tolerance"))
+        std_tol = float(sub.settings.get("submission.std_tolerance"))
+        off_mean: list[str] = []
+        for metric in ("val_bpb", "val_loss"):
+            values = _seed_values(seeds, metric)
+            if values is None:
+                continue
+            mean = statistics.fmean(values)
+            headline = number(claims.get(metric))
+            if headline is not None and is_finite(headline) and abs(headline - mean) > mean_tol:
+                shown = ", ".join(f"{v:.5f}" for v in values)
+                off_mean.append(f"headline {metric} {headline:.5f} is not the mean of the {len(values)} seed "
+                                f"results ({mean:.5f}; seeds {shown})")
+            std_key = f"{metric}_std"
+            claimed_std = number(claims.get(std_key))
+            if claimed_std is None or len(values) < 2:
+                continue
+            sample, population = statistics.stdev(values), statistics.pstdev(values)
+            if min(abs(claimed_std - sample), abs(claimed_std - population)) > std_tol:
+                yield self.report(
+                    f"{std_key} {claimed_std:.6f} does not match the seeds' standard deviation "
+                    f"({sample:.6f} sample, {population:.6f} population)", file=SUBMISSION_JSON,
+                    line=lines(std_key), metric=std_key, claimed=claimed_std, sample=sample)
+        if off_mean:
+            first = off_mean[0].split()[1]
+            yield self.report("; ".join(off_mean) + f" (tolerance {mean_tol:g})", file=SUBMISSION_JSON,
+                              line=lines(first))
+
+
+def _seed_values(seeds: list[SeedClaim], metric: str) -> list[float] | None:
+    """The metric of every seed, or None when any seed lacks it (then the mean is not comparable)."""
+    values = [s.number(metric) for s in seeds]
+    if not values or any(v is None or not is_finite(v) for v in values):
+        return None
+    return [v for v in values if v is not None]
+
+
+class ImplausibleValBpb(Rule):
+    """A claimed val_bpb below `submission.plausible_val_bpb_floor` (default 0.70), or not finite.
+
+    **Why.** No honest model of FineWeb within these limits scores anywhere near that; scores this
+    low came from broken metrics: probabilities that do not sum to one (a gold-token-only mixture),
+    scoring tokens the model had already seen, or a wrong byte count.
+
+    **Example.** `"val_bpb": 0.41` from an n-gram cache blended only into the gold token's
+    probability.
+
+    **Instead.** Check the evaluation against the four conditions (causal, full normalized
+    distribution, score before update, single pass); `golflint check` flags the common causes.
+    """
+
+    id = "GL009"
+    name = "implausible-val-bpb"
+    severity = Severity.ERROR
+    message = "the claimed val_bpb is implausibly low"
+    hint = "check the evaluation: a full normalized distribution, causal, score-before-update, single pass"
+    valid = (
+        Valid(files=_folder()),
+        Valid(files=_folder({"submission.json": _claims(val_bpb=1.0599, seed_results={"1": {"val_bpb": 1.0599}})})),
+        Valid(files=_folder({"submission.json": _claims(val_bpb=0.65)}),
+              settings={"submission": {"plausible_val_bpb_floor": 0.5}}, note="the floor is a setting"),
+    )
+    invalid = (
+        Invalid(files=_folder({"submission.json": _claims(val_bpb=0.4172)}), file=SUBMISSION_JSON, lines=8),
+        Invalid(files=_folder({"submission.json": _claims(val_bpb=1.05, seed_results={"1": {"val_bpb": 0.31}})}),
+                file=SUBMISSION_JSON, lines=11),
+        Invalid(files=_folder({"submission.json": _claims(val_bpb=-1.0)})),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        floor = float(sub.settings.get("submission.plausible_val_bpb_floor"))
+        lines = ClaimLines(sub)
+        candidates: list[tuple[str, tuple[Any, ...], float | None]] = [
+            ("val_bpb", ("val_bpb",), number(sub.claims.get("val_bpb")))]
+        for seed in seed_claims(sub.claims):
+            candidates.append((f"{seed.label} val_bpb", (*seed.path, "val_bpb"), seed.number("val_bpb")))
+        low = [(label, path, value) for label, path, value in candidates
+               if value is not None and (not is_finite(value) or value < floor)]
+        if not low:
+            return
+        headline = low[0] if low[0][0] == "val_bpb" else None
+        if headline is not None and len(low) > 1:
+            # One finding for the claim, naming its seeds too: the cause is the same evaluation.
+            seeds = ", ".join(f"{label.split(' val_bpb')[0]} {_score(value)}" for label, _, value in low[1:])
+            yield self.report(f"val_bpb {_score(headline[2])} (and {seeds}) {_why(headline[2], floor)}",
+                              file=SUBMISSION_JSON, line=lines(*headline[1]))
+            return
+        for label, path, value in low:
+            yield self.report(f"{label} {_score(value)} {_why(value, floor)}", file=SUBMISSION_JSON,
+                              line=lines(*path))
+
+
+def _score(value: float) -> str:
+    return f"{value:.4f}" if is_finite(value) else str(value)
+
+
+def _why(value: float, floor: float) -> str:
+    if not is_finite(value):
+        return "is not a score"
+    return (f"is below the plausibility floor {floor:g}: no model within these limits scores this on "
+            "FineWeb; the metric is likely broken")
+
+
+RULES: list[type[Rule]] = [UnparsableCode, MissingRequiredFile, TooFewTrainLogs, SymlinkOutsideFolder,
+                           UnreadableFile, InvalidSubmissionJson, SubmissionJsonSchema, UnparsableDate,
+                           HeadlineDisagreesWithSeeds, ImplausibleValBpb]
