@@ -218,7 +218,7 @@ def test_npz_and_raw_blob(tmp_path):
 # -- JSON stability ----------------------------------------------------------------------------------
 
 TOP_KEYS = {"schema", "target", "kind", "cap", "code", "model", "total", "headroom", "fits", "quant",
-            "codecs", "tensors", "tensors_shown", "tensor_totals", "what_if"}
+            "codecs", "tensors", "tensors_shown", "tensor_totals", "what_if", "libraries"}
 
 
 def test_json_keys_are_stable(submission, tmp_path):
@@ -233,6 +233,7 @@ def test_json_keys_are_stable(submission, tmp_path):
                                       "int4", "compressed"}
     assert set(doc["tensor_totals"]) == {"count", "raw", "int8", "int6", "int5", "int4", "compressed"}
     assert set(doc["what_if"][0]) == {"codec", "quant", "model_bytes", "total", "headroom", "fits"}
+    assert set(doc["libraries"]) == {"zlib", "zstd", "brotli"}
     code_only = tmp_path / "t.py"
     code_only.write_text(CODE)
     assert set(budget_json(str(code_only))) == TOP_KEYS

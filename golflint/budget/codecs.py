@@ -84,6 +84,13 @@ class Codec:
             raise AssertionError(self.name)
 
 
+def library_versions() -> dict[str, str]:
+    """Versions of the codec libraries in use: zstd output in particular changes between releases."""
+    return {"zlib": zlib.ZLIB_RUNTIME_VERSION,
+            "zstd": ".".join(map(str, zstandard.ZSTD_VERSION)),
+            "brotli": str(getattr(brotli, "version", getattr(brotli, "__version__", "unknown")))}
+
+
 def get_codec(name: str, *, lzma_extreme: bool = False) -> Codec:
     if name not in CODEC_NAMES:
         raise GolflintError(f"unknown codec {name!r}; known codecs: {', '.join(CODEC_NAMES)}")

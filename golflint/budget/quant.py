@@ -20,8 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-QUANT_BITS = {"int8": 8, "int6": 6, "int5": 5, "int4": 4}
 _FP16_MAX = float(np.finfo(np.float16).max)
 _PACK_BLOCK = 1 << 20     # codes per packing step; a multiple of 8 so blocks join without shifts
 

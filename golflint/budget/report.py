@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from .code import CodeSizes
-from .quant import QUANT_BITS
+from .codecs import library_versions
+from . import QUANT_BITS
 from .tensor_table import ModelBudget
 
 SCHEMA = "golflint.budget/1"
@@ -42,6 +43,7 @@ def build_document(*, target: str, kind: str, cap: int, code_bytes: int | None,
         "tensors_shown": 0,
         "tensor_totals": None,
         "what_if": [],
+        "libraries": library_versions(),
     }
     if analysis is None:
         return doc
@@ -144,3 +146,5 @@ def _what_if_table(doc: dict[str, Any], console: Console) -> None:
         table.add_row(w["codec"] + (f" + {quant}" if quant else ""), _b(w["model_bytes"]),
                       _b(w["total"]), _b(w["headroom"]), _verdict(w["fits"]))
     console.print(table)
+    libs = ", ".join(f"{k} {v}" for k, v in doc["libraries"].items())
+    console.print(f"  [dim]codec libraries: {libs} (zstd bytes can change between libzstd releases)[/]")

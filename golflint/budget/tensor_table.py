@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .codecs import Codec
-from .quant import QUANT_BITS, quantized_record, record_size, rows_of
+from . import QUANT_BITS
+from .quant import quantized_record, record_size, rows_of
 from .tensors import ModelFile, TensorEntry
 
 BLOB_MAGIC = b"GLQ1"

@@ -5,22 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
+from ..budget import QUANT_BITS
 from ..budget.codecs import CODEC_NAMES, get_codec
 from ..budget.code import CodeSizes, code_sizes
-from ..budget.quant import QUANT_BITS
-from ..budget.report import build_document, render_text
-from ..budget.tensor_table import analyze
-from ..budget.tensors import ModelFile, read_model, read_model_path
 from ..config import Settings
 from ..discovery import discover
 from ..errors import GolflintError
 from ..files import read_file
 from ..submission import Submission
 from .options import config_options, settings_from
+
+if TYPE_CHECKING:
+    from ..budget.tensors import ModelFile
 
 # The codec a compressed model file was written with, at the setting submissions use it.
 _CODEC_FOR_FAMILY = {"zlib": "zlib-9", "zstd": "zstd-22", "lzma": "lzma-9", "brotli": "brotli-11"}
@@ -61,6 +62,10 @@ def command(target, codec_names, quant, lzma_extreme, model_path, fmt, top, work
     a compressed artifact such as .ptz, or a raw blob). Code is never executed; torch files are read
     with weights_only=True.
     """
+    # numpy (and torch, for .pt files) load only when this command runs, not at every CLI start.
+    from ..budget.report import build_document, render_text
+    from ..budget.tensor_table import analyze
+
     settings = settings_from(rules_file, isolated)
     cap = int(settings.get("bytes.cap"))
     max_model = int(settings.get("budget.max_model_bytes"))
@@ -86,7 +91,7 @@ def command(target, codec_names, quant, lzma_extreme, model_path, fmt, top, work
         render_text(doc, Console() if sys.stdout.isatty() else Console(width=200))
 
 
-def _codec_names(requested: tuple[str, ...], model_file: ModelFile, all_codecs: list[str]) -> list[str]:
+def _codec_names(requested: tuple[str, ...], model_file: "ModelFile", all_codecs: list[str]) -> list[str]:
     if "all" in requested:
         return all_codecs
     if requested:
@@ -94,13 +99,15 @@ def _codec_names(requested: tuple[str, ...], model_file: ModelFile, all_codecs: 
     return [_CODEC_FOR_FAMILY.get(model_file.codec or "", "zlib-9")]
 
 
-def _model_json(mf: ModelFile, source: str | None = None) -> dict:
+def _model_json(mf: "ModelFile", source: str | None = None) -> dict:
     return {"path": mf.path, "bytes": mf.file_bytes, "source": source or mf.path, "codec": mf.codec,
             "format": mf.format, "payload_bytes": len(mf.payload)}
 
 
 def _gather(target: Path, settings: Settings, model_path: Path | None, max_model: int):
     """(kind, code bytes, code sizes, model JSON, ModelFile to tabulate) for the target."""
+    from ..budget.tensors import read_model_path
+
     owners = discover([target], settings)
     sub = Submission(owners[0].root, owners[0].track, settings) if len(owners) == 1 else None
     if target.is_dir():
@@ -136,8 +143,10 @@ def _submission_code(sub: Submission) -> tuple[int | None, list[CodeSizes]]:
     return m.code_bytes, sizes
 
 
-def _folder_model(sub: Submission, max_model: int) -> ModelFile | None:
+def _folder_model(sub: Submission, max_model: int) -> "ModelFile | None":
     """The measured artifact file, else the largest top-level state dict (.pt/.pth/.npz)."""
+    from ..budget.tensors import read_model
+
     rel = sub.measurement.model_file
     if rel is None:
         candidates = [(sub.size(r) or 0, r) for r in sub.files
