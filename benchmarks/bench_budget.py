@@ -120,8 +120,8 @@ def main() -> None:
              ["zstd", "-22", "--ultra", "--no-check", "-c"]),
             ("lzma-9", get_codec("lzma-9"), ["xz", "-9", "-c"], ["xz", "-9", "-T1", "-c"]),
         ):
-            t_ours, t_cli, n_ours, n_cli = interleaved(args.repeat, lambda: ours.size(blob),
-                                                      lambda: cli_size(cli, src))
+            t_ours, t_cli, n_ours, n_cli = interleaved(args.repeat, lambda c=ours: c.size(blob),
+                                                      lambda argv=cli: cli_size(argv, src))
             n_exact = cli_size(exact_cli, src)
             rows.append((label, t_ours, t_cli, n_ours, n_cli, n_exact, " ".join(cli), " ".join(exact_cli)))
     print(f"{'codec':<8} {'wall ours/CLI s':>16} {'ratio':>6} {'cpu ours/CLI s':>16} {'ratio':>6} "

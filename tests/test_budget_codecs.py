@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 import zstandard
 
-from golflint.budget import codecs
+from golflint.budget import QUANT_BITS, codecs
 from golflint.budget.code import code_sizes, minify, wrapper_text
 from golflint.budget.codecs import CODEC_NAMES, decompress, get_codec, sniff
-from golflint.budget import QUANT_BITS
 from golflint.budget.quant import pack_codes, quantize_rows, quantized_record, record_size
 from golflint.errors import GolflintError
 

@@ -180,7 +180,7 @@ def test_what_if_over_a_smaller_cap_does_not_fit(submission, tmp_path):
                       "--rules", str(rules), "--isolated")
     doc = json.loads(result.stdout)
     assert doc["cap"] == 1000 and doc["fits"] is False and doc["what_if"][0]["fits"] is False
-    text, out = run("budget", str(root), "--quant", "int6", "--codec", "zstd-22", "--rules", str(rules))
+    _, out = run("budget", str(root), "--quant", "int6", "--codec", "zstd-22", "--rules", str(rules))
     assert "over the cap" in out and "zstd-22 + int6" in out
 
 

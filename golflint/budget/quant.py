@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 _FP16_MAX = float(np.finfo(np.float16).max)
 _PACK_BLOCK = 1 << 20     # codes per packing step; a multiple of 8 so blocks join without shifts
 

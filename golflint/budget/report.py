@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import QUANT_BITS
 from .code import CodeSizes
 from .codecs import library_versions
-from . import QUANT_BITS
 from .tensor_table import ModelBudget
 
 SCHEMA = "golflint.budget/1"

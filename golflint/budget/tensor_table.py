@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .codecs import Codec
 from . import QUANT_BITS
+from .codecs import Codec
 from .quant import quantized_record, record_size, rows_of
 from .tensors import ModelFile, TensorEntry
 

@@ -11,8 +11,8 @@ import click
 from rich.console import Console
 
 from ..budget import QUANT_BITS
-from ..budget.codecs import CODEC_NAMES, get_codec
 from ..budget.code import CodeSizes, code_sizes
+from ..budget.codecs import CODEC_NAMES, get_codec
 from ..config import Settings
 from ..discovery import discover
 from ..errors import GolflintError
