@@ -642,3 +642,139 @@ def _why(value: float, floor: float) -> str:
 RULES: list[type[Rule]] = [UnparsableCode, MissingRequiredFile, TooFewTrainLogs, SymlinkOutsideFolder,
                            UnreadableFile, InvalidSubmissionJson, SubmissionJsonSchema, UnparsableDate,
                            HeadlineDisagreesWithSeeds, ImplausibleValBpb]
+
+
+# ==================================================================================================
+# GL010-GL019: code that runs but cannot be reviewed as submitted (packed payloads, native code,
+# run commands). Decoding lives in code/packed.py, native discovery in code/native.py.
+# ==================================================================================================
+def _packed_script(code: str, codec: str = "lzma") -> str:
+    import base64
+    import lzma
+    import zlib
+
+    if codec == "lzma":
+        blob = base64.b85encode(lzma.compress(code.encode())).decode()
+        return f"import lzma, base64\nexec(lzma.decompress(base64.b85decode({blob!r})))\n"
+    blob = base64.b64encode(zlib.compress(code.encode(), 9)).decode()
+    return f"import zlib, base64\nexec(zlib.decompress(base64.b64decode({blob!r})).decode())\n"
+
+
+def _packed_bytes(payload: bytes, codec: str = "zlib") -> str:
+    import base64
+
+    blob = base64.b85encode(payload).decode()
+    return f"import {codec}, base64\nexec({codec}.decompress(base64.b85decode({blob!r})))\n"
+
+
+def _packed_sites(sub, kinds: tuple[str, ...]):
+    from ..code import packed
+
+    for unit in sub.code_units:
+        if not unit.is_python:
+            continue
+        for site in packed.sites_of(unit):
+            if site.problem_kind in kinds:
+                yield unit, site
+
+
+class UnreadableExecutedCode(Rule):
+    """Code is executed but its text is not in the submission: `exec`/`eval` of a payload that is
+    computed at run time, read from a file, fetched over the network, or unmarshalled bytecode.
+
+    golflint reads `exec(lzma.decompress(base64.b85decode("...")))` and every other chain of
+    decoders applied to literals (see docs/packed-native-config.md). What it cannot read is code
+    whose text only exists while the script runs. A file read from the submission folder is a
+    warning (a reviewer can open it by hand); everything else is an error.
+
+    **Why.** Every evaluation rule checks the code that runs. Code that cannot be read statically
+    is code nobody reviewed: it may train on validation data or phone home, and no check would see it.
+
+    **Example.** `exec(urllib.request.urlopen(URL).read())`, `exec(marshal.loads(zlib.decompress(B)))`,
+    `exec("".join(chr(c) for c in CODES))`.
+
+    **Instead.** Put the code in train_gpt.py, plain or as a literal payload
+    (`exec(lzma.decompress(base64.b85decode("...")))`), so it is counted and can be decoded.
+    """
+
+    id = "GL010"
+    name = "unreadable-executed-code"
+    severity = Severity.ERROR
+    message = "code is executed but cannot be read statically"
+    hint = "ship the executed code in train_gpt.py as source or as a literal packed payload"
+    valid = (
+        Valid(_packed_script("print('hello')\n"), note="a literal payload is decoded, not opaque"),
+        Valid("import os\nlr = eval(os.environ.get('LR', '3e-4'))\n", note="eval of a setting"),
+        Valid("exec('x = 1')\nprint(x)\n"),
+        Valid("import re\npattern = re.compile('a+')\n", note="re.compile is not the builtin"),
+    )
+    invalid = (
+        Invalid("import urllib.request\nsrc = urllib.request.urlopen('https://example.org/m.py').read()\n"
+                "exec(src)\n", lines=3),
+        Invalid("import marshal, zlib\nexec(marshal.loads(zlib.decompress(b'x\\x9c')))\n", lines=2),
+        Invalid("import sys\nexec(''.join(chr(c) for c in [112, 114, 105, 110, 116, 40, 41]))\n", lines=2),
+        Invalid("exec(open('/tmp/stage2.py').read())\n", lines=1),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code import packed
+
+        for unit, site in _packed_sites(sub, packed.OPAQUE_KINDS):
+            severity = None
+            note = ""
+            if site.problem_kind == packed.FILE:
+                target = site.problem.split("`")[1] if site.problem and "`" in site.problem else ""
+                rel = target[2:] if target.startswith("./") else target
+                if rel and sub.exists(rel):
+                    severity = Severity.WARNING
+                    note = f"; {rel} is in the folder but golflint does not analyze it as code: review it by hand"
+            yield self.report_at(unit, site.line, f"`{site.call}` runs {site.problem}; the code that "
+                                 f"runs cannot be read statically{note}", severity=severity,
+                                 kind=site.problem_kind)
+
+
+class BrokenPackedPayload(Rule):
+    """A packed payload does not decode to readable source: corrupt or truncated, a decompression
+    bomb (beyond `packed.max_decoded_bytes`), nested deeper than `packed.max_layers`, or decoding
+    to binary data or to text that is not UTF-8.
+
+    Payloads are decoded statically with bounded, incremental decompressors: nothing is executed
+    and a bomb is stopped at the limit without allocating the rest.
+
+    **Why.** A payload that does not decode either crashes the run (so the logs did not come from
+    this file) or hides code behind a decoder golflint cannot follow; a bomb can exhaust the memory
+    of whoever runs or reviews it.
+
+    **Example.** `exec(zlib.decompress(B))` where B was cut short when pasted into the file.
+
+    **Instead.** Regenerate the payload from the real source and check that
+    `golflint unpack train_gpt.py` prints it.
+    """
+
+    id = "GL011"
+    name = "broken-packed-payload"
+    severity = Severity.ERROR
+    message = "a packed payload does not decode to readable source"
+    hint = "regenerate the payload from the source and check `golflint unpack train_gpt.py` prints it"
+    valid = (
+        Valid(_packed_script("print('hello')\n")),
+        Valid(_packed_script(_packed_script("print('two layers')\n"), codec="zlib")),
+        Valid("import zlib\nblob = zlib.decompress(b'not a payload, never executed')\n"),
+    )
+    invalid = (
+        Invalid(_packed_script("print('hello')\n" * 50)[:-40] + "')))\n", lines=2, note="truncated"),
+        Invalid(_packed_bytes(bytes(range(256)) * 4), lines=2, note="binary junk"),
+        Invalid(_packed_bytes("# caf\u00e9\n".encode("latin-1")), lines=2, note="not UTF-8"),
+        Invalid(_packed_bytes(bytes(4000)), lines=2, settings={"packed": {"max_decoded_bytes": 1000}},
+                note="expands beyond the limit"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code import packed
+
+        for unit, site in _packed_sites(sub, packed.BROKEN_KINDS):
+            yield self.report_at(unit, site.line, f"`{site.call}` of a packed payload that cannot be "
+                                 f"decoded: {site.problem}", kind=site.problem_kind)
+
+
+RULES.extend([UnreadableExecutedCode, BrokenPackedPayload])
