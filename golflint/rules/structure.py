@@ -778,3 +778,65 @@ class BrokenPackedPayload(Rule):
 
 
 RULES.extend([UnreadableExecutedCode, BrokenPackedPayload])
+
+
+_ENV_SCRIPT = "import os\nTTT_ENABLED = int(os.environ.get('TTT_ENABLED', '0'))\nprint(TTT_ENABLED)\n"
+
+
+class ReadmeWithoutRunCommand(Rule):
+    """README.md gives no command that runs train_gpt.py (in a code block or inline code), and
+    no `*.sh` file in the folder does either.
+
+    Reported when the script reads settings from environment variables (`os.environ.get`,
+    `os.getenv`): then the configuration behind the logs cannot be known, and golflint checks
+    gated branches under the in-code defaults only. A script that reads no settings runs one way,
+    so its README needs no command for golflint's purposes.
+
+    **Why.** The rules require that train_gpt.py runs from its folder and reproduces the logs.
+    Environment switches (`TTT_ENABLED=1`, `NGRAM_CACHE=1`) decide which code runs; without the
+    command a reviewer cannot tell which branches produced the score.
+
+    **Example.** A README that describes the method in prose, for a script that reads `TTT_ENABLED`.
+
+    **Instead.** Add the exact command in a code block:
+    `TTT_ENABLED=1 torchrun --standalone --nproc_per_node=8 train_gpt.py`.
+    """
+
+    id = "GL012"
+    name = "readme-without-run-command"
+    severity = Severity.WARNING
+    message = "README.md gives no command that runs train_gpt.py"
+    hint = "add the exact run command, with every environment variable it sets, in a code block of README.md"
+    valid = (
+        Valid(files={"train_gpt.py": _ENV_SCRIPT,
+                     "README.md": "# Run\n\n```bash\nTTT_ENABLED=1 torchrun --nproc_per_node=8 train_gpt.py\n```\n"}),
+        Valid(files={"train_gpt.py": _ENV_SCRIPT, "README.md": "# Run\n\nSee run.sh.\n",
+                     "run.sh": "#!/bin/bash\nexport TTT_ENABLED=1\ntorchrun --nproc_per_node=8 train_gpt.py\n"}),
+        Valid(files={"train_gpt.py": _ENV_SCRIPT,
+                     "README.md": "# Run\n\nRun `python train_gpt.py` from this folder.\n"}),
+        Valid(files={"train_gpt.py": _ENV_SCRIPT}, note="a missing README is GL001's finding"),
+    )
+    invalid = (
+        Invalid(files={"train_gpt.py": _ENV_SCRIPT, "README.md": "# Run\n\nWe enable test-time training.\n"}),
+        Invalid(files={"train_gpt.py": _ENV_SCRIPT,
+                       "README.md": "# Run\n\n```\npython data/cached_fineweb.py --variant sp1024\n```\n"},
+                note="a command, but not one that runs train_gpt.py"),
+        Invalid(files={"train_gpt.py": _ENV_SCRIPT,
+                       "README.md": "# Run\n\n```bash\npip install -r requirements.txt\n```\n"}),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        if not sub.exists("README.md") or not sub.exists("train_gpt.py"):
+            return
+        cfg = sub.run_config
+        if cfg.has_command:
+            return
+        if sub.text("README.md") is None or not cfg.defaults:
+            return  # unreadable (GL004 reports it), or nothing to configure
+        names = ", ".join(sorted(cfg.defaults)[:6]) + (", ..." if len(cfg.defaults) > 6 else "")
+        yield self.report(f"README.md gives no command that runs train_gpt.py, and the script reads "
+                          f"settings from the environment ({names}); gated code is checked under "
+                          "the in-code defaults only", file="README.md")
+
+
+RULES.append(ReadmeWithoutRunCommand)
