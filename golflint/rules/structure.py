@@ -840,3 +840,69 @@ class ReadmeWithoutRunCommand(Rule):
 
 
 RULES.append(ReadmeWithoutRunCommand)
+
+
+_COMPILE_C = "import subprocess\nsubprocess.run(['gcc', '-O2', '-shared', '-fPIC', 'cache.c', '-o', 'libcache.so'])\n"
+
+
+class UnparsableNativeCode(Rule):
+    """A C/C++/CUDA file (or inline source) that the script compiles or loads does not parse.
+
+    golflint parses native code with tree-sitter (no compiler, nothing built) to run the
+    evaluation checks on it. Heavy macro use can defeat a parser that does not preprocess, so this
+    is a warning: the checks still run on the parts that parse, but a reviewer must read the rest.
+
+    **Why.** Native code is where caches and mixing tricks hide; code that cannot be parsed is code
+    the evaluation checks did not see.
+
+    **Example.** `cache.c` with an unbalanced brace, compiled by `subprocess.run(["gcc", ...])`.
+
+    **Instead.** Fix the syntax (does it compile?), or expand the macros that hide control flow.
+    """
+
+    id = "GL013"
+    name = "unparsable-native-code"
+    severity = Severity.WARNING
+    message = "native code the script builds or loads cannot be parsed"
+    hint = "make the file compile as written, or expand the macros that hide its control flow"
+    valid = (
+        Valid(files={"train_gpt.py": _COMPILE_C, "cache.c": "int add(int a, int b) { return a + b; }\n"}),
+        Valid(files={"train_gpt.py": "print('no native code')\n", "notes.c": "int broken( {\n"},
+              note="a C file the script never builds is not reviewed code"),
+        Valid(files={"train_gpt.py": "import torch.utils.cpp_extension as ext\n"
+                                     "m = ext.load(name='k', sources=['k.cu'])\n",
+                     "k.cu": "__global__ void k(float *x) { x[threadIdx.x] = 0.f; }\n"
+                             "void launch(float *x) { k<<<1, 32>>>(x); }\n"}, note="CUDA syntax"),
+    )
+    invalid = (
+        Invalid(files={"train_gpt.py": _COMPILE_C, "cache.c": "int add(int a, int b) { return a + ; }\n"},
+                file="cache.c", lines=1),
+        Invalid(files={"train_gpt.py": "import os\nos.system('nvcc -O3 -o mix mix.cu')\n",
+                       "mix.cu": "int main() {\n  int x = ;\n  return 0;\n}\n"}, file="mix.cu", lines=2),
+        Invalid("from torch.utils.cpp_extension import load_inline\n"
+                "SRC = '''\n"
+                "int twice(int x) { return x * 2 }\n"
+                "'''\n"
+                "m = load_inline(name='m', cpp_sources=SRC, functions=['twice'])\n", lines=3,
+                note="inline source keeps the file's line numbers"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code.units import NATIVE_LANGUAGES
+        from ..native.syntax import tree_of
+
+        for unit in sub.code_units:
+            if unit.language not in NATIVE_LANGUAGES:
+                continue
+            for problem in unit.notes:  # native units only carry read problems here
+                yield self.report_at(unit, None, problem)
+            if not unit.source:
+                continue
+            error_line = tree_of(unit).error_line
+            if error_line is not None:
+                yield self.report_at(unit, error_line, f"{unit.label} ({unit.reason}) does not parse "
+                                     f"as {unit.language.upper()} from line {error_line}; the evaluation "
+                                     "checks may miss code there")
+
+
+RULES.append(UnparsableNativeCode)
