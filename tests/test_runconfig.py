@@ -186,3 +186,13 @@ def test_engine_gates_real_findings_when_the_rule_exists(make_sub):
     on_findings = [f for f in run_rules(on, ["GL101"]).findings if f.rule == "GL101"]
     assert off_findings and all(f.severity == Severity.WARNING for f in off_findings)
     assert any(f.severity == Severity.ERROR and "TTT_ENABLED=1 from README.md" in f.message for f in on_findings)
+
+
+@pytest.mark.xfail(reason="known blind spot: gating follows calls by name, not functions called "
+                          "through a dict or a callback", strict=True)
+def test_gating_through_a_dispatch_table(make_sub):
+    code = ("import os\ndef ttt():\n    step()\n"
+            "HANDLERS = {'ttt': ttt}\nif os.environ.get('TTT', '0') == '1':\n    HANDLERS['ttt']()\n")
+    sub = submission(make_sub, {"train_gpt.py": code, "README.md": readme("torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(3)])
+    assert f.severity == Severity.WARNING
