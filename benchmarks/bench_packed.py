@@ -108,6 +108,16 @@ def main() -> None:
     print(f"packed script: {len(wrapper.encode()):,} B stored, {len(decoded[0].source.encode()):,} B decoded "
           f"({len(decoded[0].lines):,} lines)")
     print(f"  decode + parse: {load:7.1f} ms   decode + parse + all rules: {total:7.1f} ms  (median of {args.repeat})")
+
+    def plain_root() -> Path:
+        root = tmp / f"plain{next(counter)}"
+        root.mkdir()
+        (root / "train_gpt.py").write_text(source)
+        (root / "README.md").write_text(README)
+        return root
+
+    _, plain_load, plain_total = timed(plain_root, args.repeat)
+    print(f"  same source unpacked, for comparison: parse {plain_load:7.1f} ms   all rules {plain_total:7.1f} ms")
     start = time.perf_counter()
     packed.decode_file(wrapper)
     print(f"  decode_file alone (golflint unpack): {(time.perf_counter() - start) * 1000:7.1f} ms")

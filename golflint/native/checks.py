@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from tree_sitter import Node
 
-from .syntax import functions, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
+from .syntax import Function, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
 
 if TYPE_CHECKING:
     from ..code.units import CodeUnit
@@ -97,14 +97,17 @@ def _offset(index: Node | None, var: str) -> int | None:
     return int(m.group(2)) * (1 if m.group(1) == "+" else -1)
 
 
-def _loops(body: Node, token_arrays: set[str]) -> list[Loop]:
+def _loops(fn: Function, token_arrays: set[str]) -> list[Loop]:
+    key = ("loops", frozenset(token_arrays))
+    if key in fn.cache:
+        return fn.cache[key]
     out = []
-    for node in of_type(body, "for_statement"):
+    for node in fn.nodes.get("for_statement", []):
         header = _loop_header(node)
         if header is None:
             continue
         loop = Loop(node, *header)
-        for sub in of_type(node, "subscript_expression"):
+        for sub in fn.within(node, "subscript_expression"):
             array, index = subscript_parts(sub)
             name = text(array)
             if name in token_arrays:
@@ -113,12 +116,13 @@ def _loops(body: Node, token_arrays: set[str]) -> list[Loop]:
                     loop.offsets.setdefault(name, set()).add(k)
         if loop.offsets:
             out.append(loop)
+    fn.cache[key] = out
     return out
 
 
-def _assignments(scope: Node) -> Iterator[tuple[str, Node]]:
+def _assignments(fn: Function, scope: Node) -> Iterator[tuple[str, Node]]:
     """(variable, value) of declarations with initializers and plain assignments, in order."""
-    for node in walk(scope):
+    for node in fn.within(scope, "init_declarator", "assignment_expression"):
         if node.type == "init_declarator":
             decl, value = node.child_by_field_name("declarator"), node.child_by_field_name("value")
             if decl is not None and value is not None:
@@ -136,13 +140,13 @@ def _identifiers(node: Node) -> set[str]:
 class _Target:
     """Which expressions in a loop derive from the target token, and which hash it."""
 
-    def __init__(self, loop: Loop, array: str, offset: int):
+    def __init__(self, fn: Function, loop: Loop, array: str, offset: int):
         self.loop = loop
         self.array = array
         self.offset = offset
         self.derived: set[str] = set()
         self.keys: set[str] = set()
-        pairs = list(_assignments(loop.node))
+        pairs = list(_assignments(fn, loop.node))
         for _ in range(3):
             for var, value in pairs:
                 if var == loop.var:
@@ -253,25 +257,22 @@ def _function_roles(sub: "Submission", name: str, params: list[str]) -> tuple[se
     return tokens - gold, gold
 
 
-def _parsed(unit: "CodeUnit"):
-    tree = tree_of(unit)
-    return tree.root
 
 
 # -- the checks -------------------------------------------------------------------------------------
 def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
     """GL104 in native code."""
-    root = _parsed(unit)
-    for name, _, params, body in functions(root):
-        tokens, _ = _function_roles(sub, name, params)
-        for loop in _loops(body, tokens):
+    for fn in tree_of(unit).functions:
+        name = fn.name
+        tokens, _ = _function_roles(sub, name, fn.params)
+        for loop in _loops(fn, tokens):
             target = loop.target
             if target is None:
                 continue
-            t = _Target(loop, *target)
+            t = _Target(fn, loop, *target)
             shown = f"{target[0]}[{loop.var}{f' + {target[1]}' if target[1] else ''}]"
             reported: set[int] = set()
-            for sub_node in of_type(loop.node, "subscript_expression"):
+            for sub_node in fn.within(loop.node, "subscript_expression"):
                 array, index = subscript_parts(sub_node)
                 if index is None or text(array) in tokens or is_write_target(sub_node):
                     continue
@@ -283,7 +284,7 @@ def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[in
                     yield line(sub_node), (f"`{text(sub_node)[:60]}` in {name}() is looked up with a key hashed "
                                            f"from the token being scored (`{shown}`): the prediction "
                                            "depends on the answer")
-            for cond_node in of_type(loop.node, "if_statement", "conditional_expression", "while_statement"):
+            for cond_node in fn.within(loop.node, "if_statement", "conditional_expression", "while_statement"):
                 cond = cond_node.child_by_field_name("condition")
                 if cond is None or not t.mentions(cond) or line(cond) in reported:
                     continue
@@ -293,16 +294,17 @@ def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[in
                     reported.add(line(cond))
                     yield line(cond), (f"a branch in {name}() is gated on the token being scored "
                                        f"(`{text(cond)[:60]}`): the prediction depends on the answer")
-            yield from _update_before_read(name, loop, t, tokens, reported)
+            yield from _update_before_read(fn, loop, t, tokens, reported)
 
 
-def _update_before_read(name: str, loop: Loop, t: _Target, tokens: set[str],
+def _update_before_read(fn: Function, loop: Loop, t: _Target, tokens: set[str],
                         reported: set[int]) -> Iterator[tuple[int, str]]:
+    name = fn.name
     body = loop.node.child_by_field_name("body")
     if body is None:
         return
     first_update: dict[str, Node] = {}
-    for sub_node in of_type(body, "subscript_expression"):
+    for sub_node in fn.within(body, "subscript_expression"):
         array, index = subscript_parts(sub_node)
         table = text(array)
         if table in tokens or index is None:
@@ -324,14 +326,14 @@ def _update_before_read(name: str, loop: Loop, t: _Target, tokens: set[str],
 
 def check_gold_only_mixture(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
     """GL105 in native code."""
-    root = _parsed(unit)
-    for name, fn, params, body in functions(root):
-        if not LOG_CALL.search(text(body)):
+    for fn in tree_of(unit).functions:
+        name = fn.name
+        if not LOG_CALL.search(text(fn.body)):
             continue
-        tokens, gold = _function_roles(sub, name, params)
-        targets = [(_Target(loop, *loop.target)) for loop in _loops(body, tokens) if loop.target]
+        tokens, gold = _function_roles(sub, name, fn.params)
+        targets = [_Target(fn, loop, *loop.target) for loop in _loops(fn, tokens) if loop.target]
         seen: set[int] = set()
-        for expr in of_type(body, "binary_expression"):
+        for expr in fn.nodes.get("binary_expression", []):
             op = expr.child_by_field_name("operator")
             if op is None or text(op) != "+":
                 continue
@@ -363,11 +365,11 @@ def _inside_vocab_loop(node: Node) -> bool:
 
 def check_second_pass(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
     """GL103 in native code."""
-    root = _parsed(unit)
-    for name, _, params, body in functions(root):
-        tokens, _ = _function_roles(sub, name, params)
-        loops = _loops(body, tokens)
-        for block in of_type(body, "compound_statement"):
+    for fn in tree_of(unit).functions:
+        name = fn.name
+        tokens, _ = _function_roles(sub, name, fn.params)
+        loops = _loops(fn, tokens)
+        for block in fn.nodes.get("compound_statement", []):
             siblings = [loop for loop in loops if loop.node.parent == block]
             for i, first in enumerate(siblings):
                 for second in siblings[i + 1:]:

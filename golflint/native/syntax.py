@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
@@ -36,10 +36,41 @@ def _blank(m: re.Match) -> str:
 
 
 @dataclass
+class Function:
+    name: str
+    node: Node
+    params: list[str]
+    body: Node
+    # Every node of the body by type, from one walk (checks filter these instead of re-walking).
+    nodes: dict[str, list[Node]]
+    cache: dict = field(default_factory=dict)
+
+    def within(self, container: Node, *types: str) -> list[Node]:
+        start, end = container.start_byte, container.end_byte
+        out = [n for t in types for n in self.nodes.get(t, []) if start <= n.start_byte and n.end_byte <= end]
+        if len(types) > 1:
+            out.sort(key=lambda n: n.start_byte)
+        return out
+
+
+@dataclass
 class NativeTree:
     root: Node
     source: bytes
     error_line: int | None      # first line with a syntax error, None when it parses cleanly
+    _functions: list[Function] | None = None
+
+    @property
+    def functions(self) -> list[Function]:
+        if self._functions is None:
+            found = []
+            for name, node, params, body in functions(self.root):
+                by_type: dict[str, list[Node]] = {}
+                for n in walk(body):
+                    by_type.setdefault(n.type, []).append(n)
+                found.append(Function(name, node, params, body, by_type))
+            self._functions = found
+        return self._functions
 
 
 _TREES: "weakref.WeakKeyDictionary[CodeUnit, NativeTree]" = weakref.WeakKeyDictionary()
