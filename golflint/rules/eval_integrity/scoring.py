@@ -523,7 +523,13 @@ class BpbDenominatorNotFromTokenizer(Rule):
                                      "them", severity=Severity.WARNING)
 
     def _byte_pieces(self, unit) -> Iterator[Finding]:
+        # Walk only the functions that call id_to_piece (found from the shared index), not all of them.
+        piece_lines = [c.lineno for c in unit.nodes(ast.Call) if _name(c.func) == "id_to_piece"]  # type: ignore[attr-defined]
+        if not piece_lines:
+            return
         for fn in _functions(unit):
+            if not any(fn.lineno <= line <= (fn.end_lineno or fn.lineno) for line in piece_lines):
+                continue
             calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
             if not any(_name(c.func) == "id_to_piece" for c in calls):
                 continue
