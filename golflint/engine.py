@@ -169,6 +169,16 @@ def _summaries(sub: Submission) -> tuple[dict[str, Any], dict[str, Any]]:
     return bytes_, scores
 
 
+def _log_details(sub: Submission) -> dict[str, Any]:
+    """Per-log scores and the significance test, for the JSON report's `details`."""
+    try:
+        from .logs.evidence import log_details
+
+        return log_details(sub)
+    except Exception as exc:  # pragma: no cover - the parser never raises; keep the run alive anyway
+        return {"logs_error": f"{type(exc).__name__}: {exc}"}
+
+
 def _with_snippets(sub: Submission, findings: list[Finding]) -> list[Finding]:
     """Attach the source line a code finding points at, for the text report."""
     if not any(f.line is not None for f in findings):
@@ -210,5 +220,5 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
     findings.sort(key=Finding.sort_key)
     return SubmissionResult(
         path=sub.display, track=sub.track, findings=findings, bytes=bytes_, scores=scores,
-        elapsed_ms=(time.perf_counter() - start) * 1000.0,
+        elapsed_ms=(time.perf_counter() - start) * 1000.0, details=_log_details(sub),
     )

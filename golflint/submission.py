@@ -115,11 +115,13 @@ class Submission:
     def logs(self) -> list["TrainLog"]:
         from .logs.parse import parse_log
 
+        # Raw bytes: the parser reads text that is not quite UTF-8 (a stray byte in a progress
+        # bar) instead of discarding the whole log, and says so.
+        decimals = int(self.settings.get("logs.exact_min_decimals", 6))
         parsed = []
         for rel in self.log_files:
             fr = self.read(rel)
-            parsed.append(parse_log(rel, fr.text() if fr.text_problem() is None else None,
-                                    problem=fr.text_problem()))
+            parsed.append(parse_log(rel, fr.data, problem=fr.problem, exact_min_decimals=decimals))
         return parsed
 
     # -- code -----------------------------------------------------------------------------------

@@ -102,16 +102,15 @@ def test_linked_log_is_reported_once_by_the_symlink_rule(make_sub, tmp_path):
 def test_unreadable_files_say_what_is_wrong(make_sub):
     root = make_sub(complete(**{"README.md": b"\xff\xfe#\x00 \x00", "train_seed1.log": b"ok\n\xc3\x28 broken\n"}))
     by_file = {f.file: f.message for f in found(root, "GL004")}
-    assert by_file["README.md"] == "README.md is binary (holds NUL bytes), not text"
-    assert by_file["train_seed1.log"] == "train_seed1.log is not UTF-8 text (invalid byte at offset 3)"
+    assert by_file == {"README.md": "README.md is binary (holds NUL bytes), not text"}  # logs: GL402/GL403
 
 
 def test_too_large_log_is_reported_without_reading_it(make_sub):
     root = make_sub(complete())
     with open(root / "train_seed2.log", "wb") as fh:
         fh.truncate(2_000)
-    [f] = found(root, "GL004", settings_overrides={"general": {"max_text_file_bytes": 1_000}})
-    assert f.message == "train_seed2.log is too large to read (2,000 bytes; limit 1,000)"
+    [f] = found(root, "GL402", settings_overrides={"general": {"max_text_file_bytes": 1_000}})
+    assert f.message.startswith("train_seed2.log is too large to read (2,000 bytes; limit 1,000)")
 
 
 def test_folder_named_like_a_log_is_not_a_file(make_sub):

@@ -17,6 +17,7 @@ class Measurement:
     model_bytes: int | None = None
     model_source: str | None = None             # "final_model.int8.ptz" or "train_seed42.log line 812"
     cap: int = 16_000_000
+    model_file: str | None = None               # the artifact file measured, when it is a file here
 
     @property
     def total(self) -> int | None:
@@ -45,7 +46,7 @@ def measure_submission(sub: "Submission") -> Measurement:
     sizes = [(rel, s) for rel, s in sizes if s is not None]
     if sizes:
         rel, size = max(sizes, key=lambda item: item[1])
-        m.model_bytes, m.model_source = size, rel
+        m.model_bytes, m.model_source, m.model_file = size, rel, rel
     else:
         for log in sub.logs:
             if log.model_bytes is not None:

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from ..native.checks import (check_gold_only_mixture, check_second_pass, check_target_keyed,
+                             check_uncounted_native)
+
 if TYPE_CHECKING:
     from ..submission import Submission
     from .units import CodeUnit
 
 NativeCheck = Callable[["CodeUnit", "Submission"], Iterable[tuple[int | None, str]]]
 
-NATIVE_CHECKS: dict[str, NativeCheck] = {}
+NATIVE_CHECKS: dict[str, NativeCheck] = {
+    "GL103": check_second_pass,
+    "GL104": check_target_keyed,
+    "GL105": check_gold_only_mixture,
+    "GL203": check_uncounted_native,
+}

@@ -1,1 +1,61 @@
-"""Dataflow over a submission's Python code: sources (validation data), sinks (updates, scores)."""
+"""Dataflow over a submission's Python code: sources (validation data), sinks (updates, scores).
+
+`analyze(sub)` runs one abstract execution of all Python units (interp.py), turns its trace into
+verdicts (verdicts.py) and memoizes them per Submission, so the six rules that use it (GL101,
+GL102, GL103, GL106, GL107, GL202) share one run. Specs come from `[analysis]` in rules.toml.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..rules.base import Rule
+from .spec import Spec
+from .verdicts import Verdict, judge
+
+if TYPE_CHECKING:
+    from ..submission import Submission
+
+_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class Analysis:
+    verdicts: list[Verdict] = field(default_factory=list)
+    exhausted: bool = False        # the statement budget ran out: findings may be incomplete
+    statements: int = 0
+
+    def for_rule(self, rule_id: str) -> list[Verdict]:
+        return [v for v in self.verdicts if v.rule == rule_id]
+
+
+def analyze_units(units: list, spec: Spec) -> Analysis:
+    from .interp import Interpreter
+
+    interp = Interpreter(units, spec)
+    imported = [u for u in units if u.reason.startswith("imported by")]
+    roots = [u for u in units if u not in imported]
+    interp.run(roots + imported)
+    return Analysis(verdicts=judge(interp.events), exhausted=interp.exhausted, statements=interp.statements)
+
+
+def analyze(sub: "Submission") -> Analysis:
+    cached = _RESULTS.get(sub)
+    if cached is not None:
+        return cached
+    from .cache import cached_analysis
+
+    result = cached_analysis(sub, lambda units, spec: analyze_units(units, spec))
+    _RESULTS[sub] = result
+    return result
+
+
+class DataflowRule(Rule):
+    """A rule whose verdicts come from the shared dataflow analysis."""
+
+    def check(self, sub: "Submission"):
+        analysis = analyze(sub)
+        for verdict in analysis.for_rule(self.id):
+            yield self.report_at(verdict.unit, verdict.line, verdict.message)

@@ -13,6 +13,11 @@ class Score:
     line: int
     exact: bool           # printed at exact precision (the final score is the last exact one)
     eval_time_ms: float | None = None
+    # The training step of an in-training validation line (`step:200/20000 val_loss:...`); such a
+    # line scores the model before quantization and the round trip, so it is never a final score.
+    step: int | None = None
+    loss_decimals: int = 0     # digits printed after the decimal point: how precise the figure is
+    bpb_decimals: int = 0
 
 
 @dataclass
@@ -35,9 +40,32 @@ class TrainLog:
     steps: int | None = None
     step_avg_ms: float | None = None
     missing: list[str] = field(default_factory=list)   # what a known format has that this lacks
+    # -- additions of the full parser -----------------------------------------------------------
+    file_seed: int | None = None          # the seed the file name carries (train_seed42.log)
+    seed_source: str | None = None        # "line" (printed by the run) or "file name"
+    # Text that is not valid UTF-8 but not binary either is parsed with U+FFFD in place of the
+    # bad bytes; `problem` stays None so the scores are still checked.
+    decode_problem: str | None = None
+    replaced_bytes: int = 0
+    decode_line: int | None = None        # the line of the first undecodable byte
+    line_count: int = 0
+    stopped_early: bool = False           # the run printed a wallclock-cap stop line
+    max_steps: int | None = None          # the 20000 of `step:13780/20000`
+    step_avg_line: int | None = None
+    eval_time_source: str | None = None   # "total_eval_time" or the score label it came from
+    model_format: str | None = None       # "int8+zlib" from `Serialized model int8+zlib: N bytes`
+    total_format: str | None = None
+    peak_memory_mib: float | None = None
+    peak_memory_line: int | None = None
 
     @property
     def final(self) -> Score | None:
-        exact = [s for s in self.scores if s.exact]
-        pool = exact or self.scores
+        """The last exact-precision score; else the last score printed after training; else None."""
+        exact = [s for s in self.scores if s.exact and s.step is None]
+        pool = exact or [s for s in self.scores if s.step is None]
         return pool[-1] if pool else None
+
+    @property
+    def last_step_score(self) -> Score | None:
+        during = [s for s in self.scores if s.step is not None]
+        return during[-1] if during else None

@@ -223,7 +223,8 @@ class UnreadableFile(Rule):
     """README.md, submission.json or a train log cannot be read as text.
 
     Binary junk, bytes that are not UTF-8, a file over `general.max_text_file_bytes`, or a folder
-    or device where a file should be. (Code gets GL000; symlinks out of the folder get GL003.)
+    or device where a file should be. (Code gets GL000, train logs GL402/GL403, symlinks out of the
+    folder GL003.)
 
     **Why.** These files are the submission's explanation and evidence; if they cannot be read,
     nothing they claim can be checked.
@@ -245,13 +246,14 @@ class UnreadableFile(Rule):
               note="binary files nobody needs to read are fine"),
     )
     invalid = (
-        Invalid(files=_folder({"train_seed1.log": b"\x00\x00\x89PNG\x00binary"}), file="train_seed1.log"),
+        Invalid(files=_folder({"README.md": b"\x00\x00\x89PNG\x00binary"}), file="README.md"),
         Invalid(files=_folder({"README.md": "# Readme\n".encode("utf-16")})),
         Invalid(files=_folder({"submission.json": b'{"author": "Jos\xe9"}'})),
     )
 
     def check(self, sub) -> Iterable[Finding]:
-        wanted = ["README.md", SUBMISSION_JSON, *sub.log_files]
+        # Logs are judged by GL402/GL403, which know a few bad bytes in a progress bar from junk.
+        wanted = ["README.md", SUBMISSION_JSON]
         for rel in dict.fromkeys(wanted):
             if not sub.exists(rel) or escapes(sub.root, rel):
                 continue  # missing: GL001; linked out of the folder: GL003
@@ -642,3 +644,267 @@ def _why(value: float, floor: float) -> str:
 RULES: list[type[Rule]] = [UnparsableCode, MissingRequiredFile, TooFewTrainLogs, SymlinkOutsideFolder,
                            UnreadableFile, InvalidSubmissionJson, SubmissionJsonSchema, UnparsableDate,
                            HeadlineDisagreesWithSeeds, ImplausibleValBpb]
+
+
+# ==================================================================================================
+# GL010-GL019: code that runs but cannot be reviewed as submitted (packed payloads, native code,
+# run commands). Decoding lives in code/packed.py, native discovery in code/native.py.
+# ==================================================================================================
+def _packed_script(code: str, codec: str = "lzma") -> str:
+    import base64
+    import lzma
+    import zlib
+
+    if codec == "lzma":
+        blob = base64.b85encode(lzma.compress(code.encode())).decode()
+        return f"import lzma, base64\nexec(lzma.decompress(base64.b85decode({blob!r})))\n"
+    blob = base64.b64encode(zlib.compress(code.encode(), 9)).decode()
+    return f"import zlib, base64\nexec(zlib.decompress(base64.b64decode({blob!r})).decode())\n"
+
+
+def _packed_bytes(payload: bytes, codec: str = "zlib") -> str:
+    import base64
+
+    blob = base64.b85encode(payload).decode()
+    return f"import {codec}, base64\nexec({codec}.decompress(base64.b85decode({blob!r})))\n"
+
+
+def _packed_sites(sub, kinds: tuple[str, ...]):
+    from ..code import packed
+
+    for unit in sub.code_units:
+        if not unit.is_python:
+            continue
+        for site in packed.sites_of(unit):
+            if site.problem_kind in kinds:
+                yield unit, site
+
+
+class UnreadableExecutedCode(Rule):
+    """Code is executed but its text is not in the submission: `exec`/`eval` of a payload that is
+    computed at run time, read from a file, fetched over the network, or unmarshalled bytecode.
+
+    golflint reads `exec(lzma.decompress(base64.b85decode("...")))` and every other chain of
+    decoders applied to literals (see docs/packed-native-config.md). What it cannot read is code
+    whose text only exists while the script runs. A file read from the submission folder is a
+    warning (a reviewer can open it by hand); everything else is an error.
+
+    **Why.** Every evaluation rule checks the code that runs. Code that cannot be read statically
+    is code nobody reviewed: it may train on validation data or phone home, and no check would see it.
+
+    **Example.** `exec(urllib.request.urlopen(URL).read())`, `exec(marshal.loads(zlib.decompress(B)))`,
+    `exec("".join(chr(c) for c in CODES))`.
+
+    **Instead.** Put the code in train_gpt.py, plain or as a literal payload
+    (`exec(lzma.decompress(base64.b85decode("...")))`), so it is counted and can be decoded.
+    """
+
+    id = "GL010"
+    name = "unreadable-executed-code"
+    severity = Severity.ERROR
+    message = "code is executed but cannot be read statically"
+    hint = "ship the executed code in train_gpt.py as source or as a literal packed payload"
+    valid = (
+        Valid(_packed_script("print('hello')\n"), note="a literal payload is decoded, not opaque"),
+        Valid("import os\nlr = eval(os.environ.get('LR', '3e-4'))\n", note="eval of a setting"),
+        Valid("exec('x = 1')\nprint(x)\n"),
+        Valid("import re\npattern = re.compile('a+')\n", note="re.compile is not the builtin"),
+    )
+    invalid = (
+        Invalid("import urllib.request\nsrc = urllib.request.urlopen('https://example.org/m.py').read()\n"
+                "exec(src)\n", lines=3),
+        Invalid("import marshal, zlib\nexec(marshal.loads(zlib.decompress(b'x\\x9c')))\n", lines=2),
+        Invalid("import sys\nexec(''.join(chr(c) for c in [112, 114, 105, 110, 116, 40, 41]))\n", lines=2),
+        Invalid("exec(open('/tmp/stage2.py').read())\n", lines=1),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code import packed
+
+        for unit, site in _packed_sites(sub, packed.OPAQUE_KINDS):
+            severity = None
+            note = ""
+            if site.problem_kind == packed.FILE:
+                target = site.problem.split("`")[1] if site.problem and "`" in site.problem else ""
+                rel = target[2:] if target.startswith("./") else target
+                if rel and sub.exists(rel):
+                    severity = Severity.WARNING
+                    note = f"; {rel} is in the folder but golflint does not analyze it as code: review it by hand"
+            yield self.report_at(unit, site.line, f"`{site.call}` runs {site.problem}; the code that "
+                                 f"runs cannot be read statically{note}", severity=severity,
+                                 kind=site.problem_kind)
+
+
+class BrokenPackedPayload(Rule):
+    """A packed payload does not decode to readable source: corrupt or truncated, a decompression
+    bomb (beyond `packed.max_decoded_bytes`), nested deeper than `packed.max_layers`, or decoding
+    to binary data or to text that is not UTF-8.
+
+    Payloads are decoded statically with bounded, incremental decompressors: nothing is executed
+    and a bomb is stopped at the limit without allocating the rest.
+
+    **Why.** A payload that does not decode either crashes the run (so the logs did not come from
+    this file) or hides code behind a decoder golflint cannot follow; a bomb can exhaust the memory
+    of whoever runs or reviews it.
+
+    **Example.** `exec(zlib.decompress(B))` where B was cut short when pasted into the file.
+
+    **Instead.** Regenerate the payload from the real source and check that
+    `golflint unpack train_gpt.py` prints it.
+    """
+
+    id = "GL011"
+    name = "broken-packed-payload"
+    severity = Severity.ERROR
+    message = "a packed payload does not decode to readable source"
+    hint = "regenerate the payload from the source and check `golflint unpack train_gpt.py` prints it"
+    valid = (
+        Valid(_packed_script("print('hello')\n")),
+        Valid(_packed_script(_packed_script("print('two layers')\n"), codec="zlib")),
+        Valid("import zlib\nblob = zlib.decompress(b'not a payload, never executed')\n"),
+    )
+    invalid = (
+        Invalid(_packed_script("print('hello')\n" * 50)[:-40] + "')))\n", lines=2, note="truncated"),
+        Invalid(_packed_bytes(bytes(range(256)) * 4), lines=2, note="binary junk"),
+        Invalid(_packed_bytes("# caf\u00e9\n".encode("latin-1")), lines=2, note="not UTF-8"),
+        Invalid(_packed_bytes(bytes(4000)), lines=2, settings={"packed": {"max_decoded_bytes": 1000}},
+                note="expands beyond the limit"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code import packed
+
+        for unit, site in _packed_sites(sub, packed.BROKEN_KINDS):
+            yield self.report_at(unit, site.line, f"`{site.call}` of a packed payload that cannot be "
+                                 f"decoded: {site.problem}", kind=site.problem_kind)
+
+
+RULES.extend([UnreadableExecutedCode, BrokenPackedPayload])
+
+
+_ENV_SCRIPT = "import os\nTTT_ENABLED = int(os.environ.get('TTT_ENABLED', '0'))\nprint(TTT_ENABLED)\n"
+
+
+class ReadmeWithoutRunCommand(Rule):
+    """README.md gives no command that runs train_gpt.py (in a code block or inline code), and
+    no `*.sh` file in the folder does either.
+
+    Reported when the script reads settings from environment variables (`os.environ.get`,
+    `os.getenv`): then the configuration behind the logs cannot be known, and golflint checks
+    gated branches under the in-code defaults only. A script that reads no settings runs one way,
+    so its README needs no command for golflint's purposes.
+
+    **Why.** The rules require that train_gpt.py runs from its folder and reproduces the logs.
+    Environment switches (`TTT_ENABLED=1`, `NGRAM_CACHE=1`) decide which code runs; without the
+    command a reviewer cannot tell which branches produced the score.
+
+    **Example.** A README that describes the method in prose, for a script that reads `TTT_ENABLED`.
+
+    **Instead.** Add the exact command in a code block:
+    `TTT_ENABLED=1 torchrun --standalone --nproc_per_node=8 train_gpt.py`.
+    """
+
+    id = "GL012"
+    name = "readme-without-run-command"
+    severity = Severity.WARNING
+    message = "README.md gives no command that runs train_gpt.py"
+    hint = "add the exact run command, with every environment variable it sets, in a code block of README.md"
+    valid = (
+        Valid(files={"train_gpt.py": _ENV_SCRIPT,
+                     "README.md": "# Run\n\n```bash\nTTT_ENABLED=1 torchrun --nproc_per_node=8 train_gpt.py\n```\n"}),
+        Valid(files={"train_gpt.py": _ENV_SCRIPT, "README.md": "# Run\n\nSee run.sh.\n",
+                     "run.sh": "#!/bin/bash\nexport TTT_ENABLED=1\ntorchrun --nproc_per_node=8 train_gpt.py\n"}),
+        Valid(files={"train_gpt.py": _ENV_SCRIPT,
+                     "README.md": "# Run\n\nRun `python train_gpt.py` from this folder.\n"}),
+        Valid(files={"train_gpt.py": _ENV_SCRIPT}, note="a missing README is GL001's finding"),
+    )
+    invalid = (
+        Invalid(files={"train_gpt.py": _ENV_SCRIPT, "README.md": "# Run\n\nWe enable test-time training.\n"}),
+        Invalid(files={"train_gpt.py": _ENV_SCRIPT,
+                       "README.md": "# Run\n\n```\npython data/cached_fineweb.py --variant sp1024\n```\n"},
+                note="a command, but not one that runs train_gpt.py"),
+        Invalid(files={"train_gpt.py": _ENV_SCRIPT,
+                       "README.md": "# Run\n\n```bash\npip install -r requirements.txt\n```\n"}),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        if not sub.exists("README.md") or not sub.exists("train_gpt.py"):
+            return
+        cfg = sub.run_config
+        if cfg.has_command:
+            return
+        if sub.text("README.md") is None or not cfg.defaults:
+            return  # unreadable (GL004 reports it), or nothing to configure
+        names = ", ".join(sorted(cfg.defaults)[:6]) + (", ..." if len(cfg.defaults) > 6 else "")
+        yield self.report(f"README.md gives no command that runs train_gpt.py, and the script reads "
+                          f"settings from the environment ({names}); gated code is checked under "
+                          "the in-code defaults only", file="README.md")
+
+
+RULES.append(ReadmeWithoutRunCommand)
+
+
+_COMPILE_C = "import subprocess\nsubprocess.run(['gcc', '-O2', '-shared', '-fPIC', 'cache.c', '-o', 'libcache.so'])\n"
+
+
+class UnparsableNativeCode(Rule):
+    """A C/C++/CUDA file (or inline source) that the script compiles or loads does not parse.
+
+    golflint parses native code with tree-sitter (no compiler, nothing built) to run the
+    evaluation checks on it. Heavy macro use can defeat a parser that does not preprocess, so this
+    is a warning: the checks still run on the parts that parse, but a reviewer must read the rest.
+
+    **Why.** Native code is where caches and mixing tricks hide; code that cannot be parsed is code
+    the evaluation checks did not see.
+
+    **Example.** `cache.c` with an unbalanced brace, compiled by `subprocess.run(["gcc", ...])`.
+
+    **Instead.** Fix the syntax (does it compile?), or expand the macros that hide control flow.
+    """
+
+    id = "GL013"
+    name = "unparsable-native-code"
+    severity = Severity.WARNING
+    message = "native code the script builds or loads cannot be parsed"
+    hint = "make the file compile as written, or expand the macros that hide its control flow"
+    valid = (
+        Valid(files={"train_gpt.py": _COMPILE_C, "cache.c": "int add(int a, int b) { return a + b; }\n"}),
+        Valid(files={"train_gpt.py": "print('no native code')\n", "notes.c": "int broken( {\n"},
+              note="a C file the script never builds is not reviewed code"),
+        Valid(files={"train_gpt.py": "import torch.utils.cpp_extension as ext\n"
+                                     "m = ext.load(name='k', sources=['k.cu'])\n",
+                     "k.cu": "__global__ void k(float *x) { x[threadIdx.x] = 0.f; }\n"
+                             "void launch(float *x) { k<<<1, 32>>>(x); }\n"}, note="CUDA syntax"),
+    )
+    invalid = (
+        Invalid(files={"train_gpt.py": _COMPILE_C, "cache.c": "int add(int a, int b) { return a + ; }\n"},
+                file="cache.c", lines=1),
+        Invalid(files={"train_gpt.py": "import os\nos.system('nvcc -O3 -o mix mix.cu')\n",
+                       "mix.cu": "int main() {\n  int x = ;\n  return 0;\n}\n"}, file="mix.cu", lines=2),
+        Invalid("from torch.utils.cpp_extension import load_inline\n"
+                "SRC = '''\n"
+                "int twice(int x) { return x * 2 }\n"
+                "'''\n"
+                "m = load_inline(name='m', cpp_sources=SRC, functions=['twice'])\n", lines=3,
+                note="inline source keeps the file's line numbers"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code.units import NATIVE_LANGUAGES
+        from ..native.syntax import tree_of
+
+        for unit in sub.code_units:
+            if unit.language not in NATIVE_LANGUAGES:
+                continue
+            for problem in unit.notes:  # native units only carry read problems here
+                yield self.report_at(unit, None, problem)
+            if not unit.source:
+                continue
+            error_line = tree_of(unit).error_line
+            if error_line is not None:
+                yield self.report_at(unit, error_line, f"{unit.label} ({unit.reason}) does not parse "
+                                     f"as {unit.language.upper()} from line {error_line}; the evaluation "
+                                     "checks may miss code there")
+
+
+RULES.append(UnparsableNativeCode)

@@ -1,14 +1,404 @@
-"""Severity of code findings under the run configuration. Placeholder: findings pass unchanged."""
+"""Severity of code findings under the run configuration.
+
+A GL1xx/GL2xx finding on a line that only runs behind a setting (`if args.ttt_enabled:`, an early
+`if not TTT: return`, or a function whose every call sits behind one) is judged under the resolved
+configuration: when the branch runs, the finding keeps its severity and names the setting and where
+it comes from ("with TTT_ENABLED=1 from README.md line 12"); when no checked run command runs it,
+the finding becomes a warning that names the switch. Guards golflint cannot evaluate statically
+leave the finding unchanged. Nothing is executed: guards are evaluated over literals and settings.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ast
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ..findings import Finding
+from ..findings import Finding, Severity
+from .model import Setting, Variant
 
 if TYPE_CHECKING:
+    from ..code.units import CodeUnit
     from ..submission import Submission
+
+GATED_FAMILIES = ("1", "2")
+ENTRY = "train_gpt.py"
+MAX_CALL_DEPTH = 3
+EXITS = (ast.Return, ast.Continue, ast.Break, ast.Raise)
+TRUTHY = {"1", "true", "yes", "on", "y", "t"}
+
+
+class _Unknown(Exception):
+    pass
+
+
+@dataclass
+class Reach:
+    runs: bool | None                 # None: cannot tell statically
+    settings: list[Setting] = field(default_factory=list)
+
+
+# -- guard evaluation ------------------------------------------------------------------------------
+class _Index:
+    """Per-unit lookups: parents, name bindings, class attributes, argparse options, call sites."""
+
+    def __init__(self, unit: "CodeUnit"):
+        self.unit = unit
+        self.parent: dict[ast.AST, ast.AST] = {}
+        for node in ast.walk(unit.tree):  # type: ignore[arg-type]
+            for child in ast.iter_child_nodes(node):
+                self.parent[child] = node
+        self.bindings: dict[str, list[ast.expr | None]] = {}
+        self.attributes: dict[str, list[ast.expr | None]] = {}
+        for node in unit.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = None if isinstance(node, ast.AugAssign) else node.value
+            in_class = isinstance(self.parent.get(node), ast.ClassDef)
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    (self.attributes if in_class else self.bindings).setdefault(t.id, []).append(value)
+                elif isinstance(t, ast.Attribute):
+                    self.attributes.setdefault(t.attr, []).append(value)
+        self.options: dict[str, ast.Call] = {}
+        self.calls: dict[str, list[ast.Call]] = {}
+        for call in unit.nodes(ast.Call):
+            func = call.func  # type: ignore[attr-defined]
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name:
+                self.calls.setdefault(name, []).append(call)  # type: ignore[arg-type]
+            if name == "add_argument":
+                flags = [a.value for a in call.args if isinstance(a, ast.Constant)  # type: ignore[attr-defined]
+                         and isinstance(a.value, str) and a.value.startswith("--")]
+                dest = next((k.value.value for k in call.keywords if k.arg == "dest"  # type: ignore[attr-defined]
+                             and isinstance(k.value, ast.Constant)), None)
+                if flags:
+                    self.options[dest or flags[0][2:].replace("-", "_")] = call  # type: ignore[assignment]
+
+
+_INDEXES: "weakref.WeakKeyDictionary[CodeUnit, _Index]" = weakref.WeakKeyDictionary()
+
+
+def _index(unit: "CodeUnit") -> _Index:
+    if unit not in _INDEXES:
+        _INDEXES[unit] = _Index(unit)
+    return _INDEXES[unit]
+
+
+class _Evaluator:
+    def __init__(self, idx: _Index, variant: Variant):
+        self.idx = idx
+        self.variant = variant
+        self.used: list[Setting] = []
+        self.depth = 0
+
+    def truth(self, node: ast.AST) -> bool:
+        value = self.value(node)
+        return bool(value)
+
+    def value(self, node: ast.AST) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > 40:
+                raise _Unknown
+            return self._value(node)
+        finally:
+            self.depth -= 1
+
+    def _env(self, var: str, default: ast.AST | None, required: bool) -> Any:
+        setting = self.variant.settings.get(var)
+        if setting is not None and setting.value is not None and not setting.source.startswith("default"):
+            self.used.append(setting)
+            return setting.value
+        if default is not None:
+            if not isinstance(default, ast.Constant):
+                return self.value(default)
+            if setting is not None:
+                self.used.append(setting)
+            else:
+                self.used.append(Setting(var, None, "unset"))
+            return default.value
+        if required:
+            raise _Unknown  # os.environ["X"] with X unset raises at run time
+        self.used.append(setting or Setting(var, None, "unset"))
+        return None
+
+    def _value(self, node: ast.AST) -> Any:
+        imports = self.idx.unit.imports
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return [self.value(e) for e in node.elts]
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.And):
+                result: Any = True
+                for v in node.values:
+                    result = self.value(v)
+                    if not result:
+                        return result
+                return result
+            for v in node.values:
+                result = self.value(v)
+                if result:
+                    return result
+            return result
+        if isinstance(node, ast.UnaryOp):
+            v = self.value(node.operand)
+            if isinstance(node.op, ast.Not):
+                return not v
+            if isinstance(node.op, ast.USub) and isinstance(v, (int, float)):
+                return -v
+            raise _Unknown
+        if isinstance(node, ast.Compare):
+            left = self.value(node.left)
+            for op, comp in zip(node.ops, node.comparators):
+                if isinstance(comp, ast.Attribute) and imports.qualname(comp) == "os.environ" \
+                        and isinstance(op, (ast.In, ast.NotIn)) and isinstance(left, str):
+                    setting = self.variant.settings.get(left)
+                    present = setting is not None and setting.value is not None \
+                        and not setting.source.startswith("default")
+                    if setting is not None:
+                        self.used.append(setting)
+                    ok = present if isinstance(op, ast.In) else not present
+                    right = left
+                else:
+                    right = self.value(comp)
+                    ok = _compare(op, left, right)
+                if not ok:
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.Subscript):
+            if imports.qualname(node.value) == "os.environ":
+                var = self.value(node.slice)
+                if isinstance(var, str):
+                    return self._env(var, None, required=True)
+            raise _Unknown
+        if isinstance(node, ast.Name):
+            if node.id == "__name__" and self.idx.unit.root_path == ENTRY:
+                return "__main__"  # the entry script, and code it execs, run as __main__
+            bound = self.idx.bindings.get(node.id, [])
+            if len(bound) == 1 and bound[0] is not None:
+                return self.value(bound[0])
+            raise _Unknown
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise _Unknown
+
+    def _attribute(self, node: ast.Attribute) -> Any:
+        option = self.idx.options.get(node.attr)
+        if option is not None:
+            return self._option(node.attr, option)
+        bound = self.idx.attributes.get(node.attr, [])
+        if len(bound) == 1 and bound[0] is not None:
+            return self.value(bound[0])
+        raise _Unknown
+
+    def _option(self, dest: str, call: ast.Call) -> Any:
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        given = next((self.variant.args[f] for f in flags if f in self.variant.args), None)
+        action = kw.get("action")
+        store_true = isinstance(action, ast.Constant) and action.value == "store_true"
+        if given is not None:
+            self.used.append(Setting(given.name, given.value, given.source))
+            if store_true:
+                return True
+            kind = kw.get("type")
+            cast = {"int": int, "float": float, "str": str}.get(kind.id if isinstance(kind, ast.Name) else "")
+            try:
+                return cast(given.value) if cast else given.value
+            except (TypeError, ValueError):
+                raise _Unknown from None
+        default = kw.get("default")
+        self.used.append(Setting(f"--{dest.replace('_', '-')}", None, f"default in {self.idx.unit.label} "
+                                 f"line {call.lineno}"))
+        if default is None:
+            return False if store_true else None
+        return self.value(default)
+
+    def _call(self, node: ast.Call) -> Any:
+        imports = self.idx.unit.imports
+        name = imports.call_name(node) or ""
+        if name in ("os.environ.get", "os.getenv") and node.args:
+            var = self.value(node.args[0])
+            if not isinstance(var, str):
+                raise _Unknown
+            default = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "default"), None)
+            return self._env(var, default if default is not None else ast.Constant(None), required=False)
+        if name in ("int", "float", "str", "bool") and len(node.args) == 1:
+            v = self.value(node.args[0])
+            try:
+                return {"int": int, "float": float, "str": str, "bool": bool}[name](v)
+            except (TypeError, ValueError):
+                raise _Unknown from None
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("lower", "upper", "strip") and not node.args:
+            v = self.value(node.func.value)
+            if isinstance(v, str):
+                return getattr(v, node.func.attr)()
+        raise _Unknown
+
+
+def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
+    try:
+        if isinstance(op, ast.Eq):
+            return a == b
+        if isinstance(op, ast.NotEq):
+            return a != b
+        if isinstance(op, ast.In):
+            return a in b
+        if isinstance(op, ast.NotIn):
+            return a not in b
+        if isinstance(op, ast.Is):
+            return a is b
+        if isinstance(op, ast.IsNot):
+            return a is not b
+        if isinstance(op, ast.Gt):
+            return a > b
+        if isinstance(op, ast.GtE):
+            return a >= b
+        if isinstance(op, ast.Lt):
+            return a < b
+        if isinstance(op, ast.LtE):
+            return a <= b
+    except TypeError:
+        raise _Unknown from None
+    raise _Unknown
+
+
+# -- which guards a line sits behind -------------------------------------------------------------------
+def _innermost_statement(idx: _Index, line: int) -> ast.stmt | None:
+    best: ast.stmt | None = None
+    for node in idx.parent:
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if best is None or _depth(idx, node) > _depth(idx, best):
+                best = node
+    return best
+
+
+def _depth(idx: _Index, node: ast.AST) -> int:
+    d = 0
+    while node in idx.parent:
+        node = idx.parent[node]
+        d += 1
+    return d
+
+
+def _exits(body: list[ast.stmt], idx: _Index) -> bool:
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, EXITS):
+        return True
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+        return idx.unit.imports.call_name(last.value) in ("sys.exit", "exit", "quit", "os._exit")
+    return False
+
+
+def _guards(idx: _Index, stmt: ast.stmt) -> tuple[list[tuple[ast.expr, bool]], ast.AST | None]:
+    """(test, required truth) pairs between `stmt` and its function, and that function (or None)."""
+    guards: list[tuple[ast.expr, bool]] = []
+    node: ast.AST = stmt
+    while node in idx.parent:
+        parent = idx.parent[node]
+        for attr in ("body", "orelse", "finalbody", "handlers"):
+            siblings = getattr(parent, attr, None)
+            if isinstance(siblings, list) and node in siblings:
+                for earlier in siblings[:siblings.index(node)]:
+                    if isinstance(earlier, ast.If) and not earlier.orelse and _exits(earlier.body, idx):
+                        guards.append((earlier.test, False))
+                if isinstance(parent, ast.If) and attr in ("body", "orelse"):
+                    guards.append((parent.test, attr == "body"))
+                break
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return guards, parent
+        node = parent
+    return guards, None
+
+
+def reach(unit: "CodeUnit", line: int, variant: Variant, depth: int = 0) -> Reach:
+    idx = _index(unit)
+    stmt = _innermost_statement(idx, line)
+    if stmt is None:
+        return Reach(None)
+    guards, func = _guards(idx, stmt)
+    used: list[Setting] = []
+    unknown = False
+    for test, wanted in guards:
+        ev = _Evaluator(idx, variant)
+        try:
+            taken = ev.truth(test) == wanted
+        except _Unknown:
+            unknown = True
+            continue
+        if not taken:
+            return Reach(False, ev.used)
+        used.extend(ev.used)
+    if func is not None and depth < MAX_CALL_DEPTH:
+        sites = [c for c in idx.calls.get(func.name, []) if not (func.lineno <= c.lineno <= (func.end_lineno or 0))]
+        if sites:
+            results = [reach(unit, c.lineno, variant, depth + 1) for c in sites]
+            if all(r.runs is False for r in results):
+                return Reach(False, [s for r in results for s in r.settings])
+            taken_sites = [r for r in results if r.runs]
+            if taken_sites:
+                used.extend(taken_sites[0].settings)
+            else:
+                unknown = True
+        else:
+            unknown = unknown or bool(used)
+    if unknown:
+        return Reach(None, used)
+    return Reach(True, used)
+
+
+# -- applying it to findings -------------------------------------------------------------------------
+def _describe(settings: list[Setting]) -> str:
+    seen: dict[str, Setting] = {}
+    for s in settings:
+        seen.setdefault(s.name, s)
+    return ", ".join(s.describe() for s in seen.values())
 
 
 def apply_gating(sub: "Submission", findings: list[Finding]) -> list[Finding]:
-    return findings
+    if not any(f.rule[2:3] in GATED_FAMILIES and f.line is not None for f in findings):
+        return findings
+    cfg = sub.run_config
+    variants = cfg.checked_variants
+    units = {u.label: u for u in sub.python_units}
+    out: list[Finding] = []
+    for f in findings:
+        unit = units.get(f.where or f.file or "")
+        if f.rule[2:3] not in GATED_FAMILIES or f.line is None or unit is None or not variants:
+            out.append(f)
+            continue
+        results = [(v, reach(unit, f.line, v)) for v in variants]
+        out.append(_judged(f, results))
+    return out
+
+
+def _judged(f: Finding, results: list[tuple[Variant, Reach]]) -> Finding:
+    runs = [(v, r) for v, r in results if r.runs]
+    skipped = [(v, r) for v, r in results if r.runs is False]
+    if runs and any(r.settings for _, r in runs):
+        v, r = runs[0]
+        note = f"with {_describe(r.settings)}"
+        if skipped:
+            note += f"; {', '.join(sv.label for sv, _ in skipped)} does not run it"
+        return f.with_(message=f"{f.message} ({note})",
+                       data={**f.data, "gating": {"runs": True, "settings": _as_data(r.settings)}})
+    if skipped and len(skipped) == len(results):
+        r = skipped[0][1]
+        severity = Severity.WARNING if f.severity == Severity.ERROR else f.severity
+        return f.with_(severity=severity,
+                       message=f"{f.message} (not run as submitted: {_describe(r.settings)} switches this "
+                               "branch off; check the setting before enabling it)",
+                       data={**f.data, "gating": {"runs": False, "settings": _as_data(r.settings)}})
+    return f
+
+
+def _as_data(settings: list[Setting]) -> dict[str, dict[str, str | None]]:
+    return {s.name: {"value": s.value, "source": s.source} for s in settings}

@@ -1,18 +1,295 @@
-"""Resolve the run configuration. Placeholder until the run-configuration work lands:
-only reviewer overrides (--env) are known."""
+"""Resolve the configuration a submission actually runs.
+
+Sources, weakest first: defaults in the code (`os.environ.get("X", "0")`, `os.getenv`, argparse
+`default=`), `os.environ.setdefault` in the wrapper or at the top of the script, the run command
+(README code blocks: `VAR=... torchrun ... train_gpt.py`, `export VAR=...`; `*.sh` files in the
+folder), `os.environ["X"] = ...` assignments at the top of the script, and a reviewer's `--env`.
+Several run commands give several variants; the train logs choose one when they echo settings.
+Nothing is executed: commands are tokenized with shlex, code is read from the syntax tree.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ast
+import re
+import shlex
+from typing import TYPE_CHECKING, Iterator
 
-from .model import RunConfig, Setting
+from .model import RunCommand, RunConfig, Setting, Variant
 
 if TYPE_CHECKING:
+    from ..code.units import CodeUnit
     from ..submission import Submission
+
+ENTRY = "train_gpt.py"
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+ENV_GETTERS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
+
+
+# -- shell commands -------------------------------------------------------------------------------
+def _logical_lines(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Join backslash continuations; yield (first line number, text)."""
+    buf, start = "", None
+    for number, text in lines:
+        if start is None:
+            start = number
+        if text.rstrip().endswith("\\"):
+            buf += text.rstrip()[:-1] + " "
+            continue
+        yield start, buf + text
+        buf, start = "", None
+    if start is not None and buf:
+        yield start, buf
+
+
+def _tokens(text: str) -> list[str] | None:
+    try:
+        return shlex.split(text, comments=True, posix=True)
+    except ValueError:  # unbalanced quotes: not a command we can read
+        return None
+
+
+def _runs_script(token: str, script: str) -> bool:
+    return token == script or token.endswith("/" + script)
+
+
+def _commands_in(lines: list[tuple[int, str]], origin: str, script: str,
+                 exported: dict[str, Setting], shell_files: dict[str, list[RunCommand]]
+                 ) -> Iterator[RunCommand]:
+    """Run commands in shell text; `exported` carries `export VAR=...` across calls (one README)."""
+    for number, text in _logical_lines(lines):
+        for part in re.split(r"&&|;|\|\|", text):
+            tokens = _tokens(part)
+            if not tokens:
+                continue
+            where = f"{origin} line {number}"
+            if tokens[0] in ("export", "declare", "set") and len(tokens) > 1:
+                for tok in tokens[1:]:
+                    name, eq, value = tok.partition("=")
+                    if eq and ENV_NAME.match(name):
+                        exported[name] = Setting(name, value, where)
+                continue
+            env: dict[str, Setting] = {}
+            i = 0
+            while i < len(tokens):
+                name, eq, value = tokens[i].partition("=")
+                if eq and ENV_NAME.match(name):
+                    env[name] = Setting(name, value, where)
+                    i += 1
+                elif tokens[i] == "env":
+                    i += 1
+                else:
+                    break
+            rest = tokens[i:]
+            called_sh = next((t for t in rest if t.endswith(".sh") and t.lstrip("./") in shell_files), None)
+            if called_sh is not None:
+                for inner in shell_files[called_sh.lstrip("./")]:
+                    yield RunCommand(inner.text, inner.source, {**exported, **env, **inner.env}, inner.args)
+                continue
+            at = next((k for k, t in enumerate(rest) if _runs_script(t, script)), None)
+            if at is None:
+                continue
+            args: dict[str, Setting] = {}
+            after = rest[at + 1:]
+            k = 0
+            while k < len(after):
+                tok = after[k]
+                if tok.startswith("--"):
+                    name, eq, value = tok.partition("=")
+                    if not eq:
+                        following = after[k + 1] if k + 1 < len(after) else None
+                        if following is not None and not following.startswith("--"):
+                            value, k = following, k + 1
+                        else:
+                            value = "1"  # a bare flag (store_true)
+                    args[name] = Setting(name, value, where)
+                k += 1
+            yield RunCommand(" ".join(tokens), where, {**exported, **env}, args)
+
+
+def _readme_lines(text: str) -> list[tuple[int, str]]:
+    """Lines inside fenced code blocks, and inline code spans that run a script."""
+    out: list[tuple[int, str]] = []
+    fence = None
+    for number, line in enumerate(text.splitlines(), 1):
+        m = FENCE.match(line)
+        if m:
+            fence = None if fence == m.group(1) else (fence or m.group(1))
+            continue
+        if fence:
+            out.append((number, line))
+        else:
+            for span in INLINE_CODE.findall(line):
+                if ".py" in span or span.startswith("export "):
+                    out.append((number, span))
+    return out
+
+
+def _shell_commands(sub: "Submission", script: str) -> dict[str, list[RunCommand]]:
+    out: dict[str, list[RunCommand]] = {}
+    for rel in sub.glob(["*.sh"]):
+        text = sub.text(rel)
+        if text is None:
+            continue
+        lines = list(enumerate(text.splitlines(), 1))
+        out[rel] = list(_commands_in(lines, rel, script, {}, {}))
+    return out
+
+
+# -- settings in the code -------------------------------------------------------------------------
+def _literal(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
+        return str(node.value) if not isinstance(node.value, bool) else ("1" if node.value else "0")
+    return None
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module statements, including those under `if __name__ == "__main__":` and try blocks."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
+            yield from _top_level(stmt.body)
+        elif isinstance(stmt, ast.Try):
+            yield from _top_level(stmt.body)
+
+
+def _code_settings(unit: "CodeUnit") -> tuple[dict[str, Setting], dict[str, Setting], dict[str, Setting]]:
+    """(defaults, setdefault, forced) environment settings of one unit."""
+    defaults: dict[str, Setting] = {}
+    soft: dict[str, Setting] = {}
+    forced: dict[str, Setting] = {}
+    imports = unit.imports
+    for call in unit.nodes(ast.Call):
+        name = imports.call_name(call)  # type: ignore[arg-type]
+        if name in ("os.environ.get", "os.getenv") and call.args:
+            var = _literal(call.args[0])
+            if var and ENV_NAME.match(var) and var not in defaults:
+                default = call.args[1] if len(call.args) > 1 else next(
+                    (k.value for k in call.keywords if k.arg == "default"), None)
+                value = _literal(default) if default is not None else None
+                if default is None or value is not None:
+                    defaults[var] = Setting(var, value, f"default in {unit.label} line {call.lineno}")
+    for stmt in _top_level(unit.tree.body if unit.tree else []):
+        where = f"{unit.label} line {stmt.lineno}"
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            name = imports.call_name(call)
+            if name == "os.environ.setdefault" and len(call.args) == 2:
+                var, value = _literal(call.args[0]), _literal(call.args[1])
+                if var and value is not None:
+                    soft.setdefault(var, Setting(var, value, f"os.environ.setdefault in {where}"))
+            elif name == "os.environ.update":
+                pairs = [(k.arg, k.value) for k in call.keywords if k.arg]
+                if call.args and isinstance(call.args[0], ast.Dict):
+                    pairs += [(_literal(k), v) for k, v in zip(call.args[0].keys, call.args[0].values)]
+                for var, node in pairs:
+                    value = _literal(node)
+                    if var and value is not None:
+                        forced[var] = Setting(var, value, f"os.environ.update in {where}")
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            target = stmt.targets[0]
+            if imports.qualname(target.value) == "os.environ":
+                var, value = _literal(target.slice), _literal(stmt.value)
+                if var and value is not None:
+                    forced[var] = Setting(var, value, f"os.environ[...] = in {where}")
+    return defaults, soft, forced
+
+
+# -- choosing the command the logs came from --------------------------------------------------------
+def _log_agreement(command: RunCommand, log_texts: list[str]) -> int:
+    score = 0
+    for setting in command.env.values():
+        if setting.value is None:
+            continue
+        pattern = re.compile(rf"\b{re.escape(setting.name)}\s*[:=]\s*([^\s,;]+)", re.IGNORECASE)
+        for text in log_texts:
+            for m in pattern.finditer(text):
+                seen = m.group(1).strip("'\"")
+                score += 1 if _same_value(seen, setting.value) else -1
+    return score
+
+
+def _same_value(a: str, b: str) -> bool:
+    truthy = {"1", "true", "yes", "on"}
+    falsy = {"0", "false", "no", "off", "none", ""}
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return True
+    if (a in truthy and b in truthy) or (a in falsy and b in falsy):
+        return True
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
 
 
 def resolve_run_config(sub: "Submission") -> RunConfig:
     cfg = RunConfig()
-    for name, value in sub.env_overrides.items():
-        cfg.settings[name] = Setting(name, value, "--env")
+    defaults: dict[str, Setting] = {}
+    soft: dict[str, Setting] = {}
+    forced: dict[str, Setting] = {}
+    for unit in sub.python_units:
+        d, s, f = _code_settings(unit)
+        for var, setting in d.items():
+            defaults.setdefault(var, setting)
+        for var, setting in s.items():
+            soft.setdefault(var, setting)
+        forced.update(f)
+    cfg.defaults = defaults
+
+    shell = _shell_commands(sub, ENTRY)
+    commands: list[RunCommand] = []
+    readme = sub.text("README.md") if sub.exists("README.md") else None
+    called_from_readme: set[str] = set()
+    if readme:
+        lines = _readme_lines(readme)
+        commands.extend(_commands_in(lines, "README.md", ENTRY, {}, shell))
+        for _, text in lines:
+            called_from_readme.update(rel for rel in shell if rel in text)
+    for rel, cmds in shell.items():
+        if rel not in called_from_readme:
+            commands.extend(cmds)
+    cfg.has_command = bool(commands)
+    cfg.commands = [c.text for c in commands]
+
+    def build(label: str, command: RunCommand | None) -> Variant:
+        settings = dict(defaults)
+        for var, setting in soft.items():
+            if command is None or var not in command.env:
+                settings[var] = setting
+        if command is not None:
+            settings.update(command.env)
+        settings.update(forced)
+        for var, value in sub.env_overrides.items():
+            settings[var] = Setting(var, value, "--env")
+        return Variant(label, settings, dict(command.args) if command else {}, command)
+
+    if commands:
+        seen: set[tuple] = set()
+        for command in commands:
+            key = tuple(sorted((k, v.value) for k, v in command.env.items())) + \
+                tuple(sorted((k, v.value) for k, v in command.args.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            cfg.variants.append(build(command.source, command))
+    else:
+        cfg.variants.append(build("no run command", None))
+        cfg.notes.append("no run command found in README.md or *.sh; the in-code defaults are assumed")
+
+    if len(cfg.variants) > 1:
+        texts = [t for t in (sub.text(rel) for rel in sub.log_files) if t]
+        scores = {v.label: _log_agreement(v.command, texts) for v in cfg.variants if v.command}
+        best = max(scores.values(), default=0)
+        winners = [label for label, score in scores.items() if score == best]
+        if best > 0 and len(winners) == 1:
+            cfg.chosen = winners[0]
+            cfg.notes.append(f"{len(cfg.variants)} run commands; the train logs match {cfg.chosen}")
+        else:
+            cfg.notes.append(f"{len(cfg.variants)} run commands and the logs do not tell which one "
+                             "produced them; each is checked")
+    main = next((v for v in cfg.variants if v.label == cfg.chosen), cfg.variants[0])
+    cfg.settings = main.settings
     return cfg

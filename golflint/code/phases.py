@@ -1,0 +1,243 @@
+"""When a piece of code runs: during evaluation, at import time, only under a command, or otherwise.
+
+Structure decides, never names:
+- a *scoring function* has a no_grad / inference_mode region that accumulates (`total += ...`)
+  the result of a call (a model forward, a loss): the evaluation loop;
+- a *training function* calls `.backward()` (directly or through calls) and is not a scoring function;
+- in any body (a function's or the module's), statements after the last one that trains run after
+  training ends, so they belong to evaluation (quantize, round-trip, final score);
+- evaluation is everything those reach through calls resolved inside the submission's own units;
+- module-level code runs at import time, unless an `if` on `sys.argv` or on parsed arguments guards
+  it (a data-preparation command such as `python train_gpt.py download`).
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import weakref
+from typing import TYPE_CHECKING, Iterable
+
+from .flow import FUNCTIONS, UnitIndex, imported_root, index_of, walk
+from .units import CodeUnit
+
+if TYPE_CHECKING:
+    from ..submission import Submission
+
+NO_GRAD = ("torch.no_grad", "torch.inference_mode", "torch.autograd.grad_mode.no_grad")
+LOSS_CALLS = ("cross_entropy", "nll_loss", "log_softmax")
+BUILTINS = frozenset({"len", "float", "int", "sum", "min", "max", "abs", "round", "range", "bool",
+                      "str", "print", "enumerate", "zip", "sorted", "list", "tuple"})
+
+
+class Phase(str, enum.Enum):
+    EVAL = "evaluation"
+    IMPORT = "import time"
+    COMMAND = "a separate command"
+    OTHER = "training or set-up"
+
+
+def _module_name(unit: CodeUnit) -> str:
+    path = unit.path[:-3] if unit.path.endswith(".py") else unit.path
+    return path.replace("/", ".").removesuffix(".__init__")
+
+
+class ProgramPhases:
+    def __init__(self, units: Iterable[CodeUnit]):
+        self.units = [u for u in units if u.tree is not None]
+        self.index = {id(u): index_of(u) for u in self.units}
+        self.by_module = {_module_name(u): u for u in self.units if u.layer == 0}
+        # (unit id, function node id) -> list of (unit, callee function node)
+        self.calls: dict[tuple[int, int], list[tuple[CodeUnit, ast.AST]]] = {}
+        self._owner: dict[int, CodeUnit] = {}
+        for unit in self.units:
+            idx = self.index[id(unit)]
+            for scope in idx.scopes:
+                callees = []
+                for node in scope.nodes:
+                    if isinstance(node, ast.Call):
+                        callees.extend(self.resolve_call(unit, node))
+                self.calls[(id(unit), id(scope.node))] = callees
+                self._owner[id(scope.node)] = unit
+        self.scoring = {id(fn) for unit in self.units for fn in self._functions(unit)
+                        if self._is_scoring(unit, fn)}
+        self.training = self._training_functions()
+        self._post_training_nodes: set[int] = set()
+        self.eval_functions = self._reach(self._eval_roots())
+        self.every_run = self._reach(self._module_callees(guarded=False))
+        self.command_only = self._reach(self._module_callees(guarded=True)) - self.every_run
+
+    # -- call resolution --------------------------------------------------------------------------
+    def _functions(self, unit: CodeUnit) -> list[ast.AST]:
+        return [fn for fns in self.index[id(unit)].functions.values() for fn in fns]
+
+    def resolve_call(self, unit: CodeUnit, call: ast.Call) -> list[tuple[CodeUnit, ast.AST]]:
+        idx = self.index[id(unit)]
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in idx.functions:
+            return [(unit, fn) for fn in idx.functions[func.id]]
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in ("self", "cls") and func.attr in idx.functions:
+            return [(unit, fn) for fn in idx.functions[func.attr]]
+        if not imported_root(idx.imports, call):
+            return []
+        qualname = idx.imports.qualname(func) or ""
+        module, _, name = qualname.rpartition(".")
+        target = self.by_module.get(module)
+        if target is not None and target is not unit:
+            fns = self.index[id(target)].functions.get(name, [])
+            return [(target, fn) for fn in fns]
+        return []
+
+    # -- classification ---------------------------------------------------------------------------
+    def _is_scoring(self, unit: CodeUnit, fn: ast.AST) -> bool:
+        idx = self.index[id(unit)]
+        decorated = any(idx.imports.qualname(d.func if isinstance(d, ast.Call) else d) in NO_GRAD
+                        for d in fn.decorator_list)
+        regions = [fn] if decorated else [
+            node for node in idx.scope_for(fn).nodes
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                isinstance(item.context_expr, ast.Call)
+                and idx.imports.call_name(item.context_expr) in NO_GRAD for item in node.items)]
+        scope = idx.scope_for(fn)
+        for region in regions:
+            for node in walk(region):
+                if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) \
+                        and isinstance(node.target, ast.Name) \
+                        and any(self._is_forward_or_loss(idx, c) for c in scope.closure(node.value)):
+                    return True
+        return False
+
+    @staticmethod
+    def _is_forward_or_loss(idx: UnitIndex, node: ast.AST) -> bool:
+        if not isinstance(node, ast.Call):
+            return False
+        name = idx.imports.call_name(node) or ""
+        if name.rsplit(".", 1)[-1] in LOSS_CALLS:
+            return True
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id not in BUILTINS and func.id not in idx.imports.aliases
+        return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id == "self"
+
+    def _has_backward(self, unit: CodeUnit, scope_node: ast.AST) -> bool:
+        scope = self.index[id(unit)].scope_for(scope_node)
+        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                   and n.func.attr == "backward" for n in scope.nodes)
+
+    def _training_functions(self) -> set[int]:
+        trains = {id(fn) for unit in self.units for fn in self._functions(unit)
+                  if id(fn) not in self.scoring and self._has_backward(unit, fn)}
+        changed = True
+        while changed:
+            changed = False
+            for unit in self.units:
+                for fn in self._functions(unit):
+                    if id(fn) in trains or id(fn) in self.scoring:
+                        continue
+                    if any(id(c) in trains for _, c in self.calls.get((id(unit), id(fn)), ())):
+                        trains.add(id(fn))
+                        changed = True
+        return trains
+
+    def _statement_trains(self, unit: CodeUnit, stmt: ast.stmt) -> bool:
+        for node in walk(stmt):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                    return True
+                if any(id(fn) in self.training for _, fn in self.resolve_call(unit, node)):
+                    return True
+        return False
+
+    def post_training(self, unit: CodeUnit, body: list[ast.stmt]) -> list[ast.stmt]:
+        """The statements of `body` after its last statement that trains."""
+        last = -1
+        for i, stmt in enumerate(body):
+            if not isinstance(stmt, (*FUNCTIONS, ast.ClassDef)) and self._statement_trains(unit, stmt):
+                last = i
+        # definitions after it only bind names; their bodies run when called
+        return [s for s in body[last + 1:] if not isinstance(s, (*FUNCTIONS, ast.ClassDef))] if last >= 0 else []
+
+    def _eval_roots(self) -> list[tuple[CodeUnit, ast.AST]]:
+        roots = [(unit, fn) for unit in self.units for fn in self._functions(unit)
+                 if id(fn) in self.scoring]
+        for unit in self.units:
+            bodies = [unit.tree.body] + [fn.body for fn in self._functions(unit)
+                                         if id(fn) in self.training]
+            for body in bodies:
+                for stmt in self.post_training(unit, body):
+                    for node in walk(stmt):
+                        self._post_training_nodes.add(id(node))
+                        if isinstance(node, ast.Call):
+                            roots.extend(self.resolve_call(unit, node))
+        return roots
+
+    def _module_callees(self, guarded: bool) -> list[tuple[CodeUnit, ast.AST]]:
+        out = []
+        for unit in self.units:
+            idx = self.index[id(unit)]
+            for node in idx.module.nodes:
+                if isinstance(node, ast.Call) and self.command_guarded(unit, node) == guarded:
+                    out.extend(self.resolve_call(unit, node))
+        return out
+
+    def _reach(self, roots: list[tuple[CodeUnit, ast.AST]]) -> set[int]:
+        seen: set[int] = set()
+        stack = list(roots)
+        while stack:
+            unit, fn = stack.pop()
+            if id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            stack.extend(self.calls.get((id(unit), id(fn)), ()))
+        return seen
+
+    def command_guarded(self, unit: CodeUnit, node: ast.AST) -> bool:
+        """Is `node` inside the body of an `if` that tests the command line?"""
+        idx = self.index[id(unit)]
+        child, parent = node, idx.parents.get(id(node))
+        while parent is not None and not isinstance(parent, FUNCTIONS):
+            if isinstance(parent, ast.If) and child in parent.body and self._tests_command(unit, parent.test):
+                return True
+            child, parent = parent, idx.parents.get(id(parent))
+        return False
+
+    def _tests_command(self, unit: CodeUnit, test: ast.AST) -> bool:
+        idx = self.index[id(unit)]
+        scope = idx.scope_containing(test)
+        for node in walk(test):
+            if isinstance(node, ast.Attribute) and idx.imports.qualname(node) == "sys.argv":
+                return True
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                for value in scope.reaching(node.value.id, (node.lineno, node.col_offset)):
+                    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                            and value.func.attr in ("parse_args", "parse_known_args"):
+                        return True
+        return False
+
+    # -- the answer -------------------------------------------------------------------------------
+    def phase(self, unit: CodeUnit, node: ast.AST) -> Phase:
+        idx = self.index.get(id(unit))
+        if idx is None:
+            return Phase.OTHER
+        if id(node) in self._post_training_nodes:
+            return Phase.EVAL
+        fn = idx.enclosing_function(node)
+        if fn is None:
+            return Phase.COMMAND if self.command_guarded(unit, node) else Phase.IMPORT
+        if id(fn) in self.eval_functions:
+            return Phase.EVAL
+        if id(fn) in self.command_only or self.command_guarded(unit, node):
+            return Phase.COMMAND
+        return Phase.OTHER
+
+
+_CACHE: "weakref.WeakKeyDictionary[Submission, ProgramPhases]" = weakref.WeakKeyDictionary()
+
+
+def phases_of(sub: "Submission") -> ProgramPhases:
+    found = _CACHE.get(sub)
+    if found is None:
+        found = _CACHE[sub] = ProgramPhases(sub.python_units)
+    return found

@@ -1,0 +1,1301 @@
+"""An abstract execution of a submission's Python code over taint labels.
+
+It runs the module body of each root unit in statement order, follows calls into local functions,
+classes and sibling modules by inlining them (bounded depth, recursion cut), runs every loop body
+twice (iteration 0, then "a later iteration"), takes both branches of every `if`, and records a
+trace of events: reads of validation/training files, training updates (backward, autograd.grad,
+in-place parameter writes), cache writes keyed by token content, scores (a no-grad model output on
+validation data accumulated into a total), calibration forwards, best-of and selection on scores.
+Functions no root reaches are run afterwards on their own, each as a separate trace segment.
+
+Taint propagates semgrep-style: through assignment, containers, slicing, arithmetic and calls
+(a call's result carries its arguments' labels unless it is a known sanitizer such as `len`).
+Nothing here executes or imports submission code.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from typing import Any, Iterable
+
+from ..code.names import ImportMap
+from ..code.units import CodeUnit
+from .model import (
+    CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
+    CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
+)
+from .spec import PLACEHOLDER, Spec
+
+_STRUCTURAL = (FUNC, CLASS, MOD)
+_BUILTIN_MODULE_ROOTS = ("builtins",)
+
+
+def _structural(label: Any) -> bool:
+    return isinstance(label, tuple) and label[0] in _STRUCTURAL
+
+
+def _strip(labels: frozenset) -> frozenset:
+    """Labels a computed value inherits (no function/class/module references)."""
+    if not any(_structural(x) for x in labels):
+        return labels
+    return frozenset(x for x in labels if not _structural(x))
+
+
+def _cache_contents(labels: frozenset, write: Event) -> frozenset:
+    """What a table carries after a cache write: statistics of those tokens, not the tokens,
+    plus a mark of the write, so a later score can be tied to the very cache it reads.
+
+    A later score that reads the table scores *its own* tokens; tying the table's regions to it would
+    make the legal score-then-update cache (chunk i feeds the prediction of chunk i+1) look like a
+    rescoring of chunk i. Rescoring is still caught when the same tokens are read fresh again.
+    """
+    return frozenset(x for x in labels if not isinstance(x, Region)) | {(CACHE_WRITE, write.time)}
+
+
+def _keep_iter(labels: frozenset) -> frozenset:
+    return frozenset(x for x in labels if isinstance(x, tuple) and x[0] == ITER)
+
+
+class Budget(Exception):
+    """The statement budget ran out: stop inlining, keep what was found."""
+
+
+class FuncInfo:
+    __slots__ = ("fid", "node", "unit", "module", "cls", "nograd", "is_static")
+
+    def __init__(self, fid, node, unit, module, cls, nograd, is_static):
+        self.fid, self.node, self.unit, self.module, self.cls = fid, node, unit, module, cls
+        self.nograd, self.is_static = nograd, is_static
+
+
+class ClassInfo:
+    __slots__ = ("cid", "node", "unit", "module", "bases", "fields", "methods", "is_module")
+
+    def __init__(self, cid, node, unit, module):
+        self.cid, self.node, self.unit, self.module = cid, node, unit, module
+        self.bases: list[int] = []
+        self.fields: dict[str, frozenset] = {}
+        self.methods: dict[str, int] = {}
+        self.is_module = False
+
+
+class ModuleInfo:
+    __slots__ = ("mid", "unit", "name", "env", "state")
+
+    def __init__(self, mid, unit, name):
+        self.mid, self.unit, self.name = mid, unit, name
+        self.env: dict[str, frozenset] = {}
+        self.state = "new"   # new -> running -> done
+
+
+class Frame:
+    __slots__ = ("fid", "env", "module", "closure", "func", "ret", "globals_", "line", "loops",
+                 "frame_id")
+
+    def __init__(self, frame_id, module, closure, func):
+        self.frame_id = frame_id
+        self.env: dict[str, frozenset] = {}
+        self.module: ModuleInfo = module
+        self.closure: Frame | None = closure
+        self.func: FuncInfo | None = func
+        self.ret: frozenset = EMPTY
+        self.globals_: set[str] = set()
+        self.line = 0
+        self.loops: list[tuple] = []   # (loop key, iteration, loop node) innermost last
+
+
+def module_name(path: str) -> str:
+    p = path[:-3] if path.endswith(".py") else path
+    if p.endswith("/__init__"):
+        p = p[: -len("/__init__")]
+    return p.replace("/", ".")
+
+
+class Interpreter:
+    def __init__(self, units: list[CodeUnit], spec: Spec):
+        self.spec = spec
+        self.units = units
+        self.events: list[Event] = []
+        self.clock = 0
+        self.segment = 0
+        self.statements = 0
+        self.exhausted = False
+        self.funcs: dict[int, FuncInfo] = {}
+        self.func_by_node: dict[int, int] = {}
+        self.classes: dict[int, ClassInfo] = {}
+        self.class_by_node: dict[int, int] = {}
+        self.modules: dict[int, ModuleInfo] = {}
+        self.module_by_name: dict[str, ModuleInfo] = {}
+        self.heap: dict[Any, dict[str, frozenset]] = {}
+        self.obj_class: dict[Any, int] = {}
+        self.global_fields: dict[str, frozenset] = {}
+        self.frames: list[Frame] = []
+        self.closures: dict[int, Frame] = {}
+        self.frame_counter = 0
+        self.if_counter = 0
+        self.path: list[tuple[int, int]] = []
+        self.nograd = False
+        self.calib_hooks = 0
+        self.regions: dict[tuple, Region] = {}
+        self.executed_funcs: set[int] = set()
+        self.call_stack: list[int] = []
+        self._str_cache: dict[int, frozenset] = {}
+        self._assigned_cache: dict[int, set[str]] = {}
+        self._calib_cache: dict[int, bool] = {}
+        for i, unit in enumerate(units):
+            info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
+            self.modules[i] = info
+            if info.name and info.name not in self.module_by_name:
+                self.module_by_name[info.name] = info
+
+    # ------------------------------------------------------------------ driving
+    def run(self, roots: list[CodeUnit]) -> None:
+        for unit in roots:
+            info = next(m for m in self.modules.values() if m.unit is unit)
+            self._new_segment()
+            self._run_module(info)
+        # Functions no root reached: each on its own, with unknown arguments, when they can reach
+        # a source at all (most never-called code is model internals).
+        relevant = self._relevant_functions()
+        for fid in list(self.funcs):
+            if fid in self.executed_funcs or self.exhausted or fid not in relevant:
+                continue
+            info = self.funcs[fid]
+            self._new_segment()
+            self_labels = EMPTY
+            if info.cls is not None:
+                self_labels = self._alloc(("standalone", fid), info.cls)
+            try:
+                self._invoke(fid, None, [], {}, self_labels, line=info.node.lineno, closure=None)
+            except Budget:
+                self.exhausted = True
+
+    @staticmethod
+    def _source_label(labels: frozenset) -> bool:
+        return VALPATH in labels or TRAINPATH in labels or has_data(labels)
+
+    def _attrs_with_sources(self) -> set[str]:
+        out = {k for k, v in self.global_fields.items() if self._source_label(v)}
+        for c in self.classes.values():
+            out |= {k for k, v in c.fields.items() if self._source_label(v)}
+        for fields in self.heap.values():
+            out |= {k for k, v in fields.items() if self._source_label(v)}
+        return out
+
+    def _relevant_functions(self) -> set[int]:
+        """Functions whose own run can reach a source: their text mentions a source-carrying
+        global or attribute, a data path literal, a read call, or another such function.
+        A cheap textual over-approximation (most never-called code is model internals)."""
+        idents = set(self._attrs_with_sources())
+        idents |= {tail.rsplit(".", 1)[-1] for tail in self.spec.read_calls}
+        for mod in self.modules.values():
+            idents |= {k for k, v in mod.env.items() if self._source_label(v)}
+        literal = [r.pattern for r in (self.spec.val_re, self.spec.train_re) if r is not None]
+        path_rx = re.compile(r"[\"'][^\"'\n]*(?:%s)" % "|".join(literal)) if literal else None
+        texts = {}
+        for fid, info in self.funcs.items():
+            lines = info.unit.lines
+            texts[fid] = "\n".join(lines[info.node.lineno - 1: getattr(info.node, "end_lineno", info.node.lineno)])
+        relevant: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            rx = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(idents)))) if idents else None
+            for fid, text in texts.items():
+                if fid in relevant:
+                    continue
+                if (rx is not None and rx.search(text)) or (path_rx is not None and path_rx.search(text)):
+                    relevant.add(fid)
+                    name = getattr(self.funcs[fid].node, "name", None)
+                    if name:
+                        idents.add(name)
+                    changed = True
+        return relevant
+
+    def _new_segment(self) -> None:
+        self.segment += 1
+        self.path = []
+        self.nograd = False
+        self.calib_hooks = 0
+
+    def _run_module(self, info: ModuleInfo) -> None:
+        if info.state != "new":
+            return
+        info.state = "running"
+        frame = self._push_frame(info, None, None)
+        frame.env = info.env
+        try:
+            self._exec_block(info.unit.tree.body if info.unit.tree else [])
+        except Budget:
+            self.exhausted = True
+        finally:
+            self.frames.pop()
+            info.state = "done"
+
+    def _push_frame(self, module, closure, func) -> Frame:
+        self.frame_counter += 1
+        frame = Frame(self.frame_counter, module, closure, func)
+        self.frames.append(frame)
+        return frame
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    @property
+    def unit(self) -> CodeUnit:
+        return self.frame.module.unit
+
+    @property
+    def imports(self) -> ImportMap:
+        return self.unit.imports
+
+    def _tick(self) -> int:
+        self.clock += 1
+        return self.clock
+
+    def event(self, kind: str, node: ast.AST, labels: frozenset, **detail: Any) -> Event:
+        ev = Event(kind=kind, time=self._tick(), unit=self.unit, line=getattr(node, "lineno", self.frame.line),
+                   regions=regions_of(labels), labels=labels, path=tuple(self.path),
+                   stack=tuple((f.frame_id, f.module.unit, f.line) for f in self.frames),
+                   segment=self.segment, nograd=self.nograd, detail=detail)
+        self.events.append(ev)
+        return ev
+
+    # ------------------------------------------------------------------ names
+    def lookup(self, name: str) -> frozenset:
+        frame = self.frame
+        if name in frame.globals_:
+            return frame.module.env.get(name, EMPTY)
+        f: Frame | None = frame
+        while f is not None:
+            if name in f.env:
+                return f.env[name]
+            f = f.closure
+        return frame.module.env.get(name, EMPTY)
+
+    def bound(self, name: str) -> bool:
+        f: Frame | None = self.frame
+        while f is not None:
+            if name in f.env:
+                return True
+            f = f.closure
+        return name in self.frame.module.env
+
+    def bind(self, name: str, labels: frozenset) -> None:
+        frame = self.frame
+        if name in frame.globals_:
+            frame.module.env[name] = labels
+        else:
+            frame.env[name] = labels
+
+    # ------------------------------------------------------------------ objects
+    def _alloc(self, site: Any, cid: int | None) -> frozenset:
+        oid = ("obj", site)
+        self.heap.setdefault(oid, {})
+        if cid is not None:
+            self.obj_class[oid] = cid
+        return frozenset({(OBJ, oid)})
+
+    @staticmethod
+    def _objs(labels: frozenset) -> list:
+        return [x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ]
+
+    def _class_chain(self, cid: int) -> list[ClassInfo]:
+        out, todo, seen = [], [cid], set()
+        while todo:
+            c = todo.pop(0)
+            if c in seen or c not in self.classes:
+                continue
+            seen.add(c)
+            out.append(self.classes[c])
+            todo.extend(self.classes[c].bases)
+        return out
+
+    def _method(self, cid: int, name: str) -> int | None:
+        for c in self._class_chain(cid):
+            if name in c.methods:
+                return c.methods[name]
+        return None
+
+    def _is_module_class(self, cid: int) -> bool:
+        return any(c.is_module for c in self._class_chain(cid))
+
+    def load_attr(self, recv: frozenset, attr: str) -> frozenset:
+        out = EMPTY
+        objs = self._objs(recv)
+        for x in recv:
+            if isinstance(x, tuple) and x[0] == MOD:
+                mod = self.modules[x[1]]
+                self._run_module(mod)
+                out |= mod.env.get(attr, EMPTY)
+        for oid in objs:
+            fields = self.heap.get(oid, {})
+            if attr in fields:
+                out |= fields[attr]
+            cid = self.obj_class.get(oid)
+            if cid is not None:
+                for c in self._class_chain(cid):
+                    if attr in c.fields:
+                        out |= c.fields[attr]
+                        break
+        for x in recv:
+            if isinstance(x, tuple) and x[0] == CLASS:
+                for c in self._class_chain(x[1]):
+                    if attr in c.fields:
+                        out |= c.fields[attr]
+                        break
+        if not objs and not any(_structural(x) for x in recv):
+            out |= _strip(recv) | self.global_fields.get(attr, EMPTY)
+        if attr in self.spec.param_attrs:
+            out |= {PARAM}
+        return out
+
+    def store_attr(self, recv: frozenset, attr: str, labels: frozenset) -> None:
+        objs = self._objs(recv)
+        for oid in objs:
+            fields = self.heap.setdefault(oid, {})
+            fields[attr] = fields.get(attr, EMPTY) | labels
+        for x in recv:
+            if isinstance(x, tuple) and x[0] == MOD:
+                env = self.modules[x[1]].env
+                env[attr] = env.get(attr, EMPTY) | labels
+        if not objs:
+            self.global_fields[attr] = self.global_fields.get(attr, EMPTY) | labels
+
+    # ------------------------------------------------------------------ regions
+    def region(self, node: ast.AST, index_labels: frozenset, parents: frozenset, all_loops: bool = False) -> Region:
+        gens = set()
+        iter_loops = {x[1] for x in index_labels if isinstance(x, tuple) and x[0] == ITER}
+        stateful = all_loops or STATEFUL in index_labels
+        for f in self.frames:
+            for loop_key, k, _ in f.loops:
+                if stateful or loop_key in iter_loops:
+                    gens.add((loop_key, k))
+        key = (self.unit.label, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        gens_f = frozenset(gens)
+        ikey = (key, gens_f, parents)
+        r = self.regions.get(ikey)
+        if r is None:
+            r = Region(key, gens_f, parents, self.unit, key[1])
+            self.regions[ikey] = r
+        return r
+
+    def _cut(self, node: ast.AST, labels: frozenset, index_labels: frozenset, all_loops: bool = False) -> frozenset:
+        """`labels` sliced by an index: a new sub-region when the index changes per iteration."""
+        regs = regions_of(labels)
+        if not regs:
+            return labels
+        if not all_loops and STATEFUL not in index_labels and not any(
+                isinstance(x, tuple) and x[0] == ITER for x in index_labels):
+            return labels
+        r = self.region(node, index_labels, regs, all_loops)
+        return (labels - regs) | {r}
+
+    # ------------------------------------------------------------------ statements
+    def _exec_block(self, body: Iterable[ast.stmt]) -> None:
+        for stmt in body:
+            self._exec(stmt)
+
+    def _exec(self, node: ast.stmt) -> None:
+        self.statements += 1
+        if self.statements > self.spec.max_statements:
+            raise Budget()
+        self.frame.line = node.lineno
+        method = getattr(self, "_s_" + type(node).__name__, None)
+        if method is not None:
+            method(node)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.eval(child)
+
+    def _s_Expr(self, node: ast.Expr) -> None:
+        self.eval(node.value)
+
+    def _s_Assign(self, node: ast.Assign) -> None:
+        labels = self.eval(node.value)
+        for target in node.targets:
+            self.assign(target, labels, node, value_node=node.value)
+
+    def _s_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.assign(node.target, self.eval(node.value), node, value_node=node.value)
+
+    def _s_AugAssign(self, node: ast.AugAssign) -> None:
+        value = self.eval(node.value)
+        self.accumulate(node.target, value, node)
+
+    def _s_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            self.frame.ret |= self.eval(node.value)
+
+    def _s_Global(self, node: ast.Global) -> None:
+        self.frame.globals_.update(node.names)
+
+    _s_Nonlocal = None  # closures are looked up through the frame chain
+
+    def _s_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            mod = self._sibling(alias.name, 0)
+            if alias.asname:
+                self.bind(alias.asname, frozenset({(MOD, mod.mid)}) if mod else EMPTY)
+            else:
+                top = alias.name.split(".")[0]
+                top_mod = self._sibling(top, 0)
+                self.bind(top, frozenset({(MOD, top_mod.mid)}) if top_mod else EMPTY)
+
+    def _s_ImportFrom(self, node: ast.ImportFrom) -> None:
+        mod = self._sibling(node.module or "", node.level)
+        for alias in node.names:
+            if alias.name == "*":
+                if mod is not None:
+                    self._run_module(mod)
+                    for k, v in mod.env.items():
+                        self.bind(k, v)
+                continue
+            labels = EMPTY
+            if mod is not None:
+                self._run_module(mod)
+                labels = mod.env.get(alias.name, EMPTY)
+                if not labels:
+                    sub = self._sibling(f"{node.module}.{alias.name}" if node.module else alias.name, node.level)
+                    if sub is not None:
+                        labels = frozenset({(MOD, sub.mid)})
+            elif node.level or node.module is None:
+                sub = self._sibling(alias.name, node.level)
+                if sub is not None:
+                    labels = frozenset({(MOD, sub.mid)})
+            self.bind(alias.asname or alias.name, labels)
+
+    def _sibling(self, name: str, level: int) -> ModuleInfo | None:
+        if level:
+            base = self.frame.module.name.split(".")
+            base = base[: max(0, len(base) - level)]
+            name = ".".join([*base, name] if name else base)
+        return self.module_by_name.get(name) if name else None
+
+    def _s_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: int | None = None) -> None:
+        fid = self._register_func(node, cls)
+        closure = self.frame if self.frame.func is not None else None
+        if closure is not None:
+            self.closures[closure.frame_id] = closure
+        self.bind(node.name, frozenset({(FUNC, fid, closure.frame_id if closure else 0)}))
+
+    _s_AsyncFunctionDef = _s_FunctionDef
+
+    def _register_func(self, node, cls: int | None) -> int:
+        key = id(node)
+        if key in self.func_by_node:
+            return self.func_by_node[key]
+        fid = len(self.funcs) + 1
+        nograd = False
+        is_static = False
+        for dec in getattr(node, "decorator_list", []):
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            q = self.imports.qualname(target) or ""
+            if q in self.spec.nograd_contexts:
+                nograd = True
+            if q in ("staticmethod", "builtins.staticmethod"):
+                is_static = True
+        self.funcs[fid] = FuncInfo(fid, node, self.unit, self.frame.module, cls, nograd, is_static)
+        self.func_by_node[key] = fid
+        return fid
+
+    def _s_ClassDef(self, node: ast.ClassDef) -> None:
+        key = id(node)
+        cid = self.class_by_node.get(key)
+        if cid is None:
+            cid = len(self.classes) + 1
+            self.class_by_node[key] = cid
+            info = ClassInfo(cid, node, self.unit, self.frame.module)
+            self.classes[cid] = info
+            for base in node.bases:
+                q = self.imports.qualname(base) or ""
+                if q.endswith("Module") and "." in q or q in ("nn.Module", "torch.nn.Module"):
+                    info.is_module = True
+                for x in self.eval(base):
+                    if isinstance(x, tuple) and x[0] == CLASS:
+                        info.bases.append(x[1])
+            # The class body runs in its own namespace; its assignments become class fields.
+            outer = self.frame
+            body_frame = self._push_frame(outer.module, outer if outer.func is not None else None, None)
+            try:
+                for stmt in node.body:
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        info.methods[stmt.name] = self._register_func(stmt, cid)
+                    else:
+                        self._exec(stmt)
+            finally:
+                self.frames.pop()
+            info.fields.update(body_frame.env)
+        self.bind(node.name, frozenset({(CLASS, cid)}))
+
+    def _s_If(self, node: ast.If) -> None:
+        test = self.eval(node.test)
+        self._check_selection(node, test)
+        self._branches([node.body, node.orelse])
+
+    def _branches(self, bodies: list[list[ast.stmt]]) -> None:
+        self.if_counter += 1
+        exec_id = self.if_counter
+        start = dict(self.frame.env)
+        results = []
+        for i, body in enumerate(bodies):
+            self.frame.env.clear()
+            self.frame.env.update(start)
+            self.path.append((exec_id, i))
+            try:
+                self._exec_block(body)
+            finally:
+                self.path.pop()
+            results.append(dict(self.frame.env))
+        merged: dict[str, frozenset] = {}
+        for env in results:
+            for k, v in env.items():
+                merged[k] = merged.get(k, EMPTY) | v
+        self.frame.env.clear()
+        self.frame.env.update(merged)
+
+    def _s_Try(self, node: ast.Try) -> None:
+        self._exec_block(node.body)
+        if node.handlers:
+            self._branches([[], *[h.body for h in node.handlers]])
+        self._exec_block(node.orelse)
+        self._exec_block(node.finalbody)
+
+    _s_TryStar = _s_Try
+
+    def _s_Match(self, node: ast.Match) -> None:
+        self.eval(node.subject)
+        self._branches([c.body for c in node.cases] + [[]])
+
+    def _assigned_in(self, loop: ast.AST) -> set[str]:
+        key = id(loop)
+        names = self._assigned_cache.get(key)
+        if names is None:
+            names = set()
+            for n in ast.walk(loop):
+                if isinstance(n, ast.Assign):
+                    for t in n.targets:
+                        names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+                elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+                    names.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+            self._assigned_cache[key] = names
+        return names
+
+    def _carried(self, loop: ast.AST) -> set[str]:
+        """Names a loop body updates from their own value (`pos += n`, `i = i + 1`)."""
+        key = ("carried", id(loop))
+        names = self._assigned_cache.get(key)
+        if names is None:
+            names = set()
+            for n in ast.walk(loop):
+                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                    names.add(n.target.id)
+                elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
+                        and self._self_referential(n.targets[0].id, n.value):
+                    names.add(n.targets[0].id)
+            self._assigned_cache[key] = names
+        return names
+
+    def _loop(self, node, target: ast.AST | None, iter_labels: frozenset | None) -> None:
+        loop_key = (self.unit.label, node.lineno, node.col_offset, self.frame.frame_id)
+        envs = []
+        carried = self._carried(node)
+        for k in (0, 1):
+            self.frame.loops.append((loop_key, k, node))
+            for name in carried:
+                if self.bound(name):
+                    self.bind(name, self.lookup(name) | {(ITER, loop_key)})
+            try:
+                if target is not None and iter_labels is not None:
+                    labels = iter_labels | {(ITER, loop_key)}
+                    regs = regions_of(labels)
+                    if regs:
+                        labels = (labels - regs) | {self.region(node.target, labels, regs)}
+                    self.assign(target, labels, node)
+                elif isinstance(node, ast.While):
+                    self.eval(node.test)
+                self._exec_block(node.body)
+            finally:
+                self.frame.loops.pop()
+            envs.append(dict(self.frame.env))
+        for k, v in envs[0].items():
+            self.frame.env[k] = self.frame.env.get(k, EMPTY) | v
+        self._exec_block(node.orelse)
+
+    def _s_For(self, node: ast.For) -> None:
+        self._loop(node, node.target, _strip(self.eval(node.iter)) | self._iter_objects(node.iter))
+
+    _s_AsyncFor = _s_For
+
+    def _iter_objects(self, node: ast.expr) -> frozenset:
+        return EMPTY
+
+    def _s_While(self, node: ast.While) -> None:
+        self._loop(node, None, None)
+
+    def _s_With(self, node: ast.With) -> None:
+        saved = self.nograd
+        for item in node.items:
+            labels = self.eval(item.context_expr)
+            ctx = item.context_expr
+            q = self.imports.qualname(ctx.func if isinstance(ctx, ast.Call) else ctx) or ""
+            if q in self.spec.nograd_contexts:
+                self.nograd = True
+            elif q in self.spec.grad_contexts:
+                self.nograd = False
+            elif q == "torch.set_grad_enabled" and isinstance(ctx, ast.Call) and ctx.args:
+                arg = ctx.args[0]
+                if isinstance(arg, ast.Constant):
+                    self.nograd = not bool(arg.value)
+            if item.optional_vars is not None:
+                self.assign(item.optional_vars, labels, node)
+        try:
+            self._exec_block(node.body)
+        finally:
+            self.nograd = saved
+
+    _s_AsyncWith = _s_With
+
+    # ------------------------------------------------------------------ assignment
+    def assign(self, target: ast.AST, labels: frozenset, node: ast.AST, value_node: ast.AST | None = None) -> None:
+        if isinstance(target, ast.Name):
+            if value_node is not None and self._self_referential(target.id, value_node):
+                self.accumulate(target, labels, node, replace=True)
+                return
+            self.bind(target.id, labels)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            elts = value_node.elts if isinstance(value_node, (ast.Tuple, ast.List)) and len(
+                value_node.elts) == len(target.elts) else None
+            for i, elt in enumerate(target.elts):
+                if isinstance(elt, ast.Starred):
+                    elt = elt.value
+                if elts is not None:
+                    self.assign(elt, self.eval_cached(elts[i]), node)
+                else:
+                    self.assign(elt, labels, node)
+        elif isinstance(target, ast.Attribute):
+            recv = self.eval(target.value)
+            if PARAM in recv and has_data(labels):
+                self.event("update", node, labels, sink=f"assignment to `{ast.unparse(target)[:60]}`")
+            self.store_attr(recv, target.attr, labels)
+        elif isinstance(target, ast.Subscript):
+            self.store_subscript(target, labels, node)
+        elif isinstance(target, ast.Starred):
+            self.assign(target.value, labels, node)
+
+    def eval_cached(self, node: ast.expr) -> frozenset:
+        return self.eval(node)
+
+    @staticmethod
+    def _self_referential(name: str, value: ast.AST) -> bool:
+        if not isinstance(value, ast.BinOp):
+            return False
+        return any(isinstance(n, ast.Name) and n.id == name for n in (value.left, value.right))
+
+    def store_subscript(self, target: ast.Subscript, labels: frozenset, node: ast.AST, aug: bool = False) -> None:
+        container = self.eval(target.value)
+        index = self.eval(target.slice)
+        objs = self._objs(container)
+        key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
+        if has_data(index):
+            # A table written at a position computed from token contents: a cache write.
+            cache_write = self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
+                                     sink=f"write to `{ast.unparse(target)[:60]}`")
+        elif self._is_score(labels):
+            self.score(node, labels, target)
+        if PARAM in container and has_data(labels):
+            self.event("update", node, labels, sink=f"write to `{ast.unparse(target)[:60]}`")
+        if objs and key is not None:
+            for oid in objs:
+                fields = self.heap.setdefault(oid, {})
+                fields[key] = (fields.get(key, EMPTY) if aug else EMPTY) | labels
+            return
+        if has_data(index):
+            self._taint_base(target.value, _cache_contents(labels | _strip(index), cache_write))
+        else:
+            self._taint_base(target.value, labels | _strip(index))
+
+    def _taint_base(self, expr: ast.AST, labels: frozenset) -> None:
+        """By side effect: a container written into carries what was written."""
+        while isinstance(expr, ast.Subscript):
+            expr = expr.value
+        if isinstance(expr, ast.Name):
+            self.bind(expr.id, self.lookup(expr.id) | _strip(labels))
+        elif isinstance(expr, ast.Attribute):
+            recv = self.eval(expr.value)
+            self.store_attr(recv, expr.attr, _strip(labels))
+
+    def _is_score(self, labels: frozenset) -> bool:
+        return bool(regions_of(labels)) and any(
+            isinstance(x, tuple) and x[0] == OUT and x[2] for x in labels)
+
+    def score(self, node: ast.AST, labels: frozenset, target: ast.AST | None) -> frozenset:
+        self.event("score", node, labels, target=ast.unparse(target)[:60] if target is not None else "")
+        return frozenset({(SCORE, len(self.events) - 1)})
+
+    def accumulate(self, target: ast.AST, value: frozenset, node: ast.AST, replace: bool = False) -> None:
+        """`target += value` (or `target = target + value`)."""
+        extra = EMPTY
+        if self._is_score(value):
+            extra = self.score(node, value, target)
+        if isinstance(target, ast.Name):
+            old = self.lookup(target.id)
+            if PARAM in old and has_data(value) and not replace:
+                self.event("update", node, value, sink=f"in-place update of `{target.id}`")
+            new = (value if replace else old | value) | extra
+            if replace:
+                new |= old
+            self.bind(target.id, new | self._loop_variance(target.id))
+        elif isinstance(target, ast.Attribute):
+            recv = self.eval(target.value)
+            if PARAM in recv and has_data(value):
+                self.event("update", node, value, sink=f"in-place update of `{ast.unparse(target)[:60]}`")
+            self.store_attr(recv, target.attr, self.load_attr(recv, target.attr) | value | extra | {STATEFUL})
+        elif isinstance(target, ast.Subscript):
+            self.store_subscript(target, value | extra, node, aug=True)
+
+    def _loop_variance(self, name: str) -> frozenset:
+        """A name updated in place inside loops varies with the innermost loop, and with each
+        enclosing loop that does not reset it."""
+        loops = self.frame.loops
+        if not loops:
+            return EMPTY
+        out = {(ITER, loops[-1][0])}
+        for loop_key, _, loop_node in reversed(loops[:-1]):
+            if name in self._assigned_in(loop_node):
+                break
+            out.add((ITER, loop_key))
+        return frozenset(out)
+
+    # ------------------------------------------------------------------ selection (GL103/GL106)
+    def _check_selection(self, node: ast.If, test: frozenset) -> None:
+        compares = [n for n in ast.walk(node.test) if isinstance(n, ast.Compare)]
+        scores = set()
+        for cmp in compares:
+            for operand in (cmp.left, *cmp.comparators):
+                scores |= {x for x in self.eval(operand) if isinstance(x, tuple) and x[0] == SCORE}
+        if not scores:
+            return
+        for body in (node.body, node.orelse):
+            for stmt in body:
+                if self._selects(stmt):
+                    self.event("select", node, frozenset(scores), what=ast.unparse(stmt)[:80].split("\n")[0])
+                    return
+
+    def _selects(self, stmt: ast.stmt) -> bool:
+        """Does this statement act on a comparison (beyond logging or keeping the best score)?"""
+        if isinstance(stmt, (ast.Break, ast.Return)):
+            return True
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+            return any(v is not None and not isinstance(v, ast.Constant)
+                       and not any(isinstance(x, tuple) and x[0] == SCORE for x in self.eval(v))
+                       for v in values)
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            args = [*call.args, *(k.value for k in call.keywords)]
+            if all(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in args):
+                return False   # logging
+            name = self.imports.call_name(call) or ""
+            return name not in ("print", "builtins.print") and not any(isinstance(a, ast.JoinedStr) for a in args)
+        return False
+
+    # ------------------------------------------------------------------ expressions
+    def eval(self, node: ast.expr | None) -> frozenset:
+        if node is None:
+            return EMPTY
+        method = getattr(self, "_e_" + type(node).__name__, None)
+        if method is not None:
+            return method(node)
+        out = EMPTY
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                out |= _strip(self.eval(child))
+        return out
+
+    def _e_Constant(self, node: ast.Constant) -> frozenset:
+        if isinstance(node.value, str):
+            return self._path_labels(node, node.value)
+        return EMPTY
+
+    def _path_labels(self, node: ast.AST, text: str) -> frozenset:
+        key = id(node)
+        cached = self._str_cache.get(key)
+        if cached is None:
+            val, train, wide = self.spec.classify_path(text)
+            out = set()
+            if val:
+                out.add(VALPATH)
+            if train:
+                out.add(TRAINPATH)
+            if wide:
+                out.add((WIDE, self.unit.label, getattr(node, "lineno", 0)))
+            cached = self._str_cache[key] = frozenset(out)
+        return cached
+
+    def _e_JoinedStr(self, node: ast.JoinedStr) -> frozenset:
+        out = EMPTY
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+            else:
+                parts.append(PLACEHOLDER)
+                out |= _strip(self.eval(part))
+        return out | self._path_labels(node, "".join(parts))
+
+    def _e_FormattedValue(self, node: ast.FormattedValue) -> frozenset:
+        return self.eval(node.value)
+
+    def _e_Name(self, node: ast.Name) -> frozenset:
+        return self.lookup(node.id)
+
+    def _e_Attribute(self, node: ast.Attribute) -> frozenset:
+        recv = self.eval(node.value)
+        if node.attr in self.spec.shape_attrs:
+            return _keep_iter(recv)
+        return self.load_attr(recv, node.attr)
+
+    def _e_Subscript(self, node: ast.Subscript) -> frozenset:
+        container = self.eval(node.value)
+        index = self.eval(node.slice)
+        objs = self._objs(container)
+        if objs and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            out = EMPTY
+            for oid in objs:
+                out |= self.heap.get(oid, {}).get(node.slice.value, EMPTY)
+            return out
+        if objs:
+            out = EMPTY
+            for oid in objs:
+                for v in self.heap.get(oid, {}).values():
+                    out |= v
+            container = container | out
+        base = _strip(container)
+        return self._cut(node, base, index) | _strip(index)
+
+    def _e_Slice(self, node: ast.Slice) -> frozenset:
+        return self.eval(node.lower) | self.eval(node.upper) | self.eval(node.step)
+
+    def _e_Tuple(self, node) -> frozenset:
+        out = EMPTY
+        for e in node.elts:
+            out |= self.eval(e)
+        return out
+
+    _e_List = _e_Set = _e_Tuple
+
+    def _e_Dict(self, node: ast.Dict) -> frozenset:
+        if node.keys and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+            labels = self._alloc((self.unit.label, node.lineno, node.col_offset), None)
+            oid = self._objs(labels)[0]
+            fields = self.heap[oid]
+            for k, v in zip(node.keys, node.values):
+                fields[k.value] = self.eval(v)
+            return labels
+        out = EMPTY
+        for k, v in zip(node.keys, node.values):
+            out |= self.eval(k) | self.eval(v)
+        return _strip(out)
+
+    def _e_BinOp(self, node: ast.BinOp) -> frozenset:
+        left, right = self.eval(node.left), self.eval(node.right)
+        out = _strip(left | right)
+        if isinstance(node.op, ast.MatMult) and regions_of(out) and self._gram(node.left, node.right):
+            self.event("calib", node, out, how="activation Gram matrix (X^T X)")
+        return out
+
+    @staticmethod
+    def _gram(a: ast.AST, b: ast.AST) -> bool:
+        def base(x: ast.AST) -> tuple[str | None, bool]:
+            if isinstance(x, ast.Attribute) and x.attr in ("T", "mT"):
+                return ast.unparse(x.value), True
+            if isinstance(x, ast.Call) and isinstance(x.func, ast.Attribute) and x.func.attr in ("t", "transpose"):
+                return ast.unparse(x.func.value), True
+            return ast.unparse(x), False
+
+        (ba, ta), (bb, tb) = base(a), base(b)
+        return ba == bb and ta != tb
+
+    def _e_IfExp(self, node: ast.IfExp) -> frozenset:
+        self.eval(node.test)
+        return self.eval(node.body) | self.eval(node.orelse)
+
+    def _e_Lambda(self, node: ast.Lambda) -> frozenset:
+        fid = self._register_func(node, None)
+        closure = self.frame if self.frame.func is not None else None
+        if closure is not None:
+            self.closures[closure.frame_id] = closure
+        return frozenset({(FUNC, fid, closure.frame_id if closure else 0)})
+
+    def _e_NamedExpr(self, node: ast.NamedExpr) -> frozenset:
+        labels = self.eval(node.value)
+        self.assign(node.target, labels, node)
+        return labels
+
+    def _comprehension(self, node, elts: list[ast.expr]) -> frozenset:
+        saved = dict(self.frame.env)
+        try:
+            for gen in node.generators:
+                it = _strip(self.eval(gen.iter))
+                self.assign(gen.target, it, node)
+                for cond in gen.ifs:
+                    self.eval(cond)
+            out = EMPTY
+            for e in elts:
+                out |= self.eval(e)
+            return _strip(out)
+        finally:
+            self.frame.env.clear()
+            self.frame.env.update(saved)
+
+    def _e_ListComp(self, node) -> frozenset:
+        return self._comprehension(node, [node.elt])
+
+    _e_SetComp = _e_GeneratorExp = _e_ListComp
+
+    def _e_DictComp(self, node) -> frozenset:
+        return self._comprehension(node, [node.key, node.value])
+
+    def _e_Await(self, node) -> frozenset:
+        return self.eval(node.value)
+
+    def _e_Yield(self, node) -> frozenset:
+        labels = self.eval(node.value)
+        self.frame.ret |= labels
+        return EMPTY
+
+    _e_YieldFrom = _e_Yield
+
+    def _e_Starred(self, node) -> frozenset:
+        return self.eval(node.value)
+
+    # ------------------------------------------------------------------ calls
+    def _e_Call(self, node: ast.Call) -> frozenset:
+        func = node.func
+        args = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
+        all_args = EMPTY
+        for a in args:
+            all_args |= a
+        for v in kwargs.values():
+            all_args |= v
+        all_args = _strip(all_args)
+
+        if isinstance(func, ast.Attribute):
+            recv = self.eval(func.value)
+            return self._method_call(node, func.attr, recv, args, kwargs, all_args)
+
+        callee = self.eval(func) if not isinstance(func, ast.Name) or self.bound(func.id) else EMPTY
+        targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
+        if targets:
+            out = EMPTY
+            for t in targets:
+                if t[0] == FUNC:
+                    out |= self._invoke(t[1], node, args, kwargs, EMPTY, node.lineno, t[2])
+                else:
+                    out |= self._instantiate(t[1], node, args, kwargs, all_args)
+            return out
+        if self._objs(callee):
+            return self._call_object(node, callee, args, kwargs, all_args)
+        qual = self.imports.qualname(func) or ""
+        if isinstance(func, ast.Name) and not qual.count(".") and (
+                self.bound(func.id) or not hasattr(builtins, func.id)):
+            # A variable holding something callable we cannot see into (a model).
+            return self._opaque(node, _strip(callee) | all_args)
+        return self._library_call(node, qual, args, kwargs, all_args)
+
+    def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
+        spec = self.spec
+        short = qual[len("builtins."):] if qual.startswith("builtins.") else qual
+        if short in spec.shape_calls:
+            return _keep_iter(all_args)
+        if short in spec.read_calls:
+            return self._read(node, all_args)
+        if short in spec.update_calls:
+            if has_data(all_args):
+                self.event("update", node, all_args, sink=f"`{short}`")
+            return all_args
+        if short in spec.best_of_calls:
+            self._best_of(node, args, kwargs)
+        if short == "next":
+            return self._cut(node, all_args, EMPTY, all_loops=True)
+        if short == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[1].value, str):
+            return self.load_attr(self.eval(node.args[0]), node.args[1].value) | (args[2] if len(args) > 2 else EMPTY)
+        if short in ("functools.partial",) and args:
+            return args[0] | all_args
+        return all_args
+
+    def _read(self, node: ast.AST, labels: frozenset) -> frozenset:
+        out = labels - {VALPATH, TRAINPATH}
+        if VALPATH in labels:
+            out |= {self.region(node, labels, EMPTY)}
+        if TRAINPATH in labels:
+            ev = self.event("read", node, labels)
+            out |= {TRAIN, (TREAD, len(self.events) - 1)}
+            ev.detail["wide"] = any(isinstance(x, tuple) and x[0] == WIDE for x in labels)
+        return out
+
+    def _best_of(self, node: ast.Call, args, kwargs) -> None:
+        positional = [a for a in args if any(isinstance(x, tuple) and x[0] == SCORE for x in a)]
+        key = kwargs.get("key")
+        if key is not None and node.keywords:
+            key_labels = EMPTY
+            elements = EMPTY
+            for a in args:
+                elements |= a
+            for x in key:
+                if isinstance(x, tuple) and x[0] == FUNC:
+                    key_labels |= self._invoke(x[1], node, [elements], {}, EMPTY, node.lineno, x[2])
+            scores = {x for x in key_labels if isinstance(x, tuple) and x[0] == SCORE}
+            if scores:
+                self.event("select", node, frozenset(scores), what=ast.unparse(node)[:80])
+                return
+        scores = set()
+        for a in positional:
+            scores |= {x for x in a if isinstance(x, tuple) and x[0] == SCORE}
+        # min(a, b) over two scores, or min(scores) over a collection; not max(score, 1e-9)
+        if len(positional) >= 2 or (len(args) == 1 and positional):
+            self.event("best_of", node, frozenset(scores), what=ast.unparse(node)[:80])
+
+    def _opaque(self, node: ast.AST, labels: frozenset) -> frozenset:
+        """A call into something we cannot see (a model's forward): its output depends on the data."""
+        labels = _strip(labels)
+        if not has_data(labels):
+            return labels
+        if self.calib_hooks and regions_of(labels):
+            self.event("calib", node, labels, how="forward pass with calibration hooks registered")
+        return labels | {(OUT, self._tick(), self.nograd)}
+
+    def _call_object(self, node, callee: frozenset, args, kwargs, all_args) -> frozenset:
+        out = EMPTY
+        opaque = False
+        for oid in self._objs(callee):
+            cid = self.obj_class.get(oid)
+            if cid is not None and not self._is_module_class(cid):
+                fid = self._method(cid, "__call__")
+                if fid is not None:
+                    out |= self._invoke(fid, node, args, kwargs, frozenset({(OBJ, oid)}), node.lineno, 0)
+                    continue
+            opaque = True
+        if opaque:
+            out |= self._opaque(node, (callee - {x for x in callee if isinstance(x, tuple) and x[0] == OBJ}) | all_args)
+        return out
+
+    def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
+        spec = self.spec
+        # Module functions and class methods we can see into.
+        mods = [x for x in recv if isinstance(x, tuple) and x[0] in (MOD, CLASS)]
+        if mods:
+            callee = self.load_attr(recv, name)
+            targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
+            out = EMPTY
+            for t in targets:
+                if t[0] == FUNC:
+                    out |= self._invoke(t[1], node, args, kwargs, None, node.lineno, t[2])
+                else:
+                    out |= self._instantiate(t[1], node, args, kwargs, all_args)
+            if targets:
+                return out
+        objs = self._objs(recv)
+        inlined = False
+        out = EMPTY
+        module_method = False
+        for oid in objs:
+            cid = self.obj_class.get(oid)
+            if cid is None:
+                continue
+            fid = self._method(cid, name)
+            if fid is not None:
+                inlined = True
+                out |= self._invoke(fid, node, args, kwargs, frozenset({(OBJ, oid)}), node.lineno, 0)
+                module_method = module_method or self._is_module_class(cid)
+        if inlined:
+            if module_method and has_data(all_args):
+                out = self._opaque(node, out | all_args)
+            return out
+
+        data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
+        if name in spec.shape_methods:
+            return _keep_iter(recv)
+        if name in spec.param_methods:
+            return _strip(recv) | {PARAM}
+        if name in spec.update_methods:
+            if has_data(recv):
+                self.event("update", node, data_recv, sink=f"`.{name}()`")
+            return EMPTY
+        if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
+            return self._read(node, data_recv | all_args)
+        if name in spec.hook_methods:
+            if node.args and self._calibration_hook(node.args[0]):
+                self.calib_hooks += 1
+                return frozenset({HOOK})
+            return EMPTY
+        if name == "remove" and HOOK in recv:
+            self.calib_hooks = 0
+            return EMPTY
+        if name in spec.cache_write_methods and has_data(all_args):
+            cache_write = self.event("cache", node, all_args, sink=f"`.{name}()`")
+            self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
+            return recv
+        if name in spec.inplace_methods and PARAM in recv and has_data(all_args):
+            self.event("update", node, all_args, sink=f"in-place `.{name}()` on parameters")
+            return recv
+        if name in spec.accumulate_methods and self._is_score(all_args):
+            extra = self.score(node, all_args, func_value(node))
+            self._taint_base(func_value(node), all_args | extra)
+            return recv | extra
+        if name in spec.accumulate_methods or name in spec.inplace_methods or name in ("update", "insert", "setdefault"):
+            self._taint_base(func_value(node), all_args)
+            return _strip(recv) | all_args
+        if name == "get" and objs and node.args and isinstance(node.args[0], ast.Constant):
+            out = EMPTY
+            for oid in objs:
+                out |= self.heap.get(oid, {}).get(node.args[0].value, EMPTY)
+            return out | (args[1] if len(args) > 1 else EMPTY)
+        qual = self.imports.qualname(node.func) or ""
+        head_node = node.func
+        while isinstance(head_node, ast.Attribute):
+            head_node = head_node.value
+        head = head_node.id if isinstance(head_node, ast.Name) else ""
+        if objs and any(self._is_module_class(self.obj_class.get(o, -1)) for o in objs):
+            # nn.Module API we do not define (train(), eval(), to(), zero_grad(), ...)
+            return _strip(recv) | all_args
+        if data_recv and has_data(data_recv):
+            return data_recv | all_args        # a tensor/array method
+        if head in self.imports.aliases and not _strip(recv):
+            return self._library_call(node, qual, args, kwargs, all_args)
+        if objs or recv:
+            return self._opaque(node, data_recv | all_args) if has_data(all_args) else _strip(recv) | all_args
+        return self._opaque(node, all_args)
+
+    def _calibration_hook(self, arg: ast.expr) -> bool:
+        """Does the hook passed here accumulate activation statistics (matmul family)?"""
+        target = arg
+        if isinstance(arg, ast.Call):
+            q = self.imports.call_name(arg) or ""
+            target = arg.args[0] if q == "functools.partial" and arg.args else arg.func
+        nodes: list[ast.AST] = []
+        if isinstance(target, ast.Lambda):
+            nodes.append(target)
+        else:
+            for x in self.eval(target):
+                if isinstance(x, tuple) and x[0] == FUNC:
+                    nodes.append(self.funcs[x[1]].node)
+        for fn in nodes:
+            key = id(fn)
+            if key not in self._calib_cache:
+                hit = False
+                for n in ast.walk(fn):
+                    if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
+                        hit = True
+                    elif isinstance(n, ast.Call):
+                        callee = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                        hit = hit or callee in self.spec.calibration_ops
+                    if hit:
+                        break
+                self._calib_cache[key] = hit
+            if self._calib_cache[key]:
+                return True
+        return False
+
+    def _instantiate(self, cid: int, node: ast.Call, args, kwargs, all_args) -> frozenset:
+        info = self.classes[cid]
+        labels = self._alloc((self.unit.label, node.lineno, node.col_offset, cid), cid)
+        if self._is_module_class(cid):
+            data = frozenset(x for x in all_args if is_data(x))
+            return labels | data
+        init = self._method(cid, "__init__")
+        if init is not None:
+            self._invoke(init, node, args, kwargs, labels, node.lineno, 0)
+        else:
+            # dataclass / NamedTuple: fields in declaration order
+            oid = self._objs(labels)[0]
+            fields = self.heap[oid]
+            names = [s.target.id for s in info.node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+            for name, value in zip(names, args):
+                fields[name] = value
+            for k, v in kwargs.items():
+                if k:
+                    fields[k] = v
+        return labels
+
+    def _invoke(self, fid: int, node: ast.AST | None, args: list[frozenset], kwargs: dict, self_labels: frozenset,
+                line: int, closure: int | None) -> frozenset:
+        info = self.funcs[fid]
+        all_args = EMPTY
+        for x in args:
+            all_args |= x
+        for v in kwargs.values():
+            all_args |= v
+        if fid in self.call_stack or len(self.call_stack) >= self.spec.max_call_depth:
+            return _strip(all_args)
+        self.executed_funcs.add(fid)
+        fnode = info.node
+        closure_frame = self.closures.get(closure) if closure else None
+        frame = Frame(0, info.module, closure_frame, info)
+        self.frame_counter += 1
+        frame.frame_id = self.frame_counter
+        # Bind parameters. self_labels None: called through the class (self is the first argument).
+        a = fnode.args
+        params = [*a.posonlyargs, *a.args]
+        first_default = len(params) - len(a.defaults)
+        pending_defaults = []
+        if info.cls is not None and not info.is_static and params and self_labels is not None:
+            frame.env[params[0].arg] = self_labels
+            params = params[1:]
+            first_default -= 1
+        for i, p in enumerate(params):
+            if i < len(args):
+                frame.env[p.arg] = args[i]
+            elif p.arg in kwargs:
+                frame.env[p.arg] = kwargs[p.arg]
+            elif i >= first_default:
+                pending_defaults.append((p.arg, a.defaults[i - first_default]))
+            else:
+                frame.env[p.arg] = EMPTY
+        extra = EMPTY
+        for x in args[len(params):]:
+            extra |= x
+        if a.vararg:
+            frame.env[a.vararg.arg] = extra
+        for p, d in zip(a.kwonlyargs, a.kw_defaults):
+            if p.arg in kwargs:
+                frame.env[p.arg] = kwargs[p.arg]
+            elif d is not None:
+                pending_defaults.append((p.arg, d))
+            else:
+                frame.env[p.arg] = EMPTY
+        if a.kwarg:
+            rest = EMPTY
+            for k, v in kwargs.items():
+                if k not in frame.env:
+                    rest |= v
+            frame.env[a.kwarg.arg] = rest
+        self.frames.append(frame)
+        self.call_stack.append(fid)
+        saved_nograd = self.nograd
+        if info.nograd:
+            self.nograd = True
+        try:
+            for name, default in pending_defaults:
+                frame.env[name] = self.eval(default)
+            if isinstance(fnode, ast.Lambda):
+                frame.ret = self.eval(fnode.body)
+            else:
+                self._exec_block(fnode.body)
+        finally:
+            self.nograd = saved_nograd
+            self.call_stack.pop()
+            self.frames.pop()
+        return frame.ret
+
+
+def func_value(call: ast.Call) -> ast.AST:
+    return call.func.value if isinstance(call.func, ast.Attribute) else call.func

@@ -1,0 +1,150 @@
+"""The vocabulary of the analysis: taint labels, regions of validation data, and trace events.
+
+A value's taint is a frozenset of labels. Validation *data* is tracked as `Region`s: a read of a
+validation file creates a root region; slicing it with an index that changes from one loop
+iteration to the next (`val[i * L:(i + 1) * L]`) creates a sub-region tagged with that loop's
+iteration. Two regions may hold the same tokens unless they come from different iterations of one
+loop: that is what lets chunk i+1 be scored after chunk i was trained on, while a second epoch over
+the same chunks (same iteration numbers, outer loop not in the index) overlaps the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+# Plain string labels
+TRAIN = "TRAIN"            # training data (after a read of a training path)
+VALPATH = "VALPATH"        # a validation shard path or pattern
+TRAINPATH = "TRAINPATH"    # a training shard path or pattern
+PARAM = "PARAM"            # model parameters (from .parameters(), .state_dict(), ...)
+STATEFUL = "STATEFUL"      # a field updated in place: differs at every call
+HOOK = "HOOK"              # a calibration hook handle
+
+# Tuple labels: ("OUT", time, nograd) model output; ("ITER", loop) varies per iteration of loop;
+# ("OBJ", id) an abstract object; ("FUNC", id, closure) a function; ("CLASS", id); ("MOD", id);
+# ("SCORE", event index) derived from a score; ("WIDE", unit label, line) a glob matching both
+# splits; ("TREAD", event index) data from one training-data read.
+OUT, ITER, OBJ, FUNC, CLASS, MOD, SCORE, WIDE, TREAD = (
+    "OUT", "ITER", "OBJ", "FUNC", "CLASS", "MOD", "SCORE", "WIDE", "TREAD")
+
+Labels = frozenset
+EMPTY: frozenset = frozenset()
+
+
+class Region:
+    """A stretch of validation tokens. Interned: identity is equality."""
+
+    __slots__ = ("key", "gens", "parents", "unit", "line", "__dict__")
+
+    def __init__(self, key: tuple, gens: frozenset, parents: frozenset, unit: Any, line: int):
+        self.key = key            # (unit label, line, col) of the read / slice / loop
+        self.gens = gens          # {(loop key, iteration 0|1)} the index depends on
+        self.parents = parents    # regions it was cut from
+        self.unit = unit
+        self.line = line
+
+    def __repr__(self) -> str:
+        return f"Region({self.key[1]}:{self.key[2]} {sorted(self.gens, key=str)})"
+
+    @cached_property
+    def lineage(self) -> frozenset:
+        out = {self}
+        for p in self.parents:
+            out |= p.lineage
+        return frozenset(out)
+
+    @cached_property
+    def all_gens(self) -> dict:
+        out: dict = {}
+        for r in self.lineage:
+            for loop, k in r.gens:
+                out.setdefault(loop, set()).add(k)
+        return out
+
+    @cached_property
+    def source(self) -> "Region":
+        """The root (the read) this region was cut from (first one, when several)."""
+        r = self
+        while r.parents:
+            r = min(r.parents, key=lambda p: p.key)
+        return r
+
+
+# Label on a table written by a cache write: (CACHE_WRITE, time of the write event).
+CACHE_WRITE = "CACHE_WRITE"
+
+
+def regions_overlap(a: Region, b: Region) -> bool:
+    """May a and b hold some of the same tokens?"""
+    if a is b or a in b.lineage or b in a.lineage:
+        return True
+    ga, gb = a.all_gens, b.all_gens
+    for loop, ks in ga.items():
+        other = gb.get(loop)
+        if other is not None and not (ks & other):
+            return False   # different iterations of one loop: different chunks
+    return True
+
+
+def any_overlap(xs: frozenset, ys: frozenset) -> tuple[Region, Region] | None:
+    for a in xs:
+        for b in ys:
+            if regions_overlap(a, b):
+                return a, b
+    return None
+
+
+def regions_of(labels: frozenset) -> frozenset:
+    return frozenset(x for x in labels if isinstance(x, Region))
+
+
+def is_data(label: Any) -> bool:
+    return isinstance(label, Region) or label == TRAIN or (isinstance(label, tuple) and label[0] == TREAD)
+
+
+def has_data(labels: frozenset) -> bool:
+    return any(is_data(x) for x in labels)
+
+
+def out_labels(labels: frozenset) -> list[tuple]:
+    return [x for x in labels if isinstance(x, tuple) and x[0] == OUT]
+
+
+@dataclass
+class Event:
+    """Something the abstract execution did, in execution order (`time`)."""
+
+    kind: str                 # "update" | "cache" | "score" | "read" | "calib" | "best_of" | "select"
+    time: int
+    unit: Any                 # CodeUnit
+    line: int
+    regions: frozenset        # validation regions involved
+    labels: frozenset         # all labels of the value
+    path: tuple               # ((if execution id, branch), ...) taken to get here
+    stack: tuple              # ((frame id, unit, current line), ...) outermost first
+    segment: int              # events of different segments are never ordered
+    nograd: bool = False
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def forward_time(self) -> int:
+        """When the model output in this value was computed (scores and updates)."""
+        outs = out_labels(self.labels)
+        return max((o[1] for o in outs), default=self.time)
+
+    @property
+    def train(self) -> bool:
+        return TRAIN in self.labels
+
+
+def compatible(p: tuple, q: tuple) -> bool:
+    """Can both paths happen in one run? (No if-execution took different branches.)"""
+    if not p or not q:
+        return True
+    d = dict(p)
+    for k, b in q:
+        if d.get(k, b) != b:
+            return False
+    return True

@@ -1,0 +1,161 @@
+"""From the trace of one abstract execution to findings, one list per rule id.
+
+Events are compared only within one segment (one root's run) and only when their paths can both
+happen (no `if` took two different branches to reach them).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from .model import CACHE_WRITE, SCORE, TREAD, Event, any_overlap, compatible
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str
+    unit: Any            # CodeUnit
+    line: int
+    message: str
+
+
+def _where(unit: Any, line: int, here: Any) -> str:
+    return f"line {line}" if unit is here else f"{unit.label}:{line}"
+
+
+def _source_of(regions, unit) -> str:
+    srcs = sorted({(r.source.unit.label, r.source.line, id(r.source.unit)) for r in regions})
+    if not srcs:
+        return "validation data"
+    label, line, _ = srcs[0]
+    where = f"line {line}" if label == unit.label else f"{label}:{line}"
+    return f"validation data read at {where}"
+
+
+def judge(events: list[Event]) -> list[Verdict]:
+    by_segment: dict[int, list[Event]] = defaultdict(list)
+    for ev in events:
+        by_segment[ev.segment].append(ev)
+    out: dict[tuple, Verdict] = {}
+
+    def add(rule: str, unit: Any, line: int, message: str) -> None:
+        out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message))
+
+    for seg in by_segment.values():
+        _judge_segment(seg, events, add)
+    return sorted(out.values(), key=lambda v: (v.rule, v.unit.label, v.line))
+
+
+def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
+    scores = [e for e in seg if e.kind == "score"]
+    updates = [e for e in seg if e.kind in ("update", "cache") and e.regions]
+    train_updates = [e for e in seg if e.kind == "update" and e.train]
+    last_train_update = max((e.time for e in train_updates), default=None)
+
+    for u in updates:
+        verb = "trained on" if u.kind == "update" else "written into a cache"
+        sink = u.detail.get("sink", "")
+        src = _source_of(u.regions, u.unit)
+        if u.train and u.kind == "update":
+            wide = sorted({(x[1], x[2]) for x in u.labels if isinstance(x, tuple) and x[0] == "WIDE"})
+            if wide:
+                label, line = wide[0]
+                where = f"line {line}" if label == u.unit.label else f"{label}:{line}"
+                msg = (f"the training data pattern at {where} also matches validation shards, and the batches it "
+                       f"reads reach {sink} here")
+            else:
+                msg = f"{src} is mixed into a training batch that reaches {sink} here"
+            add("GL102", u.unit, u.line, msg)
+            continue
+        before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
+                  and any_overlap(e.regions, u.regions)]
+        later = [e for e in scores if e.forward_time > u.time and compatible(e.path, u.path)
+                 and any_overlap(e.regions, u.regions)
+                 # a cache matters only to the scores that read that very cache
+                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)]
+        if later and not before:
+            e = later[0]
+            add("GL101", u.unit, u.line,
+                f"{src} is {verb} here ({sink}) before it is scored at {_where(e.unit, e.line, u.unit)}; "
+                "the score then counts tokens the model has already seen")
+        elif later and before:
+            e, first = later[0], before[0]
+            first_at = ("here in an earlier pass" if (first.unit, first.line) == (e.unit, e.line)
+                        else f"at {_where(first.unit, first.line, e.unit)}")
+            add("GL103", e.unit, e.line,
+                f"tokens first scored {first_at} are {verb} at {_where(u.unit, u.line, e.unit)} ({sink}) "
+                "and scored again here")
+        elif not later and not before and u.kind == "update" and not train_updates:
+            add("GL102", u.unit, u.line,
+                f"{src} reaches a training update here ({sink}) and no training data does: the model "
+                "is trained on validation data")
+
+    for ev in seg:
+        if ev.kind in ("best_of", "select"):
+            ids = sorted(x[1] for x in ev.labels if isinstance(x, tuple) and x[0] == SCORE)
+            picked = [all_events[i] for i in ids if i < len(all_events)]
+            if ev.kind == "select":
+                add("GL106", ev.unit, ev.line,
+                    f"a choice is made from validation scores here (`{ev.detail.get('what', '')}`); "
+                    "the reported result is then selected on the validation set")
+                continue
+            passes = _rescoring_passes(picked, last_train_update_between=train_updates)
+            if passes:
+                a, b = passes
+                add("GL103", ev.unit, ev.line,
+                    f"the best of several scorings of the same tokens is taken here (passes at "
+                    f"{_where(a.unit, a.line, ev.unit)} and {_where(b.unit, b.line, ev.unit)})")
+            elif len(picked) >= 2:
+                add("GL106", ev.unit, ev.line,
+                    f"the best of several validation scores is picked here (`{ev.detail.get('what', '')}`): "
+                    "selection on the validation set")
+
+    for ev in seg:
+        if ev.kind == "calib" and ev.regions:
+            add("GL107", ev.unit, ev.line,
+                f"{_source_of(ev.regions, ev.unit)} feeds quantization calibration here "
+                f"({ev.detail.get('how', 'calibration')})")
+
+    _judge_train_reads(seg, scores, last_train_update, all_events, add)
+
+
+def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event]):
+    """Two scorings of overlapping tokens with no training step between them."""
+    for i, a in enumerate(picked):
+        for b in picked[i + 1:]:
+            if a.time == b.time or not any_overlap(a.regions, b.regions):
+                continue
+            lo, hi = sorted((a.time, b.time))
+            if not any(lo < u.time < hi for u in last_train_update_between):
+                return a, b
+    return None
+
+
+def _judge_train_reads(seg: list[Event], scores: list[Event], last_train_update: int | None,
+                       all_events: list[Event], add) -> None:
+    reads = [e for e in seg if e.kind == "read"]
+    if not reads:
+        return
+    scoring_frames: set[int] = set()
+    training_frames: set[int] = set()
+    for e in seg:
+        if e.kind == "score":
+            scoring_frames.update(f[0] for f in e.stack)
+        elif e.kind == "update" and e.train:
+            training_frames.update(f[0] for f in e.stack)
+    # A function that scores and does not train (module bodies never count).
+    eval_frames = scoring_frames - training_frames
+    scored_reads = {x[1] for e in scores for x in e.labels if isinstance(x, tuple) and x[0] == TREAD}
+    for r in reads:
+        frame = next((f for f in r.stack[1:] if f[0] in eval_frames), None)
+        if frame is not None:
+            _, unit, line = frame
+            add("GL202", unit, line,
+                f"training data is read during evaluation (the read at {_where(r.unit, r.line, unit)} runs inside "
+                "a function that scores validation data)")
+        elif last_train_update is not None and r.time > last_train_update and any(
+                all_events[i] is r for i in scored_reads if i < len(all_events)):
+            add("GL202", r.unit, r.line,
+                "training data read here after training has ended flows into the validation score")

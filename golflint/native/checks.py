@@ -1,0 +1,406 @@
+"""Evaluation-integrity checks on native units, reported under the Python rule ids (GL103, GL104,
+GL105, GL203) through code/native_checks.NATIVE_CHECKS.
+
+The checks read a scoring loop the way a reviewer does. In a `for (i ...)` loop that reads a token
+array at offsets of `i`, the highest offset is the token being scored (the target); lower offsets
+are its context. Then:
+
+- GL104: a table is read with a key *hashed* from the target (`(h ^ tok[i]) % SIZE`), a branch is
+  gated on the target compared with a table entry, or a table is updated with the target before it
+  is read in the same iteration. Indexing the gold token's count in an exact table
+  (`count[ctx * V + tok[i]]`) is not hashing, and updates after the read are the legal order.
+- GL105: a mixture `w * a + (1 - w) * b` whose operand is the gold token's probability, computed
+  outside any loop over the vocabulary, in a function that takes a log.
+- GL103: two sibling loops over the same positions, the first filling a table from the tokens and
+  the second reading it to score them (or both scoring).
+- GL203: a native file the script compiles or loads that is not counted in `bytes.code_files`.
+
+Token arrays are parameters named like tokens, or parameters the Python side passes token arrays
+to (`lib.score(val_tokens.ctypes.data_as(...), ...)`); gold probabilities likewise.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from tree_sitter import Node
+
+from .syntax import Function, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
+
+if TYPE_CHECKING:
+    from ..code.units import CodeUnit
+    from ..submission import Submission
+
+TOKEN_NAME = re.compile(r"^(tok|toks|tokens?|ids|input_ids|seq|targets?|tgt|val_tokens?|x|y|data|"
+                        r"\w*_tokens?|\w*_ids|tokens?_\w+)$", re.I)
+TARGET_NAME = re.compile(r"^(y|targets?|tgt|labels?)$", re.I)
+GOLD_NAME = re.compile(r"(gold|p_true|p_tgt|tgt_p|target_p|p_target|true_p|p_y\b|py\b)", re.I)
+VOCAB_BOUND = re.compile(r"(vocab|\bV\b|n_vocab|nvocab|num_classes|n_classes|\bNV\b)", re.I)
+HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
+HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
+MIXTURE = re.compile(r"\(\s*1(?:\.0*)?f?\s*-\s*([A-Za-z_]\w*)\s*\)")
+LOG_CALL = re.compile(r"\b(log|logf|log2|log2f|__logf|logl|std::log)\s*\(")
+# Scalars passed across the boundary: lengths and ctypes numbers, never arrays.
+SCALAR_ARG = re.compile(r"(\blen\(|\.numel\(|\.shape|\.size\(|ctypes\.c_(int|float|double|long|size_t|uint)\w*\()")
+PY_TOKEN_ARG = re.compile(r"(tok|target|\by\b|ids\b|val)", re.I)
+
+
+@dataclass
+class Loop:
+    node: Node
+    var: str
+    bound: str
+    offsets: dict[str, set[int]] = field(default_factory=dict)   # token array -> offsets of `var`
+
+    @property
+    def target(self) -> tuple[str, int] | None:
+        """(array, offset) of the token being scored: the latest one read. A loop that reads only
+        earlier tokens (`tok[i - 1]`) scores nothing it reads, so it has no target."""
+        candidates = [(max(offs), bool(TARGET_NAME.match(array)), array)
+                      for array, offs in self.offsets.items() if offs and max(offs) >= 0]
+        if not candidates:
+            return None
+        offset, _, array = max(candidates)
+        return array, offset
+
+
+def _loop_header(node: Node) -> tuple[str, str] | None:
+    init = node.child_by_field_name("initializer")
+    cond = node.child_by_field_name("condition")
+    if init is None or cond is None:
+        return None
+    ids = [n for n in of_type(init, "identifier")]
+    if not ids:
+        return None
+    var = text(ids[0])
+    if cond.type == "binary_expression" and text(cond.child_by_field_name("left")) == var:
+        return var, text(cond.child_by_field_name("right"))
+    return var, text(cond)
+
+
+def _offset(index: Node | None, var: str) -> int | None:
+    """k when `index` is `var`, `var + k` or `var - k` (k an integer literal)."""
+    if index is None:
+        return None
+    t = re.sub(r"\s+", "", text(index))
+    if t == var:
+        return 0
+    m = re.fullmatch(rf"{re.escape(var)}([+-])(\d+)", t) or re.fullmatch(rf"(\d+)\+{re.escape(var)}", t)
+    if not m:
+        return None
+    if m.re.pattern.startswith("(\\d+)"):
+        return int(m.group(1))
+    return int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+
+
+def _loops(fn: Function, token_arrays: set[str]) -> list[Loop]:
+    key = ("loops", frozenset(token_arrays))
+    if key in fn.cache:
+        return fn.cache[key]
+    out = []
+    for node in fn.nodes.get("for_statement", []):
+        header = _loop_header(node)
+        if header is None:
+            continue
+        loop = Loop(node, *header)
+        for sub in fn.within(node, "subscript_expression"):
+            array, index = subscript_parts(sub)
+            name = text(array)
+            if name in token_arrays:
+                k = _offset(index, loop.var)
+                if k is not None:
+                    loop.offsets.setdefault(name, set()).add(k)
+        if loop.offsets:
+            out.append(loop)
+    fn.cache[key] = out
+    return out
+
+
+def _assignments(fn: Function, scope: Node) -> Iterator[tuple[str, Node]]:
+    """(variable, value) of declarations with initializers and plain assignments, in order."""
+    for node in fn.within(scope, "init_declarator", "assignment_expression"):
+        if node.type == "init_declarator":
+            decl, value = node.child_by_field_name("declarator"), node.child_by_field_name("value")
+            if decl is not None and value is not None:
+                yield text(decl).lstrip("*&"), value
+        elif node.type == "assignment_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None and left.type == "identifier":
+                yield text(left), right
+
+
+def _identifiers(node: Node) -> set[str]:
+    return {text(n) for n in of_type(node, "identifier")}
+
+
+class _Target:
+    """Which expressions in a loop derive from the target token, and which hash it."""
+
+    def __init__(self, fn: Function, loop: Loop, array: str, offset: int):
+        self.loop = loop
+        self.array = array
+        self.offset = offset
+        self.derived: set[str] = set()
+        self.keys: set[str] = set()
+        pairs = list(_assignments(fn, loop.node))
+        for _ in range(3):
+            for var, value in pairs:
+                if var == loop.var:
+                    continue
+                if self.mentions(value):
+                    self.derived.add(var)
+                if self.hashes(value) or (_identifiers(value) & self.keys):
+                    self.keys.add(var)
+
+    def is_target(self, node: Node) -> bool:
+        if node.type != "subscript_expression":
+            return False
+        array, index = subscript_parts(node)
+        return text(array) == self.array and _offset(index, self.loop.var) == self.offset
+
+    def mentions(self, node: Node) -> bool:
+        return any(self.is_target(n) or (n.type == "identifier" and text(n) in self.derived)
+                   for n in walk(node))
+
+    def hashes(self, node: Node) -> bool:
+        for n in walk(node):
+            if n.type == "binary_expression":
+                op = n.child_by_field_name("operator")
+                if op is not None and text(op) in HASH_OPERATORS:
+                    left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+                    if text(op) == "*":
+                        # `ctx * V + tgt` multiplies the context; `tgt * PRIME` mixes the target
+                        if any(side is not None and self.mentions(side) for side in (left, right)):
+                            return True
+                    elif self.mentions(n):
+                        return True
+            if n.type == "call_expression":
+                fn = n.child_by_field_name("function")
+                args = n.child_by_field_name("arguments")
+                if HASH_CALL.search(text(fn)) and args is not None and self.mentions(args):
+                    return True
+        return False
+
+    def keyed(self, node: Node) -> bool:
+        return self.hashes(node) or bool(_identifiers(node) & self.keys)
+
+
+def _statement_of(node: Node) -> Node:
+    while node.parent is not None and not node.type.endswith("_statement") and node.type != "declaration":
+        node = node.parent
+    return node
+
+
+def _written_arrays(statement: Node) -> set[str]:
+    out = set()
+    for sub in of_type(statement, "subscript_expression"):
+        if is_write_target(sub):
+            out.add(text(subscript_parts(sub)[0]))
+    return out
+
+
+# -- Python <-> C boundary ----------------------------------------------------------------------------
+_ROLES: "weakref.WeakKeyDictionary[Submission, dict[str, dict[int, str]]]" = weakref.WeakKeyDictionary()
+
+
+def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
+    """C function name -> {parameter position: "tokens" | "gold"} from the Python calls into it."""
+    if sub in _ROLES:
+        return _ROLES[sub]
+    from ..code.native import EXTENSION_INLINE, EXTENSION_LOAD, LIBRARY_LOADERS
+
+    roles: dict[str, dict[int, str]] = {}
+    for unit in sub.python_units:
+        handles: set[str] = set()
+        gold_names: set[str] = set()
+        for node in unit.nodes(ast.Assign):
+            value = node.value  # type: ignore[attr-defined]
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]  # type: ignore[attr-defined]
+            if isinstance(value, ast.Call):
+                called = unit.imports.call_name(value) or ""
+                if called in LIBRARY_LOADERS or called in (EXTENSION_LOAD, EXTENSION_INLINE) \
+                        or called.endswith(".LoadLibrary"):
+                    handles.update(names)
+            if ".gather(" in ast.unparse(value):
+                gold_names.update(names)
+        if not handles:
+            continue
+        for call in unit.nodes(ast.Call):
+            func = call.func  # type: ignore[attr-defined]
+            if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                    and func.value.id in handles):
+                continue
+            for position, arg in enumerate(call.args):  # type: ignore[attr-defined]
+                shown = ast.unparse(arg)
+                if SCALAR_ARG.search(shown):
+                    continue
+                names = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
+                if ".gather(" in shown or names & gold_names or GOLD_NAME.search(shown):
+                    roles.setdefault(func.attr, {})[position] = "gold"
+                elif PY_TOKEN_ARG.search(shown):
+                    roles.setdefault(func.attr, {})[position] = "tokens"
+    _ROLES[sub] = roles
+    return roles
+
+
+def _function_roles(sub: "Submission", name: str, params: list[str]) -> tuple[set[str], set[str]]:
+    roles = boundary_roles(sub).get(name, {})
+    tokens = {p for p in params if TOKEN_NAME.match(p)}
+    gold = {p for p in params if GOLD_NAME.search(p)}
+    for position, role in roles.items():
+        if position < len(params):
+            (tokens if role == "tokens" else gold).add(params[position])
+    return tokens - gold, gold
+
+
+
+
+# -- the checks -------------------------------------------------------------------------------------
+def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
+    """GL104 in native code."""
+    for fn in tree_of(unit).functions:
+        name = fn.name
+        tokens, _ = _function_roles(sub, name, fn.params)
+        for loop in _loops(fn, tokens):
+            target = loop.target
+            if target is None:
+                continue
+            t = _Target(fn, loop, *target)
+            shown = f"{target[0]}[{loop.var}{f' + {target[1]}' if target[1] else ''}]"
+            reported: set[int] = set()
+            for sub_node in fn.within(loop.node, "subscript_expression"):
+                array, index = subscript_parts(sub_node)
+                if index is None or text(array) in tokens or is_write_target(sub_node):
+                    continue
+                statement = _statement_of(sub_node)
+                if text(array) in _written_arrays(statement):
+                    continue  # `t[k] = t[k] + 1` reads only to update
+                if t.keyed(index) and line(sub_node) not in reported:
+                    reported.add(line(sub_node))
+                    yield line(sub_node), (f"`{text(sub_node)[:60]}` in {name}() is looked up with a key hashed "
+                                           f"from the token being scored (`{shown}`): the prediction "
+                                           "depends on the answer")
+            for cond_node in fn.within(loop.node, "if_statement", "conditional_expression", "while_statement"):
+                cond = cond_node.child_by_field_name("condition")
+                if cond is None or not t.mentions(cond) or line(cond) in reported:
+                    continue
+                lookups = [s for s in of_type(cond, "subscript_expression")
+                           if text(subscript_parts(s)[0]) not in tokens]
+                if lookups or _identifiers(cond) & t.keys:
+                    reported.add(line(cond))
+                    yield line(cond), (f"a branch in {name}() is gated on the token being scored "
+                                       f"(`{text(cond)[:60]}`): the prediction depends on the answer")
+            yield from _update_before_read(fn, loop, t, tokens, reported)
+
+
+def _update_before_read(fn: Function, loop: Loop, t: _Target, tokens: set[str],
+                        reported: set[int]) -> Iterator[tuple[int, str]]:
+    name = fn.name
+    body = loop.node.child_by_field_name("body")
+    if body is None:
+        return
+    first_update: dict[str, Node] = {}
+    for sub_node in fn.within(body, "subscript_expression"):
+        array, index = subscript_parts(sub_node)
+        table = text(array)
+        if table in tokens or index is None:
+            continue
+        if is_write_target(sub_node):
+            if t.mentions(index) and table not in first_update:
+                first_update[table] = sub_node
+            continue
+        update = first_update.get(table)
+        if update is None or sub_node.start_byte <= update.start_byte:
+            continue
+        if table in _written_arrays(_statement_of(sub_node)) or line(sub_node) in reported:
+            continue
+        reported.add(line(sub_node))
+        yield line(sub_node), (f"`{table}` is updated with the token being scored (line {line(update)}) "
+                               f"before it is read at line {line(sub_node)} in the same iteration of "
+                               f"{name}(): score first, then update")
+
+
+def check_gold_only_mixture(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
+    """GL105 in native code."""
+    for fn in tree_of(unit).functions:
+        name = fn.name
+        if not LOG_CALL.search(text(fn.body)):
+            continue
+        tokens, gold = _function_roles(sub, name, fn.params)
+        targets = [_Target(fn, loop, *loop.target) for loop in _loops(fn, tokens) if loop.target]
+        seen: set[int] = set()
+        for expr in fn.nodes.get("binary_expression", []):
+            op = expr.child_by_field_name("operator")
+            if op is None or text(op) != "+":
+                continue
+            shown = text(expr)
+            m = MIXTURE.search(shown)
+            if not m or shown.count(m.group(1)) < 2 or line(expr) in seen:
+                continue
+            if _inside_vocab_loop(expr):
+                continue
+            gold_operand = bool(_identifiers(expr) & gold) or any(
+                t.mentions(s) for t in targets for s in of_type(expr, "subscript_expression")
+                if text(subscript_parts(s)[0]) not in tokens)
+            if gold_operand:
+                seen.add(line(expr))
+                yield line(expr), (f"{name}() mixes probabilities only at the gold token (`{shown[:70]}`), "
+                                   "never over the whole vocabulary: the implied distribution does not sum to 1")
+
+
+def _inside_vocab_loop(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in ("for_statement", "while_statement"):
+            cond = parent.child_by_field_name("condition")
+            if cond is not None and VOCAB_BOUND.search(text(cond)):
+                return True
+        parent = parent.parent
+    return False
+
+
+def check_second_pass(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
+    """GL103 in native code."""
+    for fn in tree_of(unit).functions:
+        name = fn.name
+        tokens, _ = _function_roles(sub, name, fn.params)
+        loops = _loops(fn, tokens)
+        for block in fn.nodes.get("compound_statement", []):
+            siblings = [loop for loop in loops if loop.node.parent == block]
+            for i, first in enumerate(siblings):
+                for second in siblings[i + 1:]:
+                    if first.bound != second.bound:
+                        continue
+                    filled = _written_arrays(first.node) - tokens
+                    read = {text(subscript_parts(s)[0]) for s in of_type(second.node, "subscript_expression")
+                            if not is_write_target(s)}
+                    scores_first = bool(LOG_CALL.search(text(first.node)))
+                    scores_second = bool(LOG_CALL.search(text(second.node)))
+                    if scores_second and filled & read and not scores_first:
+                        table = sorted(filled & read)[0]
+                        yield line(second.node), (
+                            f"second pass over the scored positions in {name}(): `{table}` is filled from "
+                            f"every token by the loop at line {line(first.node)}, then read to score those "
+                            f"same tokens at line {line(second.node)}")
+                    elif scores_first and scores_second:
+                        yield line(second.node), (
+                            f"{name}() scores the same positions twice (loops at lines {line(first.node)} "
+                            f"and {line(second.node)}): each token must be scored exactly once")
+
+
+def check_uncounted_native(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
+    """GL203 for native files. `cpp_extension.load` sources are left to the Python-side GL203,
+    which reports them at the load call."""
+    from ..code.native import KIND_EXTENSION, ORIGINS
+
+    origin = ORIGINS.get(unit)
+    if unit.counted or unit.label != unit.path or origin is None or origin.kind == KIND_EXTENSION:
+        return
+    size = sub.size(unit.path)
+    shown = f" ({size:,} bytes)" if size is not None else ""
+    yield None, (f"{unit.path}{shown} is {unit.reason}, but it is not counted in the code bytes "
+                 "(bytes.code_files)")

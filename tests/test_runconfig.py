@@ -1,0 +1,202 @@
+"""Run configuration (README commands, *.sh, setdefault, defaults, --env) and gating of findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from golflint.config import default_settings
+from golflint.findings import Finding, Severity
+from golflint.runconfig.gating import apply_gating
+from golflint.submission import Submission
+from golflint_testing import run_rules
+from packing import pack
+
+FIXTURE = (Path(__file__).parent / "fixtures" / "packed" / "gated_ttt" / "train_gpt.py").read_text()
+STEP_LINE = 24          # opt.step() on validation data inside pre_eval_adapt
+CALL_LINE = 39          # the gated call of pre_eval_adapt
+SCORE_LINE = 30         # scoring, not gated
+
+
+def readme(command: str) -> str:
+    return f"# Gated run\n\nRun from this folder:\n\n```bash\n{command}\n```\n"
+
+
+def submission(make_sub, files, env=None) -> Submission:
+    return Submission(make_sub(files), "record", default_settings(), env_overrides=env)
+
+
+def finding(line: int, where: str | None = None, rule: str = "GL101") -> Finding:
+    return Finding(rule=rule, name="val-trained-before-scored", severity=Severity.ERROR,
+                   message="validation tokens are trained on before they are scored",
+                   file="train_gpt.py", line=line, where=where)
+
+
+# -- resolving -----------------------------------------------------------------------------------
+def test_readme_command_export_setdefault_and_defaults(make_sub):
+    code = 'import os\nos.environ.setdefault("WARMUP", "20")\nos.environ["COMPILE"] = "0"\n' \
+           'LR = float(os.environ.get("LR", "3e-4"))\nQAT = os.getenv("QAT", "1")\n' + FIXTURE
+    files = {"train_gpt.py": code,
+             "README.md": "# x\n\n```bash\nexport QAT=0\nTTT_ENABLED=1 COMPILE=1 \\\n"
+                          "  torchrun --standalone --nproc_per_node=8 train_gpt.py --warmup 5\n```\n"}
+    cfg = submission(make_sub, files).run_config
+    s = cfg.settings
+    assert (s["TTT_ENABLED"].value, s["TTT_ENABLED"].source) == ("1", "README.md line 5")
+    assert (s["QAT"].value, s["QAT"].source) == ("0", "README.md line 4")
+    assert s["WARMUP"].source == "os.environ.setdefault in train_gpt.py line 2"
+    assert (s["COMPILE"].value, s["COMPILE"].source) == ("0", "os.environ[...] = in train_gpt.py line 3")
+    assert (s["LR"].value, s["LR"].source) == ("3e-4", "default in train_gpt.py line 4")
+    assert cfg.variants[0].args["--warmup"].value == "5"
+    assert cfg.has_command and cfg.notes == []
+
+
+def test_setdefault_in_a_packed_wrapper_feeds_the_configuration(make_sub):
+    wrapper = 'import os\nos.environ.setdefault("TTT_ENABLED", "1")\n' + pack(FIXTURE)
+    cfg = submission(make_sub, {"train_gpt.py": wrapper, "README.md": readme("torchrun train_gpt.py")}).run_config
+    assert cfg.settings["TTT_ENABLED"].value == "1"
+    assert cfg.settings["TTT_ENABLED"].source == "os.environ.setdefault in train_gpt.py line 2"
+    assert cfg.settings["TTT_STEPS"].source == "default in train_gpt.py (decoded, layer 1) line 13"
+
+
+def test_run_sh_called_from_the_readme_inherits_its_environment(make_sub):
+    files = {"train_gpt.py": FIXTURE, "README.md": readme("TTT_STEPS=8 bash run.sh"),
+             "run.sh": "#!/bin/bash\nset -e\nexport TTT_ENABLED=1\ntorchrun --nproc_per_node=8 train_gpt.py\n"}
+    cfg = submission(make_sub, files).run_config
+    assert [v.label for v in cfg.variants] == ["run.sh line 4"]
+    assert cfg.settings["TTT_STEPS"].source == "README.md line 6"
+    assert cfg.settings["TTT_ENABLED"].source == "run.sh line 3"
+
+
+def test_env_override_wins(make_sub):
+    files = {"train_gpt.py": FIXTURE, "README.md": readme("TTT_ENABLED=1 torchrun train_gpt.py")}
+    cfg = submission(make_sub, files, env={"TTT_ENABLED": "0"}).run_config
+    assert (cfg.settings["TTT_ENABLED"].value, cfg.settings["TTT_ENABLED"].source) == ("0", "--env")
+
+
+def test_logs_choose_among_several_commands(make_sub):
+    files = {"train_gpt.py": FIXTURE,
+             "README.md": readme("TTT_ENABLED=0 torchrun train_gpt.py\nTTT_ENABLED=1 torchrun train_gpt.py"),
+             "train_seed1.log": "seed:1337 ttt_enabled:1\nval_bits_per_token:1.0\n"}
+    cfg = submission(make_sub, files).run_config
+    assert cfg.chosen == "README.md line 7"
+    assert cfg.settings["TTT_ENABLED"].value == "1"
+    assert "the train logs match README.md line 7" in cfg.notes[0]
+
+
+def test_several_commands_without_telling_logs_are_each_checked(make_sub):
+    files = {"train_gpt.py": FIXTURE,
+             "README.md": readme("TTT_ENABLED=0 torchrun train_gpt.py\nTTT_ENABLED=1 torchrun train_gpt.py")}
+    cfg = submission(make_sub, files).run_config
+    assert cfg.chosen is None and len(cfg.checked_variants) == 2
+    assert "each is checked" in cfg.notes[0]
+
+
+def test_unreadable_shell_text_is_skipped(make_sub):
+    files = {"train_gpt.py": FIXTURE, "README.md": readme("TTT_ENABLED='1 torchrun train_gpt.py")}
+    cfg = submission(make_sub, files).run_config
+    assert not cfg.has_command and cfg.variants[0].label == "no run command"
+
+
+# -- gating --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("line", [STEP_LINE, CALL_LINE])
+def test_branch_the_readme_leaves_off_becomes_a_warning_naming_the_switch(make_sub, line):
+    sub = submission(make_sub, {"train_gpt.py": FIXTURE, "README.md": readme("torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(line)])
+    assert f.severity == Severity.WARNING
+    assert "not run as submitted: TTT_ENABLED=0 (default in train_gpt.py line 12) switches" in f.message
+    assert f.data["gating"]["runs"] is False
+
+
+def test_branch_the_readme_turns_on_stays_an_error_and_says_why(make_sub):
+    sub = submission(make_sub, {"train_gpt.py": FIXTURE,
+                                "README.md": readme("TTT_ENABLED=1 torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(STEP_LINE)])
+    assert f.severity == Severity.ERROR
+    assert f.message.endswith("(with TTT_ENABLED=1 from README.md line 6)")
+
+
+def test_env_option_lets_a_reviewer_try_the_other_configuration(make_sub):
+    sub = submission(make_sub, {"train_gpt.py": FIXTURE, "README.md": readme("torchrun train_gpt.py")},
+                     env={"TTT_ENABLED": "1"})
+    [f] = apply_gating(sub, [finding(STEP_LINE)])
+    assert f.severity == Severity.ERROR and "with TTT_ENABLED=1 from --env" in f.message
+
+
+def test_one_of_two_unmatched_commands_runs_the_branch(make_sub):
+    sub = submission(make_sub, {"train_gpt.py": FIXTURE, "README.md": readme(
+        "TTT_ENABLED=0 torchrun train_gpt.py\nTTT_ENABLED=1 torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(STEP_LINE)])
+    assert f.severity == Severity.ERROR
+    assert "with TTT_ENABLED=1 from README.md line 7; README.md line 6 does not run it" in f.message
+
+
+def test_ungated_lines_and_other_families_are_untouched(make_sub):
+    sub = submission(make_sub, {"train_gpt.py": FIXTURE, "README.md": readme("torchrun train_gpt.py")})
+    plain, other = finding(SCORE_LINE), finding(STEP_LINE, rule="GL301")
+    assert apply_gating(sub, [plain, other]) == [plain, other]
+
+
+def test_gating_inside_a_decoded_layer(make_sub):
+    sub = submission(make_sub, {"train_gpt.py": pack(FIXTURE), "README.md": readme("torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(STEP_LINE, where="train_gpt.py (decoded, layer 1)")])
+    assert f.severity == Severity.WARNING
+
+
+@pytest.mark.parametrize("guard,runs", [
+    ('if os.environ.get("MODE", "a").lower() in ("b", "c"):', False),
+    ('if "FAST" in os.environ:', False),
+    ('if int(os.getenv("N", "3")) > 2 and not os.environ.get("OFF"):', True),
+    ('if args.ttt:', False),
+    ('if helper():', None),
+])
+def test_guard_shapes(make_sub, guard, runs):
+    code = ("import os, argparse\nparser = argparse.ArgumentParser()\n"
+            "parser.add_argument('--ttt', action='store_true')\nargs = parser.parse_args()\n"
+            f"def helper():\n    return True\n{guard}\n    step()\n")
+    sub = submission(make_sub, {"train_gpt.py": code, "README.md": readme("torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(8)])
+    assert f.data.get("gating", {}).get("runs") == runs
+
+
+def test_argparse_flag_from_the_command(make_sub):
+    code = ("import argparse\nparser = argparse.ArgumentParser()\n"
+            "parser.add_argument('--ttt-epochs', type=int, default=0)\nargs = parser.parse_args()\n"
+            "if args.ttt_epochs > 0:\n    step()\n")
+    sub = submission(make_sub, {"train_gpt.py": code,
+                                "README.md": readme("torchrun train_gpt.py --ttt-epochs 3")})
+    [f] = apply_gating(sub, [finding(6)])
+    assert f.severity == Severity.ERROR and "with --ttt-epochs=3 from README.md line 6" in f.message
+
+
+def test_early_return_guard(make_sub):
+    code = "import os\ndef ttt():\n    if os.environ.get('TTT', '0') != '1':\n        return\n    step()\nttt()\n"
+    sub = submission(make_sub, {"train_gpt.py": code, "README.md": readme("torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(5)])
+    assert f.severity == Severity.WARNING
+
+
+def test_engine_gates_real_findings(make_sub):
+    """The analyzer's own findings on the fixture (GL1xx/GL2xx: training on validation data) are
+    gated: a warning naming the switch when the README leaves TTT off, an error naming where it is
+    turned on otherwise."""
+    off = make_sub({"train_gpt.py": FIXTURE, "README.md": readme("torchrun train_gpt.py")})
+    on = make_sub({"train_gpt.py": FIXTURE, "README.md": readme("TTT_ENABLED=1 torchrun train_gpt.py")})
+    off_findings = [f for f in run_rules(off, ["GL1", "GL2"]).findings if f.rule[2] in "12"]
+    on_findings = [f for f in run_rules(on, ["GL1", "GL2"]).findings if f.rule[2] in "12"]
+    if not off_findings and not on_findings:
+        pytest.skip("no GL1xx/GL2xx rule on this branch flags training on validation data")
+    assert off_findings and all(f.severity == Severity.WARNING and "TTT_ENABLED=0 (default in train_gpt.py "
+                                "line 12)" in f.message for f in off_findings)
+    assert on_findings and all(f.severity == Severity.ERROR and "with TTT_ENABLED=1 from README.md line 6"
+                               in f.message for f in on_findings)
+
+
+@pytest.mark.xfail(reason="known blind spot: gating follows calls by name, not functions called "
+                          "through a dict or a callback", strict=True)
+def test_gating_through_a_dispatch_table(make_sub):
+    code = ("import os\ndef ttt():\n    step()\n"
+            "HANDLERS = {'ttt': ttt}\nif os.environ.get('TTT', '0') == '1':\n    HANDLERS['ttt']()\n")
+    sub = submission(make_sub, {"train_gpt.py": code, "README.md": readme("torchrun train_gpt.py")})
+    [f] = apply_gating(sub, [finding(3)])
+    assert f.severity == Severity.WARNING
