@@ -69,9 +69,19 @@ class CodeUnit:
         """Every node of the tree by type, from one walk: rules ask for `unit.nodes(ast.Call)`
         instead of walking a 150 KB tree again each."""
         by_type: dict[type, list[ast.AST]] = {}
-        if self.tree is not None:
-            for node in ast.walk(self.tree):
-                by_type.setdefault(type(node), []).append(node)
+        if self.tree is None:
+            return by_type
+        # ast.walk's breadth-first order, without its per-node generator overhead (~2x faster here).
+        AST = ast.AST
+        queue = [self.tree]
+        for node in queue:
+            by_type.setdefault(type(node), []).append(node)
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, AST):
+                    queue.append(value)
+                elif isinstance(value, list):
+                    queue.extend(item for item in value if isinstance(item, AST))
         return by_type
 
     def nodes(self, *types: type) -> list[ast.AST]:
