@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 import brotli
 import zstandard
 
+from ..bounded import TOO_BIG, TRUNCATED, DecodeProblem, drain
 from ..errors import GolflintError
 
 CODEC_NAMES = ("zlib-9", "zstd-22", "lzma-9", "brotli-11")
@@ -135,26 +136,19 @@ def decompress(data: bytes, max_bytes: int) -> tuple[str, bytes] | None:
     expanded. A stream whose header is right but which ends early or breaks raises GolflintError.
     """
     family = sniff(data)
-    if family == "zlib":
-        dec = zlib.decompressobj()
+    if family in ("zlib", "lzma"):
+        make = zlib.decompressobj if family == "zlib" else lzma.LZMADecompressor
         try:
-            out = dec.decompress(data, max_bytes + 1)
-        except zlib.error:
-            return None  # two bytes that only looked like a zlib header: not compressed
-        _check_bound(out, max_bytes)
-        if not dec.eof:
-            raise GolflintError("is a zlib stream that ends early (truncated?)")
-        return family, out
-    if family == "lzma":
-        ldec = lzma.LZMADecompressor()
-        try:
-            out = ldec.decompress(data, max_bytes + 1)
-        except lzma.LZMAError as exc:
-            raise GolflintError(f"is a broken lzma/xz stream ({exc})") from None
-        _check_bound(out, max_bytes)
-        if not ldec.eof:
-            raise GolflintError("is an lzma/xz stream that ends early (truncated?)")
-        return family, out
+            return family, drain(make, data, max_bytes, zlib_style=family == "zlib")
+        except DecodeProblem as problem:
+            if problem.kind == TOO_BIG:
+                raise GolflintError(_too_big(max_bytes)) from None
+            if problem.kind == TRUNCATED:
+                stream = "a zlib stream" if family == "zlib" else "an lzma/xz stream"
+                raise GolflintError(f"is {stream} that ends early (truncated?)") from None
+            if family == "zlib":
+                return None  # two bytes that only looked like a zlib header: not compressed
+            raise GolflintError(f"is a broken lzma/xz stream ({problem.detail})") from None
     if family == "zstd":
         zdec = zstandard.ZstdDecompressor().decompressobj()
         pieces: list[bytes] = []
@@ -194,11 +188,6 @@ def _brotli(data: bytes, max_bytes: int) -> tuple[str, bytes] | None:
     except brotli.error:
         return None
     return "brotli", b"".join(out)
-
-
-def _check_bound(out: bytes, max_bytes: int) -> None:
-    if len(out) > max_bytes:
-        raise GolflintError(_too_big(max_bytes))
 
 
 def _too_big(max_bytes: int) -> str:

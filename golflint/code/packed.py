@@ -25,6 +25,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..bounded import TOO_BIG, TRUNCATED, DecodeProblem, drain
 from .units import CodeUnit
 
 if TYPE_CHECKING:
@@ -107,38 +108,16 @@ class Limits:
 
 # -- bounded decompression ------------------------------------------------------------------------
 def _drain(make: Callable[[], Any], data: bytes, limit: int, codec: str, multi_stream: bool) -> bytes:
-    """Run an incremental decompressor over `data`, never producing more than `limit` bytes.
-
-    Like the stdlib's one-shot functions, data after the first complete stream is decoded as
-    further streams when the format allows it, and ignored when it is not a valid stream."""
-    chunks: list[bytes] = []
-    produced = 0
-    rest = data
-    first = True
-    while True:
-        dec = make()
-        try:
-            if codec == "zlib":
-                chunk = dec.decompress(rest, limit - produced + 1)
-            else:
-                chunk = dec.decompress(rest, max_length=limit - produced + 1)
-        except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError) as exc:
-            if not first:
-                return b"".join(chunks)
-            raise Broken(CORRUPT, f"the {codec} payload is corrupt ({exc})") from None
-        chunks.append(chunk)
-        produced += len(chunk)
-        if produced > limit:
+    """Bounded decompression (golflint/bounded.py), with problems as packed-code findings."""
+    try:
+        return drain(make, data, limit, multi_stream=multi_stream, zlib_style=codec == "zlib")
+    except DecodeProblem as problem:
+        if problem.kind == TOO_BIG:
             raise Broken(BOMB, f"the {codec} payload expands beyond {limit:,} bytes "
-                               "(packed.max_decoded_bytes); decoding stopped there")
-        if not dec.eof:
-            if not first:
-                return b"".join(chunks)
-            raise Broken(CORRUPT, f"the {codec} payload is truncated (the stream ends early)")
-        rest = dec.unused_data
-        first = False
-        if not (multi_stream and rest):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                               "(packed.max_decoded_bytes); decoding stopped there") from None
+        if problem.kind == TRUNCATED:
+            raise Broken(CORRUPT, f"the {codec} payload is truncated (the stream ends early)") from None
+        raise Broken(CORRUPT, f"the {codec} payload is corrupt ({problem.detail})") from None
 
 
 def _lzma(data: bytes, limit: int, fmt: int = lzma.FORMAT_AUTO, filters: Any = None) -> bytes:
