@@ -390,12 +390,20 @@ class GPT(nn.Module):
 # ---------------------------------------------------------------------------------------------------
 # Evaluation: mean cross-entropy over every validation target, and the bytes those targets stand for.
 @torch.no_grad()
+def grad_accum_for(args: Hyperparameters, world_size: int) -> int:
+    """Micro-batches per step: GRAD_ACCUM_STEPS, else 8 in total over the ranks (the baseline's rule)."""
+    return args.grad_accum_steps or (8 // world_size if 8 % world_size == 0 else 1)
+
+
 def evaluate(model: nn.Module, args: Hyperparameters, val_tokens: np.ndarray, tables, rank: int,
              world_size: int, device: torch.device, autocast) -> tuple[float, float]:
     seq_len = args.train_seq_len
     num_seqs = (val_tokens.size - 1) // seq_len
     first, last = num_seqs * rank // world_size, num_seqs * (rank + 1) // world_size
-    seqs_per_batch = max(1, args.val_batch_size // (world_size * seq_len))
+    # As the baseline does: VAL_BATCH_SIZE is split over ranks and over the gradient-accumulation
+    # micro-batches, so one forward pass holds no more tokens than a training micro-batch (on one GPU,
+    # 524,288 tokens in a single pass would double peak memory; measured on an H200, 2026-11-30).
+    seqs_per_batch = max(1, args.val_batch_size // (world_size * grad_accum_for(args, world_size) * seq_len))
     loss_sum = torch.zeros((), device=device, dtype=torch.float64)
     token_count = torch.zeros((), device=device, dtype=torch.float64)
     byte_count = torch.zeros((), device=device, dtype=torch.float64)
@@ -494,7 +502,7 @@ def main() -> None:
         device = torch.device("cpu")
     if distributed:
         dist.init_process_group(backend="nccl" if use_cuda else "gloo", device_id=device if use_cuda else None)
-    grad_accum = args.grad_accum_steps or (8 // world_size if 8 % world_size == 0 else 1)
+    grad_accum = grad_accum_for(args, world_size)
     micro_tokens = args.train_batch_tokens // (world_size * grad_accum)
     if micro_tokens <= 0 or micro_tokens % args.train_seq_len:
         raise ValueError(f"TRAIN_BATCH_TOKENS={args.train_batch_tokens} does not split into {world_size} ranks x "
