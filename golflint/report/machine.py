@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import urllib.parse
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -66,20 +69,70 @@ def _artifact_uri(result: SubmissionResult, file: str | None) -> str:
     return path.as_posix()
 
 
-def _sarif_uri(result: SubmissionResult, file: str | None) -> str:
-    """SARIF wants a URI: relative paths stay relative (to the checkout), absolute ones get file://."""
-    path = Path(_artifact_uri(result, file))
-    return path.as_uri() if path.is_absolute() else path.as_posix()
+# -- SARIF -------------------------------------------------------------------------------------------
+# What GitHub code scanning needs beyond the schema: results it can track across commits
+# (partialFingerprints that do not move with line numbers), a region wherever a line is known, and
+# locations that name files existing in the checkout, relative to %SRCROOT% and percent-encoded.
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "golflint/v1"
+# Where a folder-level finding (or one about a missing file) is shown: the first of these that exists.
+ANCHOR_FILES = ("submission.json", "README.md", "train_gpt.py")
+RULES_HELP_URI = "https://github.com/golflint/golflint/blob/v{version}/README.md#rules"
+
+
+def _srcroot(results: Sequence[SubmissionResult]) -> Path:
+    """The folder SARIF URIs are relative to: the working directory (a CI checkout's root) when every
+    submission lies under it, else the deepest folder holding them all."""
+    cwd = Path.cwd().resolve()
+    roots = [Path(r.path).resolve() for r in results]
+    if all(root == cwd or cwd in root.parents for root in roots):
+        return cwd
+    return Path(os.path.commonpath([str(r) for r in roots])) if roots else cwd
+
+
+def _existing_file(path: Path) -> bool:
+    try:
+        return path.is_file() and not path.is_symlink()
+    except OSError:
+        return False
+
+
+def _anchor(result: SubmissionResult, f: Finding) -> tuple[Path | None, bool]:
+    """The file a result is shown on, and whether the finding's own line applies to it."""
+    root = Path(result.path)
+    if f.file:
+        own = root / f.file
+        if _existing_file(own):
+            return own, f.where is None
+    for name in ANCHOR_FILES:
+        if _existing_file(root / name):
+            return root / name, False
+    return None, False
+
+
+def _relative_uri(path: Path, srcroot: Path) -> str:
+    rel = Path(os.path.relpath(path.resolve(), srcroot)).as_posix()
+    return urllib.parse.quote(rel, safe="/")
+
+
+def _fingerprint(rule: str, uri: str, f: Finding) -> str:
+    """Stable across commits that move code: rule, file and the flagged text (or the message), never
+    the line number."""
+    text = f.data.get("snippet") or f.message
+    normalized = " ".join(str(text).split())
+    where = f"{f.file or ''}|{f.where or ''}"
+    return hashlib.sha256(f"{rule}\0{uri}\0{where}\0{normalized}".encode("utf-8", "replace")).hexdigest()
 
 
 def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     rules = all_rules()
     rule_ids = sorted({f.rule for r in results for f in r.findings} | set())
     index = {rid: i for i, rid in enumerate(rule_ids)}
+    help_uri = RULES_HELP_URI.format(version=__version__)
     driver_rules = []
     for rid in rule_ids:
         cls = rules.get(rid)
-        entry: dict[str, Any] = {"id": rid}
+        entry: dict[str, Any] = {"id": rid, "helpUri": help_uri}
         if cls is not None:
             entry.update({
                 "name": cls.name,
@@ -90,18 +143,15 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 "properties": {"family": cls.family()},
             })
         driver_rules.append(entry)
+    srcroot = _srcroot(results)
+    seen: dict[str, int] = {}
     sarif_results = []
     for r in results:
         for f in r.findings:
-            location: dict[str, Any] = {
-                "physicalLocation": {"artifactLocation": {"uri": _sarif_uri(r, f.file)}}
-            }
-            if f.line is not None and f.where is None:
-                region: dict[str, Any] = {"startLine": max(1, f.line)}
-                if f.col is not None:
-                    region["startColumn"] = max(1, f.col)
-                location["physicalLocation"]["region"] = region
-            message = f.message if f.where is None else f"{f.message} [{f.location}]"
+            anchor, line_applies = _anchor(r, f)
+            message = f.message
+            if f.file and not line_applies:
+                message = f"{message} [{f.location}]"
             if f.hint:
                 message = f"{message} Fix: {f.hint}"
             item: dict[str, Any] = {
@@ -109,9 +159,21 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 "ruleIndex": index[f.rule],
                 "level": SARIF_LEVEL[f.severity],
                 "message": {"text": message},
-                "locations": [location],
-                "properties": {"submission": r.path, "track": r.track},
             }
+            uri = _relative_uri(anchor, srcroot) if anchor is not None else _relative_uri(Path(r.path), srcroot)
+            if anchor is not None:
+                region: dict[str, Any] = {"startLine": 1}
+                if line_applies and f.line is not None:
+                    region["startLine"] = max(1, f.line)
+                    if f.col is not None:
+                        region["startColumn"] = max(1, f.col)
+                item["locations"] = [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}, "region": region}}]
+            # Two identical findings in one file still get distinct fingerprints, in a stable order.
+            base = _fingerprint(f.rule, uri, f)
+            seen[base] = seen.get(base, 0) + 1
+            item["partialFingerprints"] = {FINGERPRINT_KEY: f"{base[:32]}:{seen[base]}"}
+            item["properties"] = {"submission": r.path, "track": r.track}
             if f.suppressed:
                 item["suppressions"] = [{"kind": "inSource", "justification": f.suppress_reason or ""}]
             sarif_results.append(item)
@@ -125,6 +187,7 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 "informationUri": "https://github.com/golflint/golflint",
                 "rules": driver_rules,
             }},
+            "originalUriBaseIds": {SRCROOT: {"uri": srcroot.as_uri().rstrip("/") + "/"}},
             "results": sarif_results,
             "columnKind": "unicodeCodePoints",
         }],
