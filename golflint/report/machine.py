@@ -13,6 +13,7 @@ from .. import __version__
 from ..engine import SubmissionResult
 from ..findings import Finding, Severity
 from ..rules import all_rules
+from .safe import visible
 
 JSON_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -26,11 +27,12 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "severity": f.severity.value,
         "file": f.file,
         "line": f.line,
-        "message": f.message,
+        # Display text is escaped (golflint/report/safe.py); paths stay exact (json.dumps escapes them).
+        "message": visible(f.message),
         # Additions beyond the documented minimum shape; consumers may ignore them.
         "col": f.col,
-        "where": f.where,
-        "hint": f.hint,
+        "where": visible(f.where) if f.where is not None else None,
+        "hint": visible(f.hint) if f.hint is not None else None,
         "suppressed": f.suppressed,
     }
 
@@ -149,11 +151,11 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     for r in results:
         for f in r.findings:
             anchor, line_applies = _anchor(r, f)
-            message = f.message
+            message = visible(f.message)
             if f.file and not line_applies:
-                message = f"{message} [{f.location}]"
+                message = f"{message} [{visible(f.location)}]"
             if f.hint:
-                message = f"{message} Fix: {f.hint}"
+                message = f"{message} Fix: {visible(f.hint)}"
             item: dict[str, Any] = {
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule],
@@ -173,9 +175,9 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
             base = _fingerprint(f.rule, uri, f)
             seen[base] = seen.get(base, 0) + 1
             item["partialFingerprints"] = {FINGERPRINT_KEY: f"{base[:32]}:{seen[base]}"}
-            item["properties"] = {"submission": r.path, "track": r.track}
+            item["properties"] = {"submission": visible(r.path), "track": r.track}
             if f.suppressed:
-                item["suppressions"] = [{"kind": "inSource", "justification": f.suppress_reason or ""}]
+                item["suppressions"] = [{"kind": "inSource", "justification": visible(f.suppress_reason)}]
             sarif_results.append(item)
     return {
         "$schema": SARIF_SCHEMA,
@@ -208,15 +210,15 @@ def to_github(results: Sequence[SubmissionResult]) -> str:
     kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     for r in results:
         for f in r.active:
-            props = [f"file={_escape_prop(_artifact_uri(r, f.file))}"]
+            props = [f"file={_escape_prop(visible(_artifact_uri(r, f.file)))}"]
             if f.line is not None and f.where is None:
                 props.append(f"line={f.line}")
                 if f.col is not None:
                     props.append(f"col={f.col}")
             props.append(f"title={_escape_prop(f'golflint {f.rule} ({f.name})')}")
-            msg = f.message if f.where is None else f"{f.message} [{f.location}]"
+            msg = visible(f.message) if f.where is None else f"{visible(f.message)} [{visible(f.location)}]"
             if f.hint:
-                msg += f"\nFix: {f.hint}"
+                msg += f"\nFix: {visible(f.hint)}"
             lines.append(f"::{kind[f.severity]} {','.join(props)}::{_escape_data(msg)}")
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from ..engine import SubmissionResult
 from ..findings import Finding, Severity
+from .safe import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -54,7 +55,7 @@ def _bytes_lines(b: dict[str, Any]) -> list[Text]:
             first.append(f"{headroom:,} to spare", style="green")
     parts = Text(" " * 10 + f"code {_fmt_bytes(code)} + model {_fmt_bytes(model)}")
     if b.get("model_source"):
-        parts.append(f" ({b['model_source']})", style="dim")
+        parts.append(f" ({visible(b['model_source'])})", style="dim")
     return [first, parts]
 
 
@@ -63,7 +64,7 @@ def _scores_line(s: dict[str, Any]) -> Text:
     seeds = s.get("seeds")
     line.append(f"val_bpb {_fmt_score(s.get('val_bpb'))}, val_loss {_fmt_score(s.get('val_loss'))}")
     if isinstance(seeds, list) and seeds:
-        line.append(f", {len(seeds)} seed(s): {', '.join(str(x) for x in seeds)}")
+        line.append(f", {len(seeds)} seed(s): {', '.join(visible(x) for x in seeds)}")
     return line
 
 
@@ -76,20 +77,20 @@ def _indented(console: Console, text: Text, indent: int = 4) -> None:
 
 def _finding(f: Finding, console: Console) -> None:
     head = Text("  ")
-    head.append(f.location or "folder", style="bold")
+    head.append(visible(f.location) or "folder", style="bold")
     head.append("  ")
     head.append(f"{f.rule} {f.severity.value}", style=STYLE[f.severity])
     head.append(f"  {f.name}", style="dim")
     if f.suppressed:
-        head.append(f" (suppressed: {f.suppress_reason})", style="dim")
+        head.append(f" (suppressed: {visible(f.suppress_reason)})", style="dim")
     console.print(head)
-    _indented(console, Text(f.message))
+    _indented(console, Text(visible(f.message)))
     snippet = f.data.get("snippet")
     if snippet:
-        console.print(Text(f"    {f.line:>5} | {snippet.rstrip()}", style="dim"), overflow="ellipsis",
+        console.print(Text(f"    {f.line:>5} | {visible(str(snippet).rstrip())}", style="dim"), overflow="ellipsis",
                       no_wrap=True)
     if f.hint:
-        _indented(console, Text("help: ", style="green") + Text(f.hint))
+        _indented(console, Text("help: ", style="green") + Text(visible(f.hint)))
 
 
 def render(results: Sequence[SubmissionResult], console: Console, *, show_suppressed: bool = False,
@@ -98,7 +99,7 @@ def render(results: Sequence[SubmissionResult], console: Console, *, show_suppre
         header = Text()
         header.append("ok    " if r.ok(fail_on) else "FAILS ", style="bold green" if r.ok(fail_on) else "bold red")
         header.append(f"{r.track}  ", style="dim")
-        header.append(r.path, style="bold")
+        header.append(visible(r.path), style="bold")
         console.print(header)
         for line in _bytes_lines(r.bytes):
             console.print(line)
@@ -121,7 +122,7 @@ def render(results: Sequence[SubmissionResult], console: Console, *, show_suppre
         seeds = s.get("seeds")
         errors, warnings = r.count(Severity.ERROR), r.count(Severity.WARNING)
         table.add_row(
-            Text(name, style="green" if r.ok(fail_on) else "red"),
+            Text(visible(name), style="green" if r.ok(fail_on) else "red"),
             _fmt_bytes(b.get("total")),
             Text(_fmt_bytes(headroom), style="red" if (headroom is not None and headroom < 0) else ""),
             _fmt_score(s.get("val_bpb")),
