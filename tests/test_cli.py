@@ -96,7 +96,12 @@ def test_examples_bytes_from_logs():
 
 
 def test_text_report_fits_80_columns_and_names_bytes(monkeypatch):
+    """On an 80-column terminal (piped output does not wrap: tests/test_terminal.py)."""
+    from golflint.report import console
+
     monkeypatch.chdir(REPO)
+    monkeypatch.setattr(console, "stream_is_tty", lambda stream: True)
+    monkeypatch.setenv("COLUMNS", "80")
     result = run("check", "--select", "GL0,GL3", "examples/passing", "examples/failing")
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80

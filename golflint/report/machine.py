@@ -1,4 +1,5 @@
-"""Machine formats: json (stable, version 1), SARIF 2.1.0, GitHub workflow annotations."""
+"""Machine formats: json (stable, version 1; schema in golflint/schemas/check.schema.json), SARIF 2.1.0,
+GitHub workflow annotations."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ERROR) -> dict[str, Any]:
+def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ERROR, *,
+            timings: bool = False, statistics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The documented JSON report (golflint/schemas/check.schema.json). Byte-stable for the same input
+    unless `timings` adds each submission's `elapsed_ms`."""
     subs = []
     for r in results:
         shown = [f for f in r.findings if not f.suppressed]
@@ -50,9 +54,10 @@ def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ER
             "findings": [_finding_json(f) for f in shown],
             "suppressed": [_finding_json(f) for f in r.findings if f.suppressed],
             "details": r.details,
-            "elapsed_ms": round(r.elapsed_ms, 2),
         })
-    return {
+        if timings:
+            subs[-1]["elapsed_ms"] = round(r.elapsed_ms, 2)
+    doc: dict[str, Any] = {
         "version": JSON_VERSION,
         "tool": {"name": "golflint", "version": __version__},
         "submissions": subs,
@@ -63,6 +68,9 @@ def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ER
             "infos": sum(r.count(Severity.INFO) for r in results),
         },
     }
+    if statistics is not None:
+        doc["summary"]["statistics"] = statistics
+    return doc
 
 
 def _artifact_uri(result: SubmissionResult, file: str | None) -> str:
