@@ -116,9 +116,25 @@ def test_fingerprints_do_not_move_with_lines(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(corpus_records() is None, reason="the accepted records corpus (../shared/corpus or "
                                                       "GOLFLINT_CORPUS) is not present")
-def test_sarif_over_the_accepted_records(monkeypatch):
+def test_machine_formats_over_the_accepted_records(monkeypatch):
+    """One check of every accepted record, rendered as SARIF (code-scanning ready) and as JSON (schema)."""
+    from importlib import resources
+
+    from golflint.config import load_settings
+    from golflint.discovery import discover
+    from golflint.engine import check_submission, instantiate_rules
+    from golflint.report import machine
+    from golflint.submission import Submission
+
     records = corpus_records()
     monkeypatch.chdir(records.parent)
-    doc = sarif("records")
+    settings = load_settings(None, discover_from=records.parent, isolated=True)
+    rules = instantiate_rules(settings)
+    results = [check_submission(Submission(t.root, t.track, settings), rules)
+               for t in discover([Path("records")], settings)]
+    assert len(results) > 10
+    doc = json.loads(machine.dumps(machine.to_sarif(results)))
     assert len({r["properties"]["submission"] for r in doc["runs"][0]["results"]}) > 10
     assert_code_scanning_ready(doc)
+    schema = json.loads(resources.files("golflint").joinpath("schemas/check.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(json.loads(machine.dumps(machine.to_json(results))))
