@@ -12,9 +12,8 @@ from ..engine import check_submission, instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
 from ..report.progress import RunProgress
-from ..report.write import write_report
+from ..report.write import FORMATS, write_report
 from ..submission import Submission
-from ..report.write import FORMATS
 from .options import config_options, settings_from
 from .output import output_options
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import threading
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from .console import make_console, stream_is_tty
 from .safe import visible
