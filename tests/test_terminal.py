@@ -155,6 +155,7 @@ def test_statistics_count_findings_per_rule(at_repo):
     stats = json.loads(run("check", "--format", "json", "--statistics", *EXAMPLES).output)["summary"]["statistics"]
     assert {s["rule"]: s["count"] for s in stats} == counts
     assert [s["count"] for s in stats] == sorted((s["count"] for s in stats), reverse=True)
+    assert run("check", "--format", "sarif", "--statistics", *EXAMPLES).exit_code == 2
 
 
 def test_quiet_shows_only_findings(at_repo):

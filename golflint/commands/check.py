@@ -67,6 +67,8 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     PATHS may be submission folders, a records/ tree, a whole fork of the challenge repo, or files
     inside submission folders (as pre-commit passes them). Submission code is never executed.
     """
+    if shown["statistics"] and fmt in ("sarif", "github"):
+        raise click.UsageError("--statistics works with --format text, concise or json")
     settings = settings_from(rules_file, isolated)
     overrides: dict = {}
     if select or ignore:
@@ -100,7 +102,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
         for target in targets:
             sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
             results.append(check_submission(sub, rules, suppress=not no_suppress, debug=debug))
-            progress.advance(str(target.root))
+            progress.advance(target.root.name)
 
     out_stream = open(output, "w", encoding="utf-8") if output else None
     try:

@@ -60,7 +60,7 @@ class RunProgress:
         with self._lock:
             self._done += 1
             if self._progress is not None:
-                self._progress.update(self._task, completed=self._done, label=visible(label)[-60:])
+                self._progress.update(self._task, completed=self._done, label=visible(label)[:60])
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
