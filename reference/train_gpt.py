@@ -9,6 +9,8 @@ Runs as `torchrun --standalone --nproc_per_node=N train_gpt.py` on CUDA (bf16 au
 torch.compile) or as `python train_gpt.py` on CPU. Every size is an environment variable, so tests
 run it at toy sizes in seconds. golflint imports this file as its canonical BPB evaluator:
 `piece_byte_tables`, `target_byte_counts` and `load_data_shard` must keep working without CUDA.
+It writes the artifact `final_model.int8.ptz`; `--save-pt [PATH]` also saves the raw state dict
+(`final_model.pt`), for `golflint budget` what-ifs.
 """
 
 from __future__ import annotations
@@ -485,8 +487,21 @@ def learning_rate_scale(step: int, elapsed_ms: float, args: Hyperparameters) -> 
     return max(0.0, min(1.0, by_steps, by_time))
 
 
+def raw_state_dict_path(argv: list[str]) -> str | None:
+    """`--save-pt [PATH]`: also save the trained, unquantized state dict (default final_model.pt), the
+    input `golflint budget final_model.pt --quant ... --codec ...` takes to price other recipes."""
+    for i, arg in enumerate(argv):
+        if arg == "--save-pt":
+            following = argv[i + 1] if i + 1 < len(argv) else ""
+            return following if following and not following.startswith("-") else "final_model.pt"
+        if arg.startswith("--save-pt="):
+            return arg.split("=", 1)[1] or "final_model.pt"
+    return None
+
+
 def main() -> None:
     args = Hyperparameters.from_env()
+    save_pt = raw_state_dict_path(sys.argv[1:])
     with open(__file__, "rb") as f:
         code_bytes = len(f.read())
 
@@ -660,6 +675,9 @@ def main() -> None:
         log0(f"Serialized model int8+zlib: {model_bytes} bytes")
         log0(f"Code size: {code_bytes} bytes")
         log0(f"Total submission size int8+zlib: {model_bytes + code_bytes} bytes")
+        if save_pt:
+            torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, save_pt)
+            log0(f"Saved raw state dict: {save_pt} ({os.path.getsize(save_pt)} bytes; not part of the artifact)")
     if distributed:
         dist.barrier()
     model.load_state_dict(read_artifact(args.artifact_path))
