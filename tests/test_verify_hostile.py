@@ -242,3 +242,26 @@ def test_a_script_that_cuts_its_network_record_is_never_a_pass(tmp_path, data):
     result, payload = run_verify(sub, data, tmp_path / "work", "--force")
     network = {c["name"]: c for c in payload["runs"][0]["checks"]}["network"]
     assert network["verdict"] == "unknown" and result.exit_code == 1, result.output
+
+
+# -- the documented CPU example ----------------------------------------------------------------------------
+EXAMPLE = REPO / "examples" / "cpu" / "records" / "track_non_record_16mb" / "2026-01-03_ToyCPU"
+
+
+@needs_bwrap
+def test_the_cpu_example_verifies_end_to_end_as_documented(tmp_path):
+    """examples/cpu's README commands, unchanged: synthesize the data, then verify --gpus 0, no --force."""
+    synth = CliRunner().invoke(main, ["data", "synth", "--out", str(tmp_path / "synth"), "--vocab-size", "512",
+                                      "--seed", "7", "--train-tokens", "60000", "--val-tokens", "8192",
+                                      "--shard-tokens", "40000"])
+    assert synth.exit_code == 0, synth.output
+    data = (tmp_path / "synth" / "datasets" / "synth_sp512", tmp_path / "synth" / "tokenizers" / "synth_512_bpe.model")
+    before = snapshot(EXAMPLE)
+    result, payload = run_verify(EXAMPLE, data, tmp_path / "work")
+    assert result.exit_code == 0, result.output
+    assert payload["outcome"] == "verified" and payload["preflight"]["verdict"] == "pass"
+    checks = {c["name"]: c["verdict"] for c in payload["runs"][0]["checks"]}
+    for name in ("run", "network", "score", "bytes", "size cap", "bpb accounting"):
+        assert checks[name] == "pass", (name, payload["runs"][0])
+    assert checks["train time"] == "not comparable"
+    assert snapshot(EXAMPLE) == before
