@@ -193,7 +193,7 @@ def test_a_hostile_script_writes_only_its_copy_leaves_no_process_and_every_attem
     assert snapshot(tmp_path, skip=work) == before
     assert not mark.exists() and not Path("/root", mark.name).exists()
     assert sorted(p.name for p in work.iterdir()) == ["default_seed", "default_seed.log", "sandbox"]
-    assert sorted(p.name for p in (work / "sandbox").iterdir()) == ["sitecustomize.py"]
+    assert sorted(p.name for p in (work / "sandbox").iterdir()) == ["hosts", "sitecustomize.py"]
     assert (work / "sandbox" / "sitecustomize.py").read_text() == GUARD_SOURCE
     # Paths under /tmp (the host's mark, and here the work folder) land in the run's private /tmp,
     # gone with it: the listings above prove the host's copies untouched.

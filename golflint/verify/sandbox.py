@@ -44,6 +44,10 @@ from pathlib import Path
 from ..errors import GolflintError
 
 MODES = ("bwrap", "none")
+HOSTNAME = "golflint-verify"
+# The sandbox's own /etc/hosts: its hostname must resolve (to loopback) or torchrun's rendezvous
+# retries name lookups until the timeout.
+HOSTS_FILE = f"127.0.0.1 localhost {HOSTNAME}\n::1 localhost ip6-localhost ip6-loopback {HOSTNAME}\n"
 NET_FIFO_ENV = "GOLFLINT_NET_FIFO"
 INSTALL_HINT = ("install bubblewrap (`apt-get install -y bubblewrap` on Debian/Ubuntu, "
                 "`dnf install -y bubblewrap` on Fedora/RHEL) and allow user namespaces "
@@ -374,8 +378,8 @@ class Sandbox:
     def command(self, argv: list[str], *, writable: Path, readable: list[Path], gpus: int) -> list[str]:
         if not self.contained:
             return argv
-        return [*bwrap_arguments(writable=writable, readable=[self.guard_dir, *readable], gpus=gpus),
-                "--", *argv]
+        return [*bwrap_arguments(writable=writable, readable=[self.guard_dir, *readable], gpus=gpus,
+                                 hosts=self.guard_dir / "hosts"), "--", *argv]
 
     def environment(self, env: dict[str, str], fifo: Path) -> dict[str, str]:
         """The run's environment: verify's own reduced to an allow-list (bwrap) plus `env`."""
@@ -397,9 +401,9 @@ class Sandbox:
         return NetworkListener(self.guard_dir / f"network_{name}.fifo")
 
 
-def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int) -> list[str]:
+def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int, hosts: Path | None = None) -> list[str]:
     """bwrap's arguments, in mount order: system, private /tmp, inputs read-only, the copy writable."""
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "golflint-verify"]
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", HOSTNAME]
     if os.geteuid() == 0:
         # As root bwrap keeps capabilities unless told; the run gets none.
         args += ["--cap-drop", "ALL"]
@@ -415,6 +419,8 @@ def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int) -> list[
     for raw in SECRET_DIRS:
         if os.path.isdir(raw):
             args += ["--tmpfs", raw, "--remount-ro", raw]
+    if hosts is not None:
+        args += ["--ro-bind", str(hosts.resolve()), "/etc/hosts"]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
     if gpus > 0:
         for node in gpu_device_nodes():
@@ -465,6 +471,7 @@ def make_sandbox(folder: Path, mode: str, limits: Limits = Limits()) -> Sandbox:
     guard.unlink(missing_ok=True)
     guard.write_text(GUARD_SOURCE, encoding="utf-8")
     guard.chmod(0o444)
+    (folder / "hosts").write_text(HOSTS_FILE, encoding="utf-8")
     return Sandbox(mode=mode, guard_dir=folder, limits=limits)
 
 
