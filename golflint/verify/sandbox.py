@@ -348,6 +348,21 @@ def python_roots() -> list[Path]:
     return roots
 
 
+def library_roots() -> list[Path]:
+    """Folders named by LD_LIBRARY_PATH and CUDA_HOME outside the bound system folders (a CUDA or
+    driver install under /opt, say), so the run loads the libraries verify itself would."""
+    out: list[Path] = []
+    raw = os.environ.get("LD_LIBRARY_PATH", "").split(":") + [os.environ.get("CUDA_HOME", "")]
+    for entry in raw:
+        if not entry or not os.path.isabs(entry):
+            continue
+        path = Path(entry).resolve()
+        covered = any(path.is_relative_to(system) for system in ("/usr", "/etc", "/sys", "/proc", "/dev", "/tmp"))
+        if path.is_dir() and str(path) != "/" and not covered and path not in out:
+            out.append(path)
+    return out
+
+
 def gpu_device_nodes() -> list[Path]:
     """/dev/nvidia0.., nvidiactl, nvidia-uvm, nvidia-uvm-tools, nvidia-modeset, nvidia-caps (MIG)."""
     dev = Path("/dev")
@@ -425,7 +440,7 @@ def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int, hosts: P
     if gpus > 0:
         for node in gpu_device_nodes():
             args += ["--dev-bind", str(node), str(node)]
-    for root in python_roots():
+    for root in python_roots() + library_roots():
         args += ["--ro-bind", str(root), str(root)]
     for path in readable:
         resolved = path.resolve()
