@@ -165,8 +165,20 @@ def test_limits_are_set_from_the_settings(tmp_path):
     cpu = Verifier(VerifyOptions(submission=tmp_path, settings=settings, gpus=0))._limits()
     assert cpu.address_space_bytes == settings.get("verify.max_address_space_bytes") > 0
     assert cpu.file_bytes == settings.get("verify.max_file_bytes") and cpu.processes == settings.get("verify.max_processes")
+    assert cpu.tmpfs_bytes == settings.get("verify.max_tmpfs_bytes") > 0
     gpu = Verifier(VerifyOptions(submission=tmp_path, settings=settings, gpus=8))
     assert gpu._limits().address_space_bytes == 0 and "address-space" in gpu.result.notes[0]
+
+
+@needs_bwrap
+def test_private_tmp_is_bounded(tmp_path):
+    if not sandbox_module.bwrap_supports("--size"):
+        pytest.skip("this bwrap has no --size")
+    sandbox = make_sandbox(tmp_path / "sb", "bwrap", Limits(tmpfs_bytes=1 << 20))
+    code = ("try:\n    open('/tmp/big', 'wb').write(b'x' * (4 << 20)); print('wrote')\n"
+            "except OSError as e:\n    print('full', e.errno)\n")
+    proc, _ = run_in(sandbox, tmp_path / "copy", code)
+    assert proc.stdout.strip() == "full 28", proc.stdout + proc.stderr
 
 
 def test_file_size_limit_holds_in_the_run(tmp_path):
@@ -289,7 +301,11 @@ def test_library_folders_named_in_the_environment_are_bound_read_only(tmp_path, 
     libs.mkdir(parents=True)
     monkeypatch.setenv("LD_LIBRARY_PATH", f"{libs}:/usr/lib:relative/dir:")
     monkeypatch.setenv("CUDA_HOME", str(tmp_path / "missing"))
-    # Under /tmp here, so the test's folder counts as covered only when it is; use a folder elsewhere too.
-    assert sandbox_module.library_roots() == ([] if libs.resolve().is_relative_to("/tmp") else [libs.resolve()])
+    assert sandbox_module.library_roots() == [libs.resolve()]
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    args = bwrap_arguments(writable=copy, readable=[], gpus=1)
+    i = args.index(str(libs.resolve()))
+    assert args[i - 1] == "--ro-bind" and args.index("/tmp") < i
     monkeypatch.setenv("LD_LIBRARY_PATH", "/proc/self")
     assert sandbox_module.library_roots() == []

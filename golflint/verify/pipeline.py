@@ -418,7 +418,8 @@ class Verifier:
                                      "virtual memory than it uses)")
             address = 0
         return Limits(address_space_bytes=address, file_bytes=int(self.settings.get("verify.max_file_bytes")),
-                      processes=int(self.settings.get("verify.max_processes")))
+                      processes=int(self.settings.get("verify.max_processes")),
+                      tmpfs_bytes=int(self.settings.get("verify.max_tmpfs_bytes")))
 
     def _timeout(self) -> float:
         return float(self.o.timeout_s or self.settings.get("verify.run_timeout_seconds"))

@@ -206,9 +206,12 @@ class Limits:
     address_space_bytes: int = 0     # 0: none
     file_bytes: int = 0
     processes: int = 0
+    tmpfs_bytes: int = 0             # each of the private /tmp and /dev/shm (bwrap --size)
 
     def describe(self) -> str:
         parts = []
+        if self.tmpfs_bytes:
+            parts.append(f"/tmp and /dev/shm {self.tmpfs_bytes / 2**30:g} GiB each")
         if self.address_space_bytes:
             parts.append(f"address space {self.address_space_bytes / 2**30:g} GiB")
         if self.file_bytes:
@@ -357,7 +360,7 @@ def library_roots() -> list[Path]:
         if not entry or not os.path.isabs(entry):
             continue
         path = Path(entry).resolve()
-        covered = any(path.is_relative_to(system) for system in ("/usr", "/etc", "/sys", "/proc", "/dev", "/tmp"))
+        covered = any(path.is_relative_to(system) for system in ("/usr", "/etc", "/sys", "/proc", "/dev"))
         if path.is_dir() and str(path) != "/" and not covered and path not in out:
             out.append(path)
     return out
@@ -394,7 +397,7 @@ class Sandbox:
         if not self.contained:
             return argv
         return [*bwrap_arguments(writable=writable, readable=[self.guard_dir, *readable], gpus=gpus,
-                                 hosts=self.guard_dir / "hosts"), "--", *argv]
+                                 hosts=self.guard_dir / "hosts", tmpfs_bytes=self.limits.tmpfs_bytes), "--", *argv]
 
     def environment(self, env: dict[str, str], fifo: Path) -> dict[str, str]:
         """The run's environment: verify's own reduced to an allow-list (bwrap) plus `env`."""
@@ -416,7 +419,8 @@ class Sandbox:
         return NetworkListener(self.guard_dir / f"network_{name}.fifo")
 
 
-def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int, hosts: Path | None = None) -> list[str]:
+def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int, hosts: Path | None = None,
+                    tmpfs_bytes: int = 0) -> list[str]:
     """bwrap's arguments, in mount order: system, private /tmp, inputs read-only, the copy writable."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", HOSTNAME]
     if os.geteuid() == 0:
@@ -436,7 +440,8 @@ def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int, hosts: P
             args += ["--tmpfs", raw, "--remount-ro", raw]
     if hosts is not None:
         args += ["--ro-bind", str(hosts.resolve()), "/etc/hosts"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
+    size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes and bwrap_supports("--size") else []
+    args += ["--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm", *size, "--tmpfs", "/tmp"]
     if gpus > 0:
         for node in gpu_device_nodes():
             args += ["--dev-bind", str(node), str(node)]
@@ -451,6 +456,16 @@ def bwrap_arguments(*, writable: Path, readable: list[Path], gpus: int, hosts: P
     copy = writable.resolve()
     args += ["--bind", str(copy), str(copy), "--chdir", str(copy), "--remount-ro", "/"]
     return args
+
+
+@lru_cache(maxsize=8)
+def bwrap_supports(option: str) -> bool:
+    """Whether this bwrap knows `option` (--size came in bubblewrap 0.5)."""
+    try:
+        proc = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return option in proc.stdout + proc.stderr
 
 
 @lru_cache(maxsize=1)
