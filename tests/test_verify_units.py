@@ -243,6 +243,9 @@ def test_seeds_come_from_the_claims_each_once(tmp_path):
     assert "'1/../../../../tmp/VICTIM' is not an integer seed" in problem
     verifier.o.seeds = [5, 5]
     assert chosen({}) == (None, [5])
+    verifier.o.seeds = None
+    problem, _ = chosen({"seeds": list(range(1000))})
+    assert "1000 different seeds" in problem and "verify.max_seeds" in problem
 
 
 def test_outcomes_and_exit_codes():

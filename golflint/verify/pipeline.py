@@ -401,8 +401,12 @@ class Verifier:
                 repeated[n] = repeated.get(n, 1) + 1
             else:
                 seeds.append(n)
+        limit = int(self.settings.get("verify.max_seeds"))
+        if len(seeds) > limit:
+            return (f"{source}: {len(seeds)} different seeds; verify runs at most {limit} (verify.max_seeds); "
+                    "choose some with --seeds")
         if repeated:
-            listed = ", ".join(f"seed {n} x{count}" for n, count in repeated.items())
+            listed = ", ".join(f"seed {n} x{count}" for n, count in list(repeated.items())[:5])
             self.result.notes.append(f"{source} name the same seed more than once ({listed}); each seed runs once")
         self._run_seeds = seeds or [None]
         return None
