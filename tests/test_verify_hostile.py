@@ -265,3 +265,36 @@ def test_the_cpu_example_verifies_end_to_end_as_documented(tmp_path):
         assert checks[name] == "pass", (name, payload["runs"][0])
     assert checks["train time"] == "not comparable"
     assert snapshot(EXAMPLE) == before
+
+
+SPAWNER = """import os, subprocess, sys, time
+marker = os.getcwd()
+for _ in range(40):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", marker])
+print("spawned", flush=True)
+time.sleep(3600)
+"""
+HOG = """import time
+hog = b"x" * (600 << 20)
+print("allocated", flush=True)
+time.sleep(3600)
+"""
+
+
+@needs_bwrap
+@pytest.mark.parametrize("code, setting, reason", [
+    (SPAWNER, "max_processes = 20", "more than 20 processes"),
+    (HOG, "max_memory_bytes = 314_572_800", "(verify.max_memory_bytes)"),
+])
+def test_limits_the_kernel_leaves_to_us_stop_the_run(tmp_path, data, code, setting, reason):
+    """As root RLIMIT_NPROC does not hold, and GPU runs get no address-space limit: verify watches the
+    run's process count and resident memory from outside and stops the whole sandbox."""
+    sub = submission(tmp_path, "greedy", code)
+    rules = tmp_path / "limits.toml"
+    rules.write_text(f"[verify]\n{setting}\n", encoding="utf-8")
+    result, payload = run_verify(sub, data, tmp_path / "work", "--force", "--rules", str(rules))
+    run = payload["runs"][0]
+    check = {c["name"]: c for c in run["checks"]}["run"]
+    assert result.exit_code == 1 and check["verdict"] == "crashed", result.output
+    assert reason in check["detail"] and "stopped by verify" in check["detail"]
+    assert survivors(str(tmp_path / "work" / "default_seed")) == []

@@ -312,3 +312,25 @@ def test_library_folders_named_in_the_environment_are_bound_read_only(tmp_path, 
     assert args[i - 1] == "--ro-bind" and args.index("/tmp") < i
     monkeypatch.setenv("LD_LIBRARY_PATH", "/proc/self")
     assert sandbox_module.library_roots() == []
+
+
+def test_the_watch_sees_the_whole_process_tree_and_its_memory(tmp_path):
+    from golflint.verify.watch import ResourceWatch, process_tree, resident_bytes
+
+    code = ("import subprocess, sys, time\n"
+            "kids = [subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']) for _ in range(3)]\n"
+            "print('up', flush=True)\ntime.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "up"
+        tree = process_tree(proc.pid)
+        assert len(tree) == 4 and tree[0] == proc.pid
+        assert resident_bytes(tree) > 4 * 1024 * 1024
+        assert "more than 3 processes" in ResourceWatch(max_processes=3)(proc.pid)
+        assert ResourceWatch(max_processes=10)(proc.pid) is None
+        assert "verify.max_memory_bytes" in ResourceWatch(max_memory_bytes=1024)(proc.pid)
+    finally:
+        for pid in process_tree(proc.pid)[1:]:
+            os.kill(pid, 9)
+        proc.kill()
+        proc.wait()

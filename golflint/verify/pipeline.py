@@ -26,6 +26,7 @@ from ..findings import Severity
 from .model import Calibration, Check, SeedRun, Verdict, VerifyResult
 from .process import ProcessOutcome, run_logged
 from .sandbox import Limits, NetworkRecord, Sandbox, SandboxUnavailable, is_special_file, make_sandbox
+from .watch import ResourceWatch, memory_total_bytes
 
 LOG_TAIL_LINES = 25
 STEP_LINE = re.compile(r"^step:(\d+)/(\d+) train_loss:\S+ train_time:([\d.]+)ms", re.M)
@@ -414,6 +415,10 @@ class Verifier:
     def _seeds(self) -> list[int | None]:
         return self._run_seeds
 
+    def _watch(self) -> ResourceWatch:
+        memory = int(self.settings.get("verify.max_memory_bytes")) or memory_total_bytes() * 3 // 4
+        return ResourceWatch(max_processes=int(self.settings.get("verify.max_processes")), max_memory_bytes=memory)
+
     def _limits(self) -> Limits:
         address = int(self.settings.get("verify.max_address_space_bytes"))
         if self.o.gpus > 0 and address:
@@ -444,7 +449,8 @@ class Verifier:
                                         readable=[self.o.data_path, self.o.tokenizer_path], gpus=self.o.gpus)
             outcome = run_logged(argv, cwd=folder, env=self.sandbox.environment(env, listener.fifo),
                                  log_path=log_path, timeout_s=timeout, artifact=artifact,
-                                 on_poll=self._poller(log_path), preexec=self.sandbox.limits.apply)
+                                 on_poll=self._poller(log_path), preexec=self.sandbox.limits.apply,
+                                 watch=self._watch())
         finally:
             record = listener.close()
         return outcome, record
@@ -492,6 +498,10 @@ class Verifier:
         if outcome.interrupted:
             return Check("run", Verdict.INTERRUPTED, reproduced=_fmt_s(outcome.wall_s),
                          detail="stopped by Ctrl-C; the process group was killed")
+        if outcome.stopped_for:
+            return Check("run", Verdict.CRASHED, reproduced="stopped",
+                         detail=f"stopped by verify after {_fmt_s(outcome.wall_s)}: {outcome.stopped_for}; every "
+                                "process of the run was killed")
         if outcome.timed_out:
             return Check("run", Verdict.TIMEOUT, reproduced=_fmt_s(outcome.wall_s),
                          detail=f"still running after the {timeout:.0f}s hard timeout; the process group was killed")

@@ -23,6 +23,7 @@ class ProcessOutcome:
     interrupted: bool = False
     artifact_s: float | None = None  # launch to the artifact's last write, when one was written
     launch_error: str | None = None
+    stopped_for: str | None = None  # killed by us because a watched limit was exceeded
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -47,7 +48,8 @@ def kill_group(proc: subprocess.Popen) -> None:
 def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float,
                artifact: Callable[[], Path | None] | None = None,
                on_poll: Callable[[float], None] | None = None,
-               preexec: Callable[[], None] | None = None) -> ProcessOutcome:
+               preexec: Callable[[], None] | None = None,
+               watch: Callable[[int], str | None] | None = None) -> ProcessOutcome:
     """Run `argv`; KeyboardInterrupt kills the group and returns an outcome marked interrupted."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
@@ -74,11 +76,16 @@ def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Pat
                     outcome.timed_out = True
                     kill_group(proc)
                     break
+                reason = watch(proc.pid) if watch is not None else None
+                if reason:
+                    outcome.stopped_for = reason
+                    kill_group(proc)
+                    break
         except KeyboardInterrupt:
             outcome.interrupted = True
             kill_group(proc)
         outcome.wall_s = time.perf_counter() - start
-        if outcome.returncode is None and not (outcome.timed_out or outcome.interrupted):
+        if outcome.returncode is None and not (outcome.timed_out or outcome.interrupted or outcome.stopped_for):
             outcome.returncode = proc.returncode
         if artifact is not None:
             path = artifact()
