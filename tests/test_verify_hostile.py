@@ -298,3 +298,14 @@ def test_limits_the_kernel_leaves_to_us_stop_the_run(tmp_path, data, code, setti
     assert result.exit_code == 1 and check["verdict"] == "crashed", result.output
     assert reason in check["detail"] and "stopped by verify" in check["detail"]
     assert survivors(str(tmp_path / "work" / "default_seed")) == []
+
+
+def test_without_bubblewrap_verify_refuses_before_writing_anything(tmp_path, data, monkeypatch):
+    from golflint.verify import sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    sub = submission(tmp_path, "refused", QUICK)
+    result, payload = run_verify(sub, data, tmp_path / "work", "--force")
+    assert result.exit_code == 2 and payload["outcome"] == "could not run"
+    assert "apt-get install -y bubblewrap" in payload["problem"] and "--sandbox none" in payload["problem"]
+    assert payload["runs"] == [] and not (tmp_path / "work").exists()

@@ -246,6 +246,12 @@ class Verifier:
         missing = missing_modules()
         if missing:
             return f"verify needs {', '.join(missing)}: install golflint[torch]"
+        if self.o.sandbox == "bwrap":
+            from . import sandbox as sandbox_module
+
+            problem = sandbox_module.bwrap_problem()
+            if problem is not None:
+                return sandbox_module.refusal(problem)       # before anything is written
         root = self.o.submission
         if not root.is_dir():
             return f"{root}: not a folder"

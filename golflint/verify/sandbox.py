@@ -486,6 +486,12 @@ def bwrap_problem() -> str | None:
     return None
 
 
+def refusal(problem: str) -> str:
+    """What verify says when it will not run because the sandbox cannot."""
+    return (f"{problem}; verify will not run untrusted code outside its sandbox. To fix: {INSTALL_HINT}. "
+            "For code you trust, --sandbox none runs it without one.")
+
+
 def make_sandbox(folder: Path, mode: str, limits: Limits = Limits()) -> Sandbox:
     """The sandbox for one verify; raises SandboxUnavailable where bwrap cannot run."""
     if mode not in MODES:
@@ -493,9 +499,7 @@ def make_sandbox(folder: Path, mode: str, limits: Limits = Limits()) -> Sandbox:
     if mode == "bwrap":
         problem = bwrap_problem()
         if problem is not None:
-            raise SandboxUnavailable(f"{problem}; verify will not run untrusted code outside its sandbox. "
-                                     f"To fix: {INSTALL_HINT}. For code you trust, --sandbox none runs it "
-                                     "without one.")
+            raise SandboxUnavailable(refusal(problem))
     folder.mkdir(parents=True, exist_ok=True)
     guard = folder / "sitecustomize.py"
     guard.unlink(missing_ok=True)
