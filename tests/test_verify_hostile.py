@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import textwrap
 from pathlib import Path
 
@@ -120,6 +121,7 @@ HOSTILE = """
 import _socket, json, os, signal, socket, subprocess, sys, time
 
 ORIGINAL, REPO, MARK, VERIFIER, GUARD_DIR_HINT = {original!r}, {repo!r}, {mark!r}, {verifier!r}, {work!r}
+HOST_PORT = {port!r}
 seen = {{}}
 
 
@@ -150,6 +152,7 @@ attempt("kill_init", lambda: os.kill(1, signal.SIGKILL))
 attempt("allocate", lambda: bytearray(6 << 30))
 attempt("connect", lambda: socket.create_connection(("example.com", 80), timeout=2))
 attempt("raw_connect", lambda: _socket.socket().connect(("1.1.1.1", 80)))
+attempt("host_loopback", lambda: socket.create_connection(("127.0.0.1", HOST_PORT), timeout=2))
 attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
 # Not observable (not Python): it fails for want of a route, the docs say so.
 attempt("curl", lambda: subprocess.run(["curl", "-sm", "3", "http://1.1.1.1"], capture_output=True))
@@ -177,13 +180,19 @@ def test_a_hostile_script_writes_only_its_copy_leaves_no_process_and_every_attem
     work = tmp_path / "work"
     mark = Path("/tmp") / f"golflint-victim-{os.getpid()}-{tmp_path.name}"
     original = tmp_path / "subs" / "records" / "track_non_record_16mb" / "hostile"
+    host_service = socket.socket()          # a service on the host's loopback: out of the run's reach
+    host_service.bind(("127.0.0.1", 0))
+    host_service.listen(1)
     code = HOSTILE.format(original=str(original), repo=str(REPO), mark=str(mark), verifier=os.getpid(),
-                          work=str(work))
+                          work=str(work), port=host_service.getsockname()[1])
     sub = submission(tmp_path, "hostile", code)
     rules = tmp_path / "limits.toml"
     rules.write_text("[verify]\nmax_address_space_bytes = 4_294_967_296\n", encoding="utf-8")
     before = snapshot(tmp_path, skip=work)
-    result, payload = run_verify(sub, data, work, "--force", "--rules", str(rules))
+    try:
+        result, payload = run_verify(sub, data, work, "--force", "--rules", str(rules))
+    finally:
+        host_service.close()
     assert payload is not None, result.output
     run = payload["runs"][0]
     copy = work / "default_seed"
@@ -203,6 +212,8 @@ def test_a_hostile_script_writes_only_its_copy_leaves_no_process_and_every_attem
     # Signals cannot reach outside the PID namespace; its init ignores a SIGKILL from inside.
     assert seen["kill_verifier"] == "ProcessLookupError"
     assert seen["allocate"] == "MemoryError"
+    # The run's loopback is its own: the host's services are not on it.
+    assert seen["host_loopback"] == "ConnectionRefusedError"
 
     # No process of the run survives it.
     assert survivors(str(copy)) == []
