@@ -334,3 +334,14 @@ def test_the_watch_sees_the_whole_process_tree_and_its_memory(tmp_path):
             os.kill(pid, 9)
         proc.kill()
         proc.wait()
+
+
+def test_a_reused_pid_that_never_reported_its_exit_keeps_the_record_incomplete():
+    from golflint.verify.sandbox import NetworkRecord
+
+    record = NetworkRecord()
+    for event in ("start", "exit", "start"):
+        getattr(record, "started" if event == "start" else "exited")[7] += 1
+    assert "1 Python process(es)" in record.problem()
+    record.exited[7] += 1
+    assert record.problem() is None

@@ -37,6 +37,7 @@ import stat
 import subprocess
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -234,8 +235,9 @@ class Limits:
 class NetworkRecord:
     """What the guards of one run reported: attempts, and which processes started and exited."""
     attempts: list[dict] = field(default_factory=list)
-    started: set[int] = field(default_factory=set)
-    exited: set[int] = field(default_factory=set)
+    # Reports per pid, counted (a pid can be reused by a later process of the run).
+    started: Counter = field(default_factory=Counter)
+    exited: Counter = field(default_factory=Counter)
     malformed: int = 0
     truncated: bool = False
 
@@ -247,7 +249,7 @@ class NetworkRecord:
             return "the guard's report was larger than verify reads"
         if not self.started:
             return "no Python process of the run reported to the guard (it was not loaded, or its report was cut)"
-        missing = sorted(self.started - self.exited)
+        missing = sorted((self.started - self.exited).elements())
         if missing:
             return (f"{len(missing)} Python process(es) of the run did not report their exit (killed, "
                     "os._exit, or the guard's channel closed), so attempts after that are unknown")
@@ -309,9 +311,9 @@ class NetworkListener:
             return
         event = entry.get("event")
         if event == "start":
-            self.record.started.add(entry["pid"])
+            self.record.started[entry["pid"]] += 1
         elif event == "exit":
-            self.record.exited.add(entry["pid"])
+            self.record.exited[entry["pid"]] += 1
         elif event == "attempt":
             self.record.attempts.append({k: entry.get(k) for k in ("call", "target", "pid", "where")})
         else:
