@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data-path", type=Path)
     parser.add_argument("--tokenizer-path", type=Path)
-    parser.add_argument("--sandbox", default="auto", choices=["auto", "namespace", "guard"])
+    parser.add_argument("--sandbox", default="bwrap", choices=["bwrap", "none"])
     args = parser.parse_args()
 
     from golflint.verify.pipeline import launch_argv

@@ -215,22 +215,31 @@ def test_reference_is_found_from_the_package():
 @pytest.mark.e2e
 def test_ddp_under_torchrun_in_the_sandbox(tmp_path, data):
     """The multi-GPU code path (DDP, Muon's all-reduce, sharded evaluation) on 2 CPU ranks over gloo,
-    launched the way verify launches it: torchrun inside the network sandbox."""
-    import os
+    launched the way verify launches it: torchrun inside verify's sandbox (bubblewrap where it runs)."""
+    import shutil
     import subprocess
 
     from golflint.verify.pipeline import launch_argv
-    from golflint.verify.sandbox import make_sandbox
+    from golflint.verify.sandbox import bwrap_problem, make_sandbox
 
-    sandbox = make_sandbox(tmp_path / "sandbox", "auto")
-    env = {**os.environ, **TOY_ENV, "GRAD_ACCUM_STEPS": "1", "DATA_PATH": str(data[0]),
-           "TOKENIZER_PATH": str(data[1]), "SEED": "1", "RUN_ID": "ddp"}
-    proc = subprocess.run(sandbox.command(launch_argv(2, str(REFERENCE))), cwd=tmp_path, capture_output=True,
-                          text=True, env=sandbox.environment(env), timeout=120)
+    sandbox = make_sandbox(tmp_path / "sandbox", "bwrap" if bwrap_problem() is None else "none")
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(REFERENCE, run / "train_gpt.py")
+    env = {**TOY_ENV, "GRAD_ACCUM_STEPS": "1", "DATA_PATH": str(data[0]), "TOKENIZER_PATH": str(data[1]),
+           "SEED": "1", "RUN_ID": "ddp"}
+    listener = sandbox.listener("ddp")
+    try:
+        proc = subprocess.run(sandbox.command(launch_argv(2, "train_gpt.py"), writable=run, readable=list(data), gpus=0),
+                              cwd=run, capture_output=True, text=True, env=sandbox.environment(env, listener.fifo),
+                              timeout=600)
+    finally:
+        record = listener.close()
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "world_size:2 grad_accum_steps:1" in proc.stdout
     assert proc.stdout.count("final_int8_zlib_roundtrip_exact") == 1      # rank 0 alone prints
     final = parse_log("train.log", proc.stdout).final
     counted = count_validation_bytes(*data, seq_lens=(64,))
     assert counted.best_match(implied_ratio(final.val_loss, final.val_bpb))[1] < 1e-6
-    assert sandbox.attempts() == []
+    # torchrun and both ranks reported to the guard, from start to exit, with no attempt.
+    assert record.attempts == [] and record.problem() is None and len(record.started) >= 3

@@ -1,5 +1,7 @@
 """Run one command in its own process group: output to a log file, wallclock measured from outside,
-the whole group killed at a hard timeout or on Ctrl-C."""
+the whole group killed at a hard timeout, on Ctrl-C or when a watched limit is exceeded; after a kill,
+verify waits until every process of the run is gone (a sandbox's PID namespace empties only after
+its init has been killed, a moment after the sandbox's outer process)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .watch import process_tree
+
 KILL_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
+GONE_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -23,6 +28,37 @@ class ProcessOutcome:
     interrupted: bool = False
     artifact_s: float | None = None  # launch to the artifact's last write, when one was written
     launch_error: str | None = None
+    stopped_for: str | None = None  # killed by us because a watched limit was exceeded
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def kill_run(proc: subprocess.Popen) -> None:
+    """Kill the group and wait until every process that was in the run's tree is gone."""
+    tree = process_tree(proc.pid)
+    kill_group(proc)
+    start = time.monotonic()
+    killed = False
+    while True:
+        left = [pid for pid in tree if pid != proc.pid and _alive(pid)]
+        waited = time.monotonic() - start
+        if not left or waited > GONE_WAIT_SECONDS:
+            return
+        if not killed and waited > KILL_GRACE_SECONDS:
+            # Still there after the grace period (outside a PID namespace, say): kill each directly.
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            killed = True
+        time.sleep(POLL_SECONDS)
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -46,7 +82,9 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float,
                artifact: Callable[[], Path | None] | None = None,
-               on_poll: Callable[[float], None] | None = None) -> ProcessOutcome:
+               on_poll: Callable[[float], None] | None = None,
+               preexec: Callable[[], None] | None = None,
+               watch: Callable[[int], str | None] | None = None) -> ProcessOutcome:
     """Run `argv`; KeyboardInterrupt kills the group and returns an outcome marked interrupted."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
@@ -54,9 +92,10 @@ def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Pat
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-        except OSError as exc:
-            return ProcessOutcome(None, 0.0, launch_error=f"cannot start {argv[0]}: {exc.strerror or exc}")
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=preexec)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return ProcessOutcome(None, 0.0, launch_error=f"cannot start {argv[0]}: {getattr(exc, 'strerror', None) or exc}")
         outcome = ProcessOutcome(None, 0.0)
         try:
             while True:
@@ -70,13 +109,18 @@ def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Pat
                     on_poll(elapsed)
                 if elapsed > timeout_s:
                     outcome.timed_out = True
-                    kill_group(proc)
+                    kill_run(proc)
+                    break
+                reason = watch(proc.pid) if watch is not None else None
+                if reason:
+                    outcome.stopped_for = reason
+                    kill_run(proc)
                     break
         except KeyboardInterrupt:
             outcome.interrupted = True
-            kill_group(proc)
+            kill_run(proc)
         outcome.wall_s = time.perf_counter() - start
-        if outcome.returncode is None and not (outcome.timed_out or outcome.interrupted):
+        if outcome.returncode is None and not (outcome.timed_out or outcome.interrupted or outcome.stopped_for):
             outcome.returncode = proc.returncode
         if artifact is not None:
             path = artifact()
