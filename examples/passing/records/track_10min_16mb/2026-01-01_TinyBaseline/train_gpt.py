@@ -19,8 +19,8 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
-DATA_DIR = os.environ.get("DATA_DIR", "../../../data/datasets/fineweb10B_sp1024")
-TOKENIZER = os.environ.get("TOKENIZER", "../../../data/tokenizers/fineweb_1024_bpe.model")
+DATA_DIR = os.environ.get("DATA_PATH", "../../../data/datasets/fineweb10B_sp1024")
+TOKENIZER = os.environ.get("TOKENIZER_PATH", "../../../data/tokenizers/fineweb_1024_bpe.model")
 SEED = int(os.environ.get("SEED", "1"))
 ITERATIONS = int(os.environ.get("ITERATIONS", "20000"))
 MAX_WALLCLOCK_SECONDS = float(os.environ.get("MAX_WALLCLOCK_SECONDS", "600"))
