@@ -5,7 +5,8 @@ organizers' (or the thread's) verdict and the rule ids that should fire. The fol
 commit straight from git objects (`git archive`, nothing is executed) into a temporary directory, checked
 with `python -m golflint check --format json` (this checkout's golflint), and scored:
 
-- recall: an invalid case is caught only when an ERROR of one of its expected rule ids fires;
+- recall: an invalid case is caught only when an ERROR of one of its expected rule ids fires
+  (an id like GL2xx stands for any rule of that family);
 - wrong reason: an invalid case not caught, but some other GL1xx/GL2xx error fires;
 - false positive: a GL1xx/GL2xx error on an accepted record or a fixed case.
 
@@ -129,10 +130,17 @@ def error_rules(result: dict[str, Any]) -> list[str]:
                    if f.get("severity") == "error" and not f.get("suppressed")})
 
 
+def matches(rule: str, expected: str) -> bool:
+    """An expected id is exact (GL104) or a whole family of rules (GL2xx: any GL2 rule)."""
+    if expected.endswith("xx"):
+        return rule.startswith(expected[:-2])
+    return rule == expected
+
+
 def judge(case: Case, errors: list[str]) -> str:
     integrity = [r for r in errors if r.startswith(INTEGRITY_PREFIXES)]
     if case.positive:
-        if any(r in case.expected for r in errors):
+        if any(matches(r, e) for r in errors for e in case.expected):
             return "caught"
         return "wrong-reason" if integrity else "missed"
     return "false-positive" if integrity else "clean"
@@ -202,7 +210,8 @@ def print_report(outcomes: list[Outcome], summary: dict[str, Any]) -> None:
     print("per case (errors: GL1xx/GL2xx error findings, plus the expected ids if they fired)")
     print(f"{'case':<46} {'verdict':<9} {'family':<31} {'expected':<22} {'result':<15} errors")
     for o in outcomes:
-        shown = [r for r in o.errors if r.startswith(INTEGRITY_PREFIXES) or r in o.case.expected]
+        shown = [r for r in o.errors
+                 if r.startswith(INTEGRITY_PREFIXES) or any(matches(r, e) for e in o.case.expected)]
         tail = " ".join(shown) or "-"
         if o.detail:
             tail += f"  ({o.detail})"
