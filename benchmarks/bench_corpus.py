@@ -2,8 +2,8 @@
 
 Each case names a pull request of github:openai/parameter-golf, the commit and submission folder, the
 organizers' (or the thread's) verdict and the rule ids that should fire. The folder is extracted at that
-commit straight from git objects (`git archive`, nothing is executed) into a temporary directory, checked
-with `python -m golflint check --format json` (this checkout's golflint), and scored:
+commit straight from git objects (`git ls-tree` + `git cat-file`, nothing is executed) into a temporary
+directory, checked with `python -m golflint check --format json` (this checkout's golflint), and scored:
 
 - recall: an invalid case is caught only when an ERROR of one of its expected rule ids fires
   (an id like GL2xx stands for any rule of that family);
@@ -22,18 +22,17 @@ Without it the benchmark prints why and exits 0 (skipped).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = Path(__file__).resolve().parent / "corpus" / "manifest.toml"
@@ -82,29 +81,72 @@ def find_repo(arg: str | None) -> tuple[Path | None, str]:
     path = Path(raw).expanduser()
     if not path.exists():
         return None, f"repository {path} not found (set --repo or GOLFLINT_PG_REPO to a clone of openai/parameter-golf)"
-    probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, text=True)
+    probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return None, f"{path} is not a git repository: {probe.stderr.strip()}"
     return path, ""
 
 
 def has_commit(repo: Path, sha: str) -> bool:
-    probe = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True)
+    probe = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True, check=False)
     return probe.returncode == 0
 
 
-def extract(repo: Path, case: Case, dest: Path) -> Path:
-    """Write case.folder at case.sha under dest (keeping records/<track>/<name>) from git objects only."""
-    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", case.sha, "--", case.folder],
-                          capture_output=True)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.decode("utf-8", "replace").strip() or "git archive failed")
-    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
-        tar.extractall(dest, filter="data")  # refuses absolute paths, '..' and links that leave dest
+def _inside(root: Path, path: Path) -> bool:
+    return os.path.commonpath([root, os.path.normpath(path)]) == str(root)
+
+
+def extract(repo: Path, case: Case, dest: Path) -> tuple[Path, list[str]]:
+    """Write case.folder at case.sha under dest (keeping records/<track>/<name>) from git objects only.
+
+    Reads the tree with `git ls-tree` and the blobs with one `git cat-file --batch`; nothing is checked
+    out and nothing runs. Returns the folder and the paths whose blobs the clone lacks (partial or
+    shallow clones and mirrors may omit large model files): those files are left out, and golflint then
+    sees a folder without them (the model size becomes unknown, for example)."""
+    git = ["git", "--literal-pathspecs", "-C", str(repo)]
+    listing = subprocess.run([*git, "ls-tree", "-r", "-z", case.sha, "--", case.folder + "/"], capture_output=True, check=False)
+    if listing.returncode != 0:
+        raise RuntimeError(listing.stderr.decode("utf-8", "replace").strip() or "git ls-tree failed")
+    entries = []  # (mode, oid, path)
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_path = record.partition(b"\t")
+        mode, kind, oid = meta.decode().split()
+        if kind == "blob":
+            entries.append((mode, oid, raw_path.decode("utf-8", "surrogateescape")))
+    if not entries:
+        raise RuntimeError(f"{case.folder} has no files at {case.sha[:12]}")
+    batch = subprocess.run([*git, "cat-file", "--batch"], input="".join(f"{oid}\n" for _, oid, _ in entries).encode(),
+                           capture_output=True, check=False)
+    if batch.returncode != 0:
+        raise RuntimeError(batch.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
+    root = dest.resolve()
+    out, pos, missing, links = batch.stdout, 0, [], []
+    for mode, oid, rel in entries:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 2 and header[1] == b"missing":
+            missing.append(rel)
+            continue
+        size = int(header[2])
+        data, pos = out[pos:pos + size], pos + size + 1  # the content is followed by a newline
+        target = root / rel
+        if not _inside(root, target):  # a path git should never hold; refuse rather than write outside
+            raise RuntimeError(f"refusing path {rel!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "120000":
+            links.append((target, data.decode("utf-8", "surrogateescape")))
+        else:
+            target.write_bytes(data)
+    for target, pointee in links:  # last, so no file is ever written through a link
+        if not target.exists():
+            target.symlink_to(pointee)  # golflint judges links itself (GL003); we never follow them here
     folder = dest / case.folder
     if not folder.is_dir():
         raise RuntimeError(f"{case.folder} is not a folder at {case.sha[:12]}")
-    return folder
+    return folder, missing
 
 
 def run_golflint(folders: list[Path], timeout: float) -> dict[str, dict[str, Any]] | None:
@@ -116,7 +158,7 @@ def run_golflint(folders: list[Path], timeout: float) -> dict[str, dict[str, Any
     cmd = [sys.executable, "-m", "golflint", "check", "--format", "json", "--isolated", "-o", str(report),
            *map(str, folders)]
     try:
-        subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout)
+        subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout, check=False)
         data = json.loads(report.read_text(encoding="utf-8"))
     except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError):
         return None
@@ -150,13 +192,15 @@ def evaluate(repo: Path, cases: list[Case], timeout: float, progress: bool) -> l
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="golflint-corpus-") as tmp:
         ready: list[tuple[Case, Path]] = []
+        absent: dict[str, list[str]] = {}
         for case in cases:
             if not has_commit(repo, case.sha):
                 outcomes[case.id] = Outcome(case, "skipped", detail=f"commit {case.sha[:12]} not in the clone")
                 continue
             try:
-                ready.append((case, extract(repo, case, Path(tmp) / case.id)))
-            except (RuntimeError, tarfile.TarError) as exc:
+                folder, absent[case.id] = extract(repo, case, Path(tmp) / case.id)
+                ready.append((case, folder))
+            except (RuntimeError, OSError, ValueError) as exc:
                 outcomes[case.id] = Outcome(case, "error", detail=f"extract: {exc}")
         for start in range(0, len(ready), BATCH):
             batch = ready[start:start + BATCH]
@@ -171,7 +215,9 @@ def evaluate(repo: Path, cases: list[Case], timeout: float, progress: bool) -> l
                     outcomes[case.id] = Outcome(case, "error", detail="golflint gave no report (crash or timeout)")
                     continue
                 errors = error_rules(result)
-                outcomes[case.id] = Outcome(case, judge(case, errors), errors, elapsed_ms=result.get("elapsed_ms"))
+                note = f"{len(absent[case.id])} file(s) absent from the clone" if absent[case.id] else ""
+                outcomes[case.id] = Outcome(case, judge(case, errors), errors, detail=note,
+                                            elapsed_ms=result.get("elapsed_ms"))
             if progress:
                 print(f"  checked {min(start + BATCH, len(ready))}/{len(ready)}", file=sys.stderr)
     return [outcomes[c.id] for c in cases]
@@ -246,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
 
     data, cases = load_manifest(opts.manifest)
-    split = lambda values: {v for arg in values for v in arg.split(",") if v}  # noqa: E731
+    split = lambda values: {v for arg in values for v in arg.split(",") if v}
     families, ids, verdicts = split(opts.family), split(opts.case), split(opts.verdict)
     unknown = (families - set(data.get("families", {})) - {"accepted"}) | (ids - {c.id for c in cases})
     if unknown:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "benchmarks" / "corpus" / "manifest.toml"
@@ -112,7 +112,7 @@ def _repo() -> Path | None:
     path = Path(raw)
     if not path.exists():
         return None
-    probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True)
+    probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, check=False)
     return path if probe.returncode == 0 else None
 
 
