@@ -62,10 +62,8 @@ def content_key(tree: str, track_dir: str, name: str, engine: str) -> str:
 
 
 def _safe_rel(path: str) -> PurePosixPath | None:
-    parts = PurePosixPath(path).parts
-    if not parts or any(p in ("", ".", "..", ".git") or "\0" in p or "\\" in p for p in parts):
-        return None
-    if PurePosixPath(path).is_absolute():
+    parts = path.split("/")  # raw components: PurePosixPath would fold "a//b" and hide "/x"
+    if any(p in ("", ".", "..", ".git") or "\0" in p or "\\" in p for p in parts):
         return None
     return PurePosixPath(*parts)
 

@@ -7,16 +7,23 @@ so a sharded run and an unsharded one give the same report.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .. import __version__
 from ..config import Settings
 from ..errors import GolflintError
 from . import collect, lineage
-from .analyze import ContentCache, Limits, analyze_from_git, content_key, engine_fingerprint
+from .analyze import (
+    ContentCache,
+    Limits,
+    analyze_from_git,
+    content_key,
+    engine_fingerprint,
+)
 from .repo import GitRepo
 
 FORMAT = "golflint-triage"

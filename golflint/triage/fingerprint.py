@@ -18,8 +18,8 @@ import keyword
 import token
 import tokenize
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class FunctionPrint:
                 "tokens": self.tokens, "digest": self.digest, "signature": self.signature}
 
     @classmethod
-    def from_json(cls, data: dict) -> "FunctionPrint":
+    def from_json(cls, data: dict) -> FunctionPrint:
         return cls(**{k: data[k] for k in ("name", "unit", "start", "end", "tokens", "digest",
                                            "signature")})
 

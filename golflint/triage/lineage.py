@@ -11,8 +11,9 @@ ties go to the most recent one, so a chain of copies points at the previous link
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def lineage(subs: Sequence[dict[str, Any]], signatures: dict[str, str], threshol
 
 def describe(shared: dict, ancestor_name: str) -> str:
     """"eval_val() is 96% identical to PR #1313's, which has GL101 at line 870"."""
-    pct = int(round(shared["identity"] * 100))
+    pct = round(shared["identity"] * 100)
     text = f"{shared['function']}() is {pct}% identical to {ancestor_name}'s"
     if shared["function"] != shared["ancestor_function"]:
         text += f" {shared['ancestor_function']}()"

@@ -97,8 +97,9 @@ def table(doc: dict) -> Table:
     url = doc["repository"]["url"]
     subs = [s for s in doc["submissions"] if s["kind"] == "pr"]
     st = doc["stats"]
-    notes = [f"{st['submissions']} submission folders in {st['refs_with_submissions']} of {st['refs']} "
-             f"refs; {st['records']} accepted records indexed for lineage; main {doc['repository']['main'][:12]}"]
+    notes = [(f"{st['submissions']} submission folders in {st['refs_with_submissions']} of {st['refs']} "
+              f"refs; {st['records']} accepted records indexed for lineage; "
+              f"main {doc['repository']['main'][:12]}")]
     if doc["shards"]["missing"]:
         notes.append(f"incomplete: shards {doc['shards']['missing']} of {doc['shards']['count']} are missing")
     return Table(COLUMNS, [row(s, url) for s in subs], title="golflint triage", notes=notes)

@@ -42,7 +42,7 @@ class GitRepo:
             return path / ".git"
         if (path / ".git").is_file():  # a worktree or submodule: let git resolve it
             out = subprocess.run(["git", "-C", str(path), "rev-parse", "--absolute-git-dir"],
-                                 capture_output=True, text=True)
+                                 check=False, capture_output=True, text=True)
             return Path(out.stdout.strip()) if out.returncode == 0 else None
         if (path / "objects").is_dir() and (path / "HEAD").is_file():
             return path
@@ -56,7 +56,7 @@ class GitRepo:
 
     def git(self, *args: str, check: bool = True) -> str:
         proc = subprocess.run(["git", *_SAFE_CONFIG, f"--git-dir={self.git_dir}", *args],
-                              capture_output=True, env=self._env())
+                              check=False, capture_output=True, env=self._env())
         if check and proc.returncode != 0:
             msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise GolflintError(f"git {' '.join(args[:3])}: {msg[-1] if msg else 'failed'}")
@@ -181,7 +181,7 @@ class GitRepo:
                 self._batch.stdout.close()
             self._batch = None
 
-    def __enter__(self) -> "GitRepo":
+    def __enter__(self) -> GitRepo:
         return self
 
     def __exit__(self, *exc) -> None:
