@@ -1,5 +1,6 @@
 """`golflint verify` end to end on CPU (--gpus 0): toy submissions that reproduce, mis-claim, reach
-for the network, hang, crash, or get interrupted."""
+for the network, hang, crash, or get interrupted. Runs use the bubblewrap sandbox where it works here
+(else these tests skip, and test_verify_units covers the refusal); nothing asserts on wall-clock luck."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ from click.testing import CliRunner  # noqa: E402
 
 from golflint.cli import main  # noqa: E402
 from golflint.logs.parse import parse_log  # noqa: E402
-from verify_helpers import FIXTURES, REFERENCE, TOY_ENV, run_reference, synth_data  # noqa: E402
+from verify_helpers import (FIXTURES, REFERENCE, TOY_ENV, bwrap_problem, run_reference,  # noqa: E402
+                            survivors, synth_data)
+
+NO_BWRAP = bwrap_problem()
+pytestmark = pytest.mark.skipif(NO_BWRAP is not None, reason=f"bubblewrap cannot run here: {NO_BWRAP}")
 
 # The toy run's sizes reach the submission through --env, as a reviewer's overrides would.
 RUN_ENV = [arg for name, value in TOY_ENV.items() for arg in ("--env", f"{name}={value}")]
@@ -72,18 +77,6 @@ def fixture_copy(name: str, tmp_path: Path) -> Path:
     return dest
 
 
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A zombie is dead too; only its parent can reap it.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-    except OSError:
-        return True
-
-
 @pytest.mark.e2e
 def test_toy_reference_reproduces_its_own_claims(toy_submission, data, tmp_path):
     result, payload, report = verify(toy_submission, data, tmp_path, "--force", *RUN_ENV, "--calibration", "on",
@@ -126,32 +119,36 @@ def test_an_off_claim_fails_and_the_shipped_artifact_is_not_measured(toy_submiss
     assert (sub / "final_model.int8.ptz").stat().st_size == 10
 
 
-@pytest.mark.parametrize("sandbox", ["auto", "guard"])
+@pytest.mark.parametrize("sandbox", ["bwrap", "none"])
 def test_network_attempts_are_refused_and_flagged(data, tmp_path, sandbox):
     sub = fixture_copy("net_probe", tmp_path)
     result, payload, _ = verify(sub, data, tmp_path, "--force", "--sandbox", sandbox)
     assert result.exit_code == 1, result.output
     run = payload["runs"][0]
     targets = {(a["call"], a["target"]) for a in run["network_attempts"]}
-    assert ("getaddrinfo", "example.com") in targets
+    assert targets == {("getaddrinfo", "example.com"), ("getaddrinfo", "93.184.216.34")}
     assert all(a["where"] == "train_gpt.py:7" for a in run["network_attempts"])
     assert checks(payload)["network"]["verdict"] == "fail"
     log = Path(run["log_path"]).read_text()
     assert "connected to" not in log and "disabled by golflint verify" in log
-    if sandbox == "guard":
-        assert payload["sandbox"].startswith("Python socket guard only")
+    if sandbox == "none":
+        assert payload["sandbox"].startswith("NONE") and any("WITHOUT a sandbox" in n for n in payload["notes"])
+    else:
+        assert payload["sandbox"].startswith("bubblewrap")
 
 
-def test_a_run_past_the_timeout_is_killed_with_its_children(data, tmp_path):
+def test_a_run_past_the_timeout_is_killed_with_its_children_and_daemons(data, tmp_path):
     sub = fixture_copy("sleeper", tmp_path)
-    start = time.monotonic()
-    result, payload, _ = verify(sub, data, tmp_path, "--force", "--timeout", "2")
-    assert time.monotonic() - start < 45
+    result, payload, _ = verify(sub, data, tmp_path, "--force", "--timeout", "15")
     assert result.exit_code == 1, result.output
     assert checks(payload)["run"]["verdict"] == "timeout"
     assert payload["runs"][0]["verdict"] == "timeout"
-    pids = [int(p) for p in (tmp_path / "work" / "default_seed" / "pids.txt").read_text().split()]
-    assert len(pids) == 2 and all(gone(pid) for pid in pids)
+    copy = tmp_path / "work" / "default_seed"
+    assert (copy / "pids.txt").exists(), Path(payload["runs"][0]["log_path"]).read_text()
+    # The child, the setsid daemon and the double-forked one all carry the copy's path.
+    assert survivors(str(copy)) == []
+    # A timed-out run's guard never reported its exit: the network verdict cannot be "pass".
+    assert checks(payload)["network"]["verdict"] == "unknown"
 
 
 def test_a_crash_is_reported_with_its_log_tail(data, tmp_path):
@@ -169,8 +166,12 @@ def test_ctrl_c_kills_the_run_and_writes_a_partial_report(data, tmp_path):
     pid_file = tmp_path / "work" / "seed_5" / "pids.txt"
 
     def interrupt_once_running():
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() and time.monotonic() < deadline:
+        # Interrupt only once the run is up (however long a loaded machine takes to get there); the
+        # bound only keeps a broken run from hanging the suite, and then the test fails on its own.
+        deadline = time.monotonic() + 600
+        while not pid_file.exists():
+            if time.monotonic() > deadline:
+                return
             time.sleep(0.05)
         os.kill(os.getpid(), signal.SIGINT)
 
@@ -180,7 +181,7 @@ def test_ctrl_c_kills_the_run_and_writes_a_partial_report(data, tmp_path):
     assert payload["interrupted"] and payload["outcome"] == "could not run"
     assert [r["seed"] for r in payload["runs"]] == ["5"]
     assert checks(payload)["run"]["verdict"] == "interrupted"
-    assert all(gone(int(p)) for p in pid_file.read_text().split())
+    assert survivors(str(pid_file.parent)) == []
     assert "interrupted" in report.read_text()
 
 
@@ -201,6 +202,7 @@ def test_missing_gpus_and_data_cannot_run(data, tmp_path):
     if not torch.cuda.is_available():
         result, payload, _ = verify(sub, data, tmp_path, "--gpus", "1")
         assert result.exit_code == 2 and "usable CUDA GPU" in payload["problem"]
+        assert payload["outcome"] == "could not run"
     result = CliRunner().invoke(main, ["verify", str(sub), "--gpus", "0", "--data-path", str(tmp_path),
                                        "--tokenizer-path", str(data[1]), "--format", "json"])
     assert result.exit_code == 2 and "no fineweb_train_*.bin shards" in json.loads(result.stdout)["problem"]

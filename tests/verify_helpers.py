@@ -34,3 +34,25 @@ def run_reference(workdir: Path, data: Path, tokenizer: Path, **overrides: str) 
            "RUN_ID": "test", **overrides}
     return subprocess.run([sys.executable, str(REFERENCE)], cwd=workdir, env=env, capture_output=True,
                           text=True, timeout=120)
+
+
+def survivors(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose command line contains `marker`, this one excluded."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def bwrap_problem() -> str | None:
+    from golflint.verify.sandbox import bwrap_problem as problem
+
+    return problem()

@@ -60,13 +60,17 @@ class LiveProgress:
             self._task = None
 
 
-def _seeds(value: str | None) -> list[str] | None:
+def _seeds(value: str | None) -> list[int] | None:
+    from ..verify.pipeline import seed_number
+
     if not value:
         return None
-    seeds = [s.strip() for s in value.split(",") if s.strip()]
-    for seed in seeds:
-        if not seed.lstrip("-").isdigit():
-            raise click.BadParameter(f"{seed!r} is not an integer seed", param_hint="--seeds")
+    seeds = []
+    for text in (s.strip() for s in value.split(",") if s.strip()):
+        seed = seed_number(text)
+        if seed is None:
+            raise click.BadParameter(f"{text!r} is not an integer seed", param_hint="--seeds")
+        seeds.append(seed)
     return seeds
 
 
@@ -179,9 +183,10 @@ def submit_to_slurm(ctx: click.Context, submissions: list[Path], gpus: int, seed
               help="Environment overrides for the calibration run (e.g. smaller sizes for a smoke test).")
 @click.option("--calibration-steps", type=click.IntRange(2, None),
               help="Timed steps of the calibration run (default: verify.calibration_steps).")
-@click.option("--sandbox", type=click.Choice(["auto", "namespace", "guard"]), default="auto", show_default=True,
-              help="No-network mechanism: a network namespace when possible (auto), required (namespace), "
-                   "or only the Python socket guard (guard).")
+@click.option("--sandbox", type=click.Choice(["bwrap", "none"]), default="bwrap", show_default=True,
+              help="bwrap: run in a bubblewrap sandbox (read-only system, no network, own PID namespace, "
+                   "limits; refuses with exit 2 where bwrap cannot run). none: NO sandbox, for code you "
+                   "trust only.")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where run copies and logs go (default: a new temporary folder, kept).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -226,6 +231,10 @@ def run_command(ctx, submissions, gpus, data_path, tokenizer_path, seeds, force,
         env=_parse_env(env), calibration=calibration, calibration_env=_parse_env(calibration_env),
         calibration_steps=calibration_steps, sandbox=sandbox, workdir=work_dir.resolve() if work_dir else None)
     progress_console = Console(stderr=True)
+    if sandbox == "none":
+        progress_console.print("[bold red]WARNING: --sandbox none: the submission runs WITHOUT a sandbox, with "
+                               "your rights over files, processes and the network. Use it only for code you "
+                               "trust.[/]")
     result = verify(options, LiveProgress(progress_console))
     if report_path is not None:
         try:

@@ -17,10 +17,11 @@ class Verdict(str, Enum):
     INTERRUPTED = "interrupted"
     SKIPPED = "skipped"
     OVERRIDDEN = "overridden"           # preflight errors, run anyway with --force
+    UNKNOWN = "unknown"                 # the evidence needed for a verdict is missing or was tampered with
 
     @property
     def failing(self) -> bool:
-        return self in (Verdict.FAIL, Verdict.CRASHED, Verdict.TIMEOUT)
+        return self in (Verdict.FAIL, Verdict.CRASHED, Verdict.TIMEOUT, Verdict.UNKNOWN)
 
 
 class Outcome(str, Enum):

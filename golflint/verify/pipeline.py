@@ -1,8 +1,11 @@
 """golflint verify, step by step: environment, preflight, calibration, reproduction per seed, checks.
 
 Nothing here trusts the submission: each run happens in a fresh copy of its folder (without any
-artifact it shipped), without network, under a hard timeout; scores come from its log, bytes from
-the files on disk, and the byte count behind its BPB is recomputed from the tokenizer and shards.
+artifact it shipped) inside a bubblewrap sandbox (sandbox.py), without network, under a hard timeout;
+scores come from its log, bytes from the files on disk, and the byte count behind its BPB is
+recomputed from the tokenizer and shards. Names from the submission (seeds above all) are data:
+a seed must be an integer before anything is named after it, and every path verify writes is built
+under its work folder and checked to stay there.
 """
 
 from __future__ import annotations
@@ -22,12 +25,65 @@ from ..config import Settings
 from ..findings import Severity
 from .model import Calibration, Check, SeedRun, Verdict, VerifyResult
 from .process import ProcessOutcome, run_logged
-from .sandbox import Sandbox, make_sandbox
+from .sandbox import Limits, NetworkRecord, Sandbox, SandboxUnavailable, is_special_file, make_sandbox
 
 LOG_TAIL_LINES = 25
 STEP_LINE = re.compile(r"^step:(\d+)/(\d+) train_loss:\S+ train_time:([\d.]+)ms", re.M)
 LAST_STEP = re.compile(rb"step:(\d+)/(\d+)")
 SEQ_LEN_VARS = ("TRAIN_SEQ_LEN", "EVAL_SEQ_LEN", "VAL_SEQ_LEN")
+SEED_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
+SEED_LIMIT = 2**63
+# What a script prints when the machine lacks what it needs: "could not run" (exit 2), not a crash.
+CANNOT_RUN = re.compile(r"CUDA is required|Torch not compiled with CUDA enabled|Found no NVIDIA driver|"
+                        r"No CUDA GPUs are available|CUDA driver initialization failed|"
+                        r"no CUDA-capable device is detected")
+
+
+def seed_number(value: object) -> int | None:
+    """The seed as an integer, or None when it is not one (a name, a path, a float, a bool)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if -SEED_LIMIT < value < SEED_LIMIT else None
+    if isinstance(value, str) and SEED_TEXT.fullmatch(value.strip()):
+        number_ = int(value.strip())
+        return number_ if -SEED_LIMIT < number_ < SEED_LIMIT else None
+    return None
+
+
+def inside(workdir: Path, name: str) -> Path:
+    """workdir / name, refused unless it stays inside workdir (no separators, no '..', no symlink out)."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"refusing to use {name!r} as a file name under {workdir}")
+    path = workdir / name
+    if not path.resolve().is_relative_to(workdir.resolve()):
+        raise ValueError(f"refusing {path}: it resolves outside {workdir}")
+    return path
+
+
+def copy_submission(source: Path, dest: Path, skip_top: list[str]) -> list[str]:
+    """Copy the folder for a run: files, folders and symlinks (as links); FIFOs, sockets and devices
+    are left out (and named) rather than opened; top-level names matching `skip_top` stay behind."""
+    left_out: list[str] = []
+
+    def walk(src: Path, dst: Path, top: bool) -> None:
+        dst.mkdir()
+        with os.scandir(src) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if top and any(fnmatch.fnmatch(entry.name, p) for p in skip_top):
+                    continue
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    os.symlink(os.readlink(path), dst / entry.name)
+                elif entry.is_dir(follow_symlinks=False):
+                    walk(path, dst / entry.name, False)
+                elif entry.is_file(follow_symlinks=False):
+                    shutil.copy2(path, dst / entry.name, follow_symlinks=False)
+                elif is_special_file(path):
+                    left_out.append(str(path.relative_to(source)))
+
+    walk(source, dest, True)
+    return left_out
 
 
 class ProgressSink(Protocol):
@@ -54,7 +110,7 @@ class VerifyOptions:
     gpus: int = 0
     data_path: Path = Path("./data/datasets/fineweb10B_sp1024")
     tokenizer_path: Path = Path("./data/tokenizers/fineweb_1024_bpe.model")
-    seeds: list[str] | None = None
+    seeds: list[int] | None = None
     force: bool = False
     timeout_s: float | None = None
     track: str | None = None
@@ -62,7 +118,7 @@ class VerifyOptions:
     calibration: str = "auto"                    # auto: on with GPUs, off on CPU; on; off
     calibration_env: dict[str, str] = field(default_factory=dict)
     calibration_steps: int | None = None
-    sandbox: str = "auto"                        # auto, namespace, guard
+    sandbox: str = "bwrap"                       # bwrap; none (trusted code only)
     workdir: Path | None = None
 
 
@@ -127,7 +183,8 @@ class Verifier:
         self.track = "record"
         self.code_bytes: int | None = None
         self.claims: dict = {}
-        self._claimed_log_seeds: list[str] = []
+        self._claimed_log_seeds: list[object] = []
+        self._run_seeds: list[int | None] = []
 
     # -- top level ------------------------------------------------------------------------------
     def run(self) -> VerifyResult:
@@ -150,11 +207,21 @@ class Verifier:
         if problem:
             self.result.problem = problem
             return
-        workdir = self.o.workdir or Path(tempfile.mkdtemp(prefix="golflint-verify-"))
+        workdir = (self.o.workdir or Path(tempfile.mkdtemp(prefix="golflint-verify-"))).resolve()
+        if workdir.is_relative_to(self.o.submission):
+            self.result.problem = f"--work-dir {workdir} is inside the submission; choose a folder outside it"
+            return
         workdir.mkdir(parents=True, exist_ok=True)
         self.result.workdir = str(workdir)
-        self.sandbox = make_sandbox(workdir / "sandbox", self.o.sandbox)
+        try:
+            self.sandbox = make_sandbox(workdir / "sandbox", self.o.sandbox, self._limits())
+        except SandboxUnavailable as exc:
+            self.result.problem = str(exc)
+            return
         self.result.sandbox = self.sandbox.description
+        if not self.sandbox.contained:
+            self.result.notes.append("--sandbox none: the submission ran WITHOUT a sandbox, with verify's own "
+                                     "rights over files, processes and the network; use it for trusted code only")
         self.result.calibration = self._calibrate(workdir)
         if self.result.problem or self.result.interrupted:
             return
@@ -162,7 +229,7 @@ class Verifier:
             self.result.notes.append(
                 f"{self.o.gpus} GPU(s), not 8: a script that stops at its wallclock cap trains fewer steps "
                 "than on 8xH100, so its score may differ from the claim for that reason alone")
-        for seed in self._seeds():
+        for seed in self._run_seeds:
             run = self._reproduce(seed, workdir)
             self.result.runs.append(run)
             self.progress.done(run.label, run.verdict.value)
@@ -211,7 +278,12 @@ class Verifier:
         checked = check_submission(sub, instantiate_rules(self.settings))
         self.code_bytes = sub.measurement.code_bytes
         self.claims = sub.claims
-        self._claimed_log_seeds = [str(log.seed) for log in sub.logs if log.seed is not None]
+        self._claimed_log_seeds = [log.seed for log in sub.logs if log.seed is not None]
+        seed_problem = self._choose_seeds()
+        if seed_problem:
+            # Never overridable: a seed names files and folders, so only integers are run.
+            self.result.preflight = Check("preflight", Verdict.FAIL, detail=seed_problem + "; not run")
+            return
         errors = [f for f in checked.active if f.severity is Severity.ERROR]
         if not errors:
             self.result.preflight = Check("preflight", Verdict.PASS, detail="golflint check: no errors")
@@ -256,17 +328,14 @@ class Verifier:
         folder = workdir / "calibration"
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy2(reference_trainer_path(), folder / "train_gpt.py")
-        env = {**os.environ, "DATA_PATH": str(self.o.data_path.resolve()),
-               "TOKENIZER_PATH": str(self.o.tokenizer_path.resolve()), "RUN_ID": "calibration",
+        env = {"DATA_PATH": str(self.o.data_path.absolute()),
+               "TOKENIZER_PATH": str(self.o.tokenizer_path.absolute()), "RUN_ID": "calibration",
                "ITERATIONS": str(steps), "VAL_LOSS_EVERY": "0", "TRAIN_LOG_EVERY": "1",
                "MAX_WALLCLOCK_SECONDS": "0", "VAL_MAX_TOKENS": "65536", **self.o.calibration_env}
-        assert self.sandbox is not None
         log_path = workdir / "calibration.log"
         timeout = self._timeout()
         self.progress.phase("calibration (reference trainer)", timeout)
-        outcome = run_logged(self.sandbox.command(launch_argv(self.o.gpus, "train_gpt.py")), cwd=folder,
-                             env=self.sandbox.environment(env), log_path=log_path, timeout_s=timeout,
-                             on_poll=self._poller(log_path))
+        outcome, _ = self._sandboxed_run("calibration", folder, env, log_path, timeout)
         self.progress.done("calibration", "done" if outcome.returncode == 0 else "failed")
         if outcome.interrupted:
             raise KeyboardInterrupt
@@ -306,16 +375,50 @@ class Verifier:
         return "CPU" if self.o.gpus == 0 else f"{self.o.gpus} GPU(s)"
 
     # -- 4. reproduction ------------------------------------------------------------------------
-    def _seeds(self) -> list[str | None]:
+    def _seed_source(self) -> tuple[str, list[object]]:
         if self.o.seeds:
-            return list(self.o.seeds)
+            return "--seeds", list(self.o.seeds)
         claimed = self.claims.get("seeds")
         if isinstance(claimed, list) and claimed:
-            return [str(s) for s in claimed]
+            return "submission.json seeds", list(claimed)
         from_results = [c.seed for c in seed_claims(self.claims) if c.seed is not None]
         if from_results:
-            return from_results
-        return self._claimed_log_seeds or [None]
+            return "submission.json seed_results", list(from_results)
+        return "the logs", list(self._claimed_log_seeds)
+
+    def _choose_seeds(self) -> str | None:
+        """Sets the seeds to run (integers, each once); a problem when one is not an integer."""
+        source, raw = self._seed_source()
+        bad = [value for value in raw if seed_number(value) is None]
+        if bad:
+            shown = ", ".join(repr(v)[:60] for v in bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
+            return f"{source}: {shown} is not an integer seed; verify runs integer seeds only"
+        seeds: list[int | None] = []
+        repeated: dict[int, int] = {}
+        for value in raw:
+            n = seed_number(value)
+            if n in seeds:
+                repeated[n] = repeated.get(n, 1) + 1
+            else:
+                seeds.append(n)
+        if repeated:
+            listed = ", ".join(f"seed {n} x{count}" for n, count in repeated.items())
+            self.result.notes.append(f"{source} name the same seed more than once ({listed}); each seed runs once")
+        self._run_seeds = seeds or [None]
+        return None
+
+    def _seeds(self) -> list[int | None]:
+        return self._run_seeds
+
+    def _limits(self) -> Limits:
+        address = int(self.settings.get("verify.max_address_space_bytes"))
+        if self.o.gpus > 0 and address:
+            # CUDA reserves far more virtual memory than it uses; an address-space cap breaks it.
+            self.result.notes.append("the address-space limit is not applied to GPU runs (CUDA reserves more "
+                                     "virtual memory than it uses)")
+            address = 0
+        return Limits(address_space_bytes=address, file_bytes=int(self.settings.get("verify.max_file_bytes")),
+                      processes=int(self.settings.get("verify.max_processes")))
 
     def _timeout(self) -> float:
         return float(self.o.timeout_s or self.settings.get("verify.run_timeout_seconds"))
@@ -326,37 +429,53 @@ class Verifier:
             self.progress.tick(elapsed, step, total)
         return poll
 
-    def _reproduce(self, seed: str | None, workdir: Path) -> SeedRun:
+    def _sandboxed_run(self, name: str, folder: Path, env: dict[str, str], log_path: Path, timeout: float,
+                       artifact: Callable[[], Path | None] | None = None) -> tuple[ProcessOutcome, NetworkRecord]:
+        """One run of train_gpt.py in `folder` (the only place it may write), observed from outside."""
+        assert self.sandbox is not None
+        listener = self.sandbox.listener(name)
+        try:
+            argv = self.sandbox.command(launch_argv(self.o.gpus, "train_gpt.py"), writable=folder,
+                                        readable=[self.o.data_path, self.o.tokenizer_path], gpus=self.o.gpus)
+            outcome = run_logged(argv, cwd=folder, env=self.sandbox.environment(env, listener.fifo),
+                                 log_path=log_path, timeout_s=timeout, artifact=artifact,
+                                 on_poll=self._poller(log_path), preexec=self.sandbox.limits.apply)
+        finally:
+            record = listener.close()
+        return outcome, record
+
+    def _reproduce(self, seed: int | None, workdir: Path) -> SeedRun:
         name = f"seed_{seed}" if seed is not None else "default_seed"
-        folder = workdir / name
-        log_path = workdir / f"{name}.log"
-        run = SeedRun(seed=seed, workdir=str(folder), log_path=str(log_path), code_bytes=self.code_bytes)
+        folder = inside(workdir, name)
+        log_path = inside(workdir, f"{name}.log")
+        run = SeedRun(seed=None if seed is None else str(seed), workdir=str(folder), log_path=str(log_path),
+                      code_bytes=self.code_bytes)
         patterns = list(self.settings.get("bytes.artifact_patterns"))
-        if folder.exists():
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        elif folder.exists():
             shutil.rmtree(folder)
         # The shipped artifact stays behind: the bytes measured are the ones this run writes.
-        shutil.copytree(self.o.submission, folder, symlinks=True,
-                        ignore=lambda d, names: [n for n in names if Path(d) == self.o.submission
-                                                 and any(fnmatch.fnmatch(n, p) for p in patterns)])
-        env = {**os.environ, "DATA_PATH": str(self.o.data_path.resolve()),
-               "TOKENIZER_PATH": str(self.o.tokenizer_path.resolve()), "RUN_ID": f"verify_{name}", **self.o.env}
+        left_out = copy_submission(self.o.submission, folder, patterns)
+        if left_out:
+            self.result.notes.append(f"{run.label}: not copied (not regular files): {', '.join(left_out[:5])}")
+        env = {"DATA_PATH": str(self.o.data_path.absolute()), "TOKENIZER_PATH": str(self.o.tokenizer_path.absolute()),
+               "RUN_ID": f"verify_{name}", **self.o.env}
         if seed is not None:
-            env["SEED"] = seed
-        assert self.sandbox is not None
-        net_log = self.sandbox.net_log.with_name(f"network_{name}.jsonl")
-        net_log.unlink(missing_ok=True)
-        sandbox = Sandbox(self.sandbox.guard_dir, net_log, self.sandbox.namespace, self.sandbox.namespace_problem)
+            env["SEED"] = str(seed)
         timeout = self._timeout()
         self.progress.phase(f"{run.label}: train_gpt.py", timeout)
-        outcome = run_logged(sandbox.command(launch_argv(self.o.gpus, "train_gpt.py")), cwd=folder,
-                             env=sandbox.environment(env), log_path=log_path, timeout_s=timeout,
-                             artifact=_artifact_finder(folder, patterns), on_poll=self._poller(log_path))
+        outcome, record = self._sandboxed_run(name, folder, env, log_path, timeout, _artifact_finder(folder, patterns))
         run.returncode, run.wall_s, run.artifact_s = outcome.returncode, outcome.wall_s, outcome.artifact_s
-        run.network_attempts = sandbox.attempts()
+        run.network_attempts = record.attempts
         run.checks.append(self._run_check(outcome, log_path, timeout))
         if run.checks[0].verdict is not Verdict.PASS:
             run.log_tail = log_tail(log_path)
-        run.checks.append(self._network_check(run.network_attempts))
+            if run.checks[0].verdict is Verdict.CRASHED and CANNOT_RUN.search(run.log_tail):
+                self.result.problem = (f"{run.label}: the script needs what this machine lacks (its log ends "
+                                       f"with: {CANNOT_RUN.search(run.log_tail).group(0)}); run it where that exists "
+                                       "(e.g. --gpus N on a CUDA machine)")
+        run.checks.append(self._network_check(record, self.sandbox is not None and self.sandbox.contained))
         if run.checks[0].verdict is not Verdict.PASS:
             return run
         self._measure(run, folder, log_path, patterns)
@@ -378,9 +497,17 @@ class Verifier:
         return Check("run", Verdict.PASS, reproduced=f"exit 0 in {_fmt_s(outcome.wall_s)}")
 
     @staticmethod
-    def _network_check(attempts: list[dict]) -> Check:
+    def _network_check(record: NetworkRecord, contained: bool) -> Check:
+        attempts = record.attempts
         if not attempts:
-            return Check("network", Verdict.PASS, reproduced="0 attempts")
+            problem = record.problem()
+            if problem is not None:
+                return Check("network", Verdict.UNKNOWN, reproduced="record incomplete",
+                             detail=f"cannot tell whether the run tried the network: {problem}")
+            enforced = ("the sandbox has no network route" if contained
+                        else "NOT enforced: --sandbox none, only refused in Python")
+            return Check("network", Verdict.PASS, reproduced="0 attempts",
+                         detail=f"no attempt by the run's Python processes ({enforced})")
         shown = ", ".join(f"{a.get('call')} {a.get('target')}" + (f" ({a['where']})" if a.get("where") else "")
                           for a in attempts[:3])
         more = f" (+{len(attempts) - 3} more)" if len(attempts) > 3 else ""

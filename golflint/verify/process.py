@@ -46,7 +46,8 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float,
                artifact: Callable[[], Path | None] | None = None,
-               on_poll: Callable[[float], None] | None = None) -> ProcessOutcome:
+               on_poll: Callable[[float], None] | None = None,
+               preexec: Callable[[], None] | None = None) -> ProcessOutcome:
     """Run `argv`; KeyboardInterrupt kills the group and returns an outcome marked interrupted."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
@@ -54,9 +55,10 @@ def run_logged(argv: list[str], *, cwd: Path, env: dict[str, str], log_path: Pat
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-        except OSError as exc:
-            return ProcessOutcome(None, 0.0, launch_error=f"cannot start {argv[0]}: {exc.strerror or exc}")
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=preexec)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return ProcessOutcome(None, 0.0, launch_error=f"cannot start {argv[0]}: {getattr(exc, 'strerror', None) or exc}")
         outcome = ProcessOutcome(None, 0.0)
         try:
             while True:

@@ -14,7 +14,7 @@ from .model import Outcome, Verdict, VerifyResult
 VERDICT_STYLE = {
     Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.CRASHED: "bold red", Verdict.TIMEOUT: "bold red",
     Verdict.INTERRUPTED: "yellow", Verdict.NOT_COMPARABLE: "yellow", Verdict.NO_CLAIM: "cyan",
-    Verdict.SKIPPED: "dim", Verdict.OVERRIDDEN: "yellow",
+    Verdict.SKIPPED: "dim", Verdict.OVERRIDDEN: "yellow", Verdict.UNKNOWN: "bold yellow",
 }
 OUTCOME_STYLE = {Outcome.VERIFIED: "bold green", Outcome.NOT_VERIFIED: "bold red", Outcome.COULD_NOT_RUN: "bold yellow"}
 
