@@ -17,7 +17,7 @@ from .report.safe import visible
 
 # Each module defines `command` (a click command or group). Modules that are not present are skipped,
 # so a command lands by adding its module and its name here.
-COMMAND_MODULES = ("check", "rules", "config", "budget", "unpack", "data", "verify")
+COMMAND_MODULES = ("check", "rules", "config", "budget", "unpack", "data", "verify", "triage", "init")
 
 EPILOG = """\b
 Exit codes:
