@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import Settings
 from .files import FileRead, file_size, list_files, read_file
+from .jsonpos import JsonRefused, load_bounded
 
 if TYPE_CHECKING:
     from .budget.measure import Measurement
@@ -93,7 +94,12 @@ class Submission:
         if problem:
             return JsonLoad(problem=f"submission.json {problem}")
         try:
-            return JsonLoad(data=json.loads(fr.text() or ""))
+            return JsonLoad(data=load_bounded(
+                fr.text() or "", "submission.json",
+                max_items=int(self.settings.get("submission.max_json_items", 1_000)),
+                max_number_chars=int(self.settings.get("submission.max_number_chars", 100))))
+        except JsonRefused as exc:
+            return JsonLoad(problem=exc.message, line=exc.line)
         except json.JSONDecodeError as exc:
             return JsonLoad(problem=f"submission.json is not valid JSON: {exc.msg} "
                                     f"(line {exc.lineno}, column {exc.colno})", line=exc.lineno)

@@ -13,7 +13,7 @@ from ..engine import check_submission, instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
 from ..submission import Submission
-from .options import config_options, settings_from
+from .options import config_options, settings_outside_submissions
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -65,7 +65,9 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     PATHS may be submission folders, a records/ tree, a whole fork of the challenge repo, or files
     inside submission folders (as pre-commit passes them). Submission code is never executed.
     """
-    settings = settings_from(rules_file, isolated)
+    # A submission's own pyproject.toml is never configuration (docs/configuration.md).
+    settings, targets = settings_outside_submissions(
+        rules_file, isolated, lambda s: discover(paths, s, track=track), lambda t: t.root)
     overrides: dict = {}
     if select or ignore:
         general: dict = {}
@@ -81,7 +83,6 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     env_overrides = _parse_env(env)
     fail_on = Severity.WARNING if strict else Severity.parse(settings.get("general.fail_on", "error"))
 
-    targets = discover(paths, settings, track=track)
     if not targets:
         raise GolflintError("no submission folder found (a folder holding submission.json or train_gpt.py)")
     rules = instantiate_rules(settings)
