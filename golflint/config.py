@@ -146,7 +146,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "packed.max_decoded_bytes_per_file": (1, 2**32),
     "packed.max_decoded_bytes_per_submission": (1, 2**34),
     "analysis.max_source_bytes": (1, 2**30),
-    "analysis.max_nesting_depth": (1, 100_000),
+    "analysis.max_total_source_bytes": (1, 2**32),
     "analysis.max_call_depth": (0, 10_000),
     "analysis.max_statements": (1, 10**9),
     "discovery.max_files": (1, 10**8),

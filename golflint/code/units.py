@@ -48,7 +48,8 @@ class CodeUnit:
             unit.syntax_error = exc.msg
             unit.syntax_error_line = exc.lineno
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-            unit.syntax_error = str(exc) or type(exc).__name__
+            unit.syntax_error = str(exc) if isinstance(exc, ValueError) and str(exc) else \
+                "it nests too deeply or is too complex for Python's own parser"
         return unit
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from ..bounded import deep_call
 from ..discovery import discover
 from ..engine import check_submission, instantiate_rules
 from ..errors import GolflintError
@@ -91,7 +92,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     results = []
     for target in targets:
         sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
-        results.append(check_submission(sub, rules, suppress=not no_suppress, debug=debug))
+        results.append(deep_call(check_submission, sub, rules, suppress=not no_suppress, debug=debug))
 
     out_stream = open(output, "w", encoding="utf-8") if output else None
     try:
