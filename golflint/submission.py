@@ -57,7 +57,7 @@ class Submission:
     @cached_property
     def files(self) -> list[str]:
         skip = tuple(self.settings.get("discovery.skip_dirs", [".git", "__pycache__"]))
-        return list_files(self.root, skip)
+        return list_files(self.root, skip, int(self.settings.get("discovery.max_files", 10_000)))
 
     def exists(self, rel: str) -> bool:
         return rel in self.files

@@ -260,6 +260,9 @@ class UnreadableFile(Rule):
             problem = sub.read(rel).text_problem()
             if problem is not None:
                 yield self.report(f"{rel} {problem}", file=rel)
+        truncated = getattr(sub.files, "truncated", None)
+        if truncated:  # files.list_files stopped at discovery.max_files
+            yield self.report(truncated)
 
 
 # -- submission.json ------------------------------------------------------------------------------
