@@ -106,12 +106,14 @@ def deep_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 # -- per-run budgets ------------------------------------------------------------------------------
 class RunBudget:
-    """What the check of one submission may still spend, across all its files: bytes decoded from
+    """What the check of one submission may still spend, across all its files: bytes read from
+    files (`general.max_total_read_bytes`), bytes decoded from
     packed payloads (`packed.max_decoded_bytes_per_submission`) and bytes of source parsed and
     analyzed (`analysis.max_total_source_bytes`; one file over `analysis.max_source_bytes` is
     refused on its own). Limits per payload alone let many payloads add up to gigabytes."""
 
-    def __init__(self, decoded: int, source_total: int, source_each: int):
+    def __init__(self, decoded: int, source_total: int, source_each: int, read: int = 200_000_000):
+        self.read_left = read          # bytes of files read into memory (general.max_total_read_bytes)
         self.decoded_left = decoded
         self.source_left = source_total
         self.source_total = source_total
@@ -140,6 +142,7 @@ def run_budget(sub: Any) -> RunBudget:
         get = sub.settings.get
         budget = RunBudget(int(get("packed.max_decoded_bytes_per_submission", 128_000_000)),
                            int(get("analysis.max_total_source_bytes", 4_000_000)),
-                           int(get("analysis.max_source_bytes", 2_000_000)))
+                           int(get("analysis.max_source_bytes", 2_000_000)),
+                           int(get("general.max_total_read_bytes", 200_000_000)))
         _RUN_BUDGETS[sub] = budget
     return budget

@@ -139,6 +139,7 @@ def _type_problems(defaults: Any, layer: Any, prefix: str, source: str) -> Itera
 # an integer where the shipped value is one.
 BOUNDS: dict[str, tuple[float, float]] = {
     "general.max_text_file_bytes": (1, 2**31),
+    "general.max_total_read_bytes": (1, 2**34),
     "submission.max_json_items": (1, 10_000_000),
     "submission.max_number_chars": (1, 4_000),
     "packed.max_layers": (0, 64),

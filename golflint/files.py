@@ -64,9 +64,11 @@ def escapes(root: Path, rel: str) -> bool:
     return not is_inside(target, real_root)
 
 
-def read_file(root: Path, rel: str, max_bytes: int, *, follow_out: bool = False) -> FileRead:
+def read_file(root: Path, rel: str, max_bytes: int, *, follow_out: bool = False,
+              run_left: int | None = None) -> FileRead:
     """Read `root/rel` whole, up to `max_bytes`; regular files only (stat first, never opening a
-    FIFO or a device). `follow_out` allows a symlink out of `root` (a path a user named)."""
+    FIFO or a device). `follow_out` allows a symlink out of `root` (a path a user named).
+    `run_left`: what is left of the bytes read for the whole submission (general.max_total_read_bytes)."""
     path = root / rel
     try:
         st = path.lstat()
@@ -88,6 +90,12 @@ def read_file(root: Path, rel: str, max_bytes: int, *, follow_out: bool = False)
     if st.st_size > max_bytes:
         return FileRead(rel, problem=f"is too large to read ({st.st_size:,} bytes; limit {max_bytes:,})",
                         size=st.st_size)
+    if run_left is not None and st.st_size > run_left:
+        return FileRead(rel, problem=f"is not read: its {st.st_size:,} bytes would pass what is left "
+                                     f"({max(0, run_left):,}) of the bytes golflint reads per submission "
+                                     "(general.max_total_read_bytes)", size=st.st_size)
+    if run_left is not None:
+        max_bytes = min(max_bytes, run_left)
     # Non-blocking, and checked again on the open descriptor: a file swapped for a FIFO or a
     # device after the stat above is refused instead of hanging or streaming without end.
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import Settings
+from .bounded import run_budget
 from .files import FileRead, file_size, list_files, read_file
 from .jsonpos import JsonRefused, load_bounded
 
@@ -65,7 +66,9 @@ class Submission:
     def read(self, rel: str) -> FileRead:
         if rel not in self._reads:
             limit = int(self.settings.get("general.max_text_file_bytes", 50_000_000))
-            self._reads[rel] = read_file(self.root, rel, limit)
+            budget = run_budget(self)  # a bound on all reads together, not only on each file
+            fr = self._reads[rel] = read_file(self.root, rel, limit, run_left=budget.read_left)
+            budget.read_left -= len(fr.data or b"")
         return self._reads[rel]
 
     def text(self, rel: str) -> str | None:

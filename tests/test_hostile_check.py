@@ -354,3 +354,14 @@ def test_project_pyproject_above_the_submissions_is_used(tmp_path):
     assert "GL001" not in run.findings
     run = check(".", cwd=root)   # from inside the submission, the project's file is still above it
     assert "GL001" not in run.findings
+
+
+def test_bytes_read_are_bounded_per_submission(tmp_path):
+    line = "step:1/2 train_loss:2.0 train_time:1ms step_avg:1.00ms\n"
+    logs = {f"train_seed{i}__log": line * 2000 + GOOD["train_seed1.log"] for i in range(1, 6)}
+    root = folder(tmp_path, **logs)
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[general]\nmax_total_read_bytes = 300000\n")   # each log is ~110 KB
+    run = check(root, "--rules", rules)
+    no_crash(run)
+    assert "general.max_total_read_bytes" in run.messages("GL402")
