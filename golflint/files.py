@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -127,6 +128,18 @@ def file_size(root: Path, rel: str) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
+def _entries(it: Iterator[os.DirEntry]) -> Iterator[os.DirEntry]:
+    """A folder's entries, ending quietly where reading the folder fails part-way (EACCES, EIO)."""
+    while True:
+        try:
+            entry = next(it)
+        except StopIteration:
+            return
+        except OSError:
+            return
+        yield entry
+
+
 class FileList(list):
     """A folder's entries; `truncated` is a sentence when the walk stopped at its bound."""
 
@@ -157,7 +170,7 @@ def list_files(root: Path, skip_dirs: tuple[str, ...] = (".git", "__pycache__"),
             continue
         subdirs: list[tuple[str, str]] = []
         with entries:
-            for entry in entries:
+            for entry in _entries(entries):
                 seen += 1
                 if max_entries is not None and seen > max_entries:
                     out.truncated = (f"the folder holds more than {max_entries:,} files and folders; "

@@ -365,3 +365,12 @@ def test_bytes_read_are_bounded_per_submission(tmp_path):
     run = check(root, "--rules", rules)
     no_crash(run)
     assert "general.max_total_read_bytes" in run.messages("GL402")
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
+def test_a_pseudo_filesystem_is_checked_within_bounds():
+    # /proc: folders that fail part-way through reading, symlinks everywhere, files that never end.
+    run = check("/proc")
+    assert run.code == 1
+    no_crash(run)
+    assert "more than 10,000 files and folders" in run.messages("GL004")
