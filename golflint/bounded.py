@@ -89,15 +89,19 @@ def deep_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         old_size = threading.stack_size(DEEP_STACK_BYTES)
     except (ValueError, RuntimeError):  # platform without settable thread stacks
         return fn(*args, **kwargs)
+    worker = threading.Thread(target=run, name="golflint-deep", daemon=True)
     # The limit is process-wide; it is raised only while the worker (with its large stack) runs.
     sys.setrecursionlimit(max(old_limit, DEEP_RECURSION_LIMIT))
     try:
-        worker = threading.Thread(target=run, name="golflint-deep", daemon=True)
         worker.start()
+    except RuntimeError:  # no room for the stack (a small `ulimit -v`): run here, default limit
+        sys.setrecursionlimit(old_limit)
+        threading.stack_size(old_size)
+        return fn(*args, **kwargs)
+    try:
         threading.stack_size(old_size)
         worker.join()
     finally:
-        threading.stack_size(old_size)
         sys.setrecursionlimit(old_limit)
     if "error" in outcome:
         raise outcome["error"]

@@ -376,3 +376,29 @@ def test_a_pseudo_filesystem_is_checked_within_bounds(tmp_path):
     assert run.code == 1
     no_crash(run)
     assert "more than 2,000 files and folders" in run.messages("GL004")
+
+
+def test_deep_call_returns_raises_and_falls_back():
+    from golflint import bounded
+
+    def depth(n: int) -> int:
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    limit = sys.getrecursionlimit()
+    assert bounded.deep_call(depth, 5_000) == 5_000          # past the default limit of 1,000
+    assert sys.getrecursionlimit() == limit                   # restored
+    with pytest.raises(ZeroDivisionError):
+        bounded.deep_call(lambda: 1 / 0)
+    assert sys.getrecursionlimit() == limit
+
+
+def test_deep_call_runs_in_place_when_no_large_stack_fits(monkeypatch):
+    import threading
+
+    from golflint import bounded
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert bounded.deep_call(lambda: threading.current_thread() is threading.main_thread())
