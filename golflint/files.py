@@ -141,9 +141,11 @@ def _entries(it: Iterator[os.DirEntry]) -> Iterator[os.DirEntry]:
 
 
 class FileList(list):
-    """A folder's entries; `truncated` is a sentence when the walk stopped at its bound."""
+    """A folder's entries; `truncated` is a sentence when the walk stopped at its bound, `special`
+    the entries that are FIFOs, sockets or devices (git cannot even store them)."""
 
     truncated: str | None = None
+    special: tuple[str, ...] = ()
 
 
 DEFAULT_MAX_ENTRIES = 10_000
@@ -159,6 +161,7 @@ def list_files(root: Path, skip_dirs: tuple[str, ...] = (".git", "__pycache__"),
     whole disk costs bounded time and memory; `truncated` then says so.
     """
     out = FileList()
+    special: list[str] = []
     root = Path(root)
     seen = 0
     stack: list[tuple[str, str]] = [(str(root), "")]
@@ -188,6 +191,12 @@ def list_files(root: Path, skip_dirs: tuple[str, ...] = (".git", "__pycache__"),
                         subdirs.append((entry.path, f"{rel}/"))
                     continue
                 out.append(rel)
+                try:
+                    if not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
+                        special.append(rel)
+                except OSError:
+                    pass
         stack.extend(sorted(subdirs, reverse=True))
     out.sort()
+    out.special = tuple(sorted(special))
     return out

@@ -14,8 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .config import Settings
 from .bounded import run_budget
+from .config import Settings
 from .files import FileRead, file_size, list_files, read_file
 from .jsonpos import JsonRefused, load_bounded
 

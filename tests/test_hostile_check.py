@@ -181,6 +181,7 @@ def test_fifos_in_the_submission_are_refused_unopened(tmp_path):
     assert run.code == 1
     no_crash(run)
     assert "README.md is not a regular file" in run.messages("GL004")
+    assert "final_model.int8.ptz is not a regular file" in run.messages("GL004")
     assert "train_seed2.log is not a regular file" in run.messages("GL402")
 
 

@@ -66,7 +66,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     PATHS may be submission folders, a records/ tree, a whole fork of the challenge repo, or files
     inside submission folders (as pre-commit passes them). Submission code is never executed.
     """
-    # A submission's own pyproject.toml is never configuration (docs/configuration.md).
+    # A submission's own pyproject.toml is never configuration (docs/hostile-input.md).
     settings, targets = settings_outside_submissions(
         rules_file, isolated, lambda s: discover(paths, s, track=track), lambda t: t.root)
     overrides: dict = {}

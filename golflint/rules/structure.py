@@ -263,6 +263,10 @@ class UnreadableFile(Rule):
         truncated = getattr(sub.files, "truncated", None)
         if truncated:  # files.list_files stopped at discovery.max_files
             yield self.report(truncated)
+        for rel in getattr(sub.files, "special", ()):
+            if rel not in wanted:  # those were reported above
+                yield self.report(f"{rel} is not a regular file (a FIFO, socket or device); "
+                                  "it is never opened", file=rel)
 
 
 # -- submission.json ------------------------------------------------------------------------------
