@@ -83,8 +83,14 @@ def many_files(root: Path) -> Path:
     return root
 
 
+def big_native(root: Path) -> Path:
+    code = "import subprocess\nsubprocess.run(['gcc', '-shared', '-o', 'libx.so', 'a.c', 'b.c'])\n"
+    body = "".join(f"int f{i}(int x) {{ return x * {i} + (x >> 2); }}\n" for i in range(19_000))
+    return _write(root, {"train_gpt.py": code, "a.c": body, "b.c": body.replace("int f", "int g")})
+
+
 CASES: dict[str, Callable[[Path], Path]] = {f.__name__: f for f in (
-    bz2_bombs, big_script, million_seeds, deep_lambdas, big_logs, many_files)}
+    bz2_bombs, big_script, million_seeds, deep_lambdas, big_logs, many_files, big_native)}
 
 
 def run(path: Path) -> tuple[int, float, int, bool]:

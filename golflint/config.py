@@ -148,6 +148,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "packed.max_decoded_bytes_per_submission": (1, 2**34),
     "analysis.max_source_bytes": (1, 2**30),
     "analysis.max_total_source_bytes": (1, 2**32),
+    "analysis.max_native_source_bytes": (1, 2**30),
     "analysis.max_call_depth": (0, 10_000),
     "analysis.max_statements": (1, 10**9),
     "discovery.max_files": (1, 10**8),

@@ -403,3 +403,11 @@ def test_deep_call_runs_in_place_when_no_large_stack_fits(monkeypatch):
 
     monkeypatch.setattr(threading.Thread, "start", refuse)
     assert bounded.deep_call(lambda: threading.current_thread() is threading.main_thread())
+
+
+def test_a_huge_native_sibling_is_a_finding_not_a_parse(tmp_path):
+    code = "import subprocess\nsubprocess.run(['gcc', '-shared', '-o', 'libx.so', 'big.c'])\n"
+    big = "".join(f"int f{i}(int x) {{ return x * {i}; }}\n" for i in range(400_000))   # ~14 MB
+    run = check(folder(tmp_path, train_gpt__py=code, big__c=big))
+    no_crash(run)
+    assert "analysis.max_native_source_bytes" in run.messages("GL013")
