@@ -13,6 +13,7 @@ import click
 
 from . import __version__
 from .errors import GolflintError
+from .report.safe import visible
 
 # Each module defines `command` (a click command or group). Modules that are not present are skipped,
 # so a command lands by adding its module and its name here.
@@ -31,7 +32,7 @@ class GolflintGroup(click.Group):
         try:
             return super().main(*args, **kwargs)
         except GolflintError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {visible(exc)}", err=True)  # may name a path from a submission
             sys.exit(2)
 
 

@@ -22,6 +22,13 @@ class Target:
     track_source: str        # "folder records/track_10min_16mb", "--track", "default"
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A path discovery did not treat as (part of) a submission, and why; shown by `check --show-files`."""
+    path: Path
+    reason: str
+
+
 def _is_submission(folder: Path, markers: Iterable[str]) -> bool:
     return any((folder / m).is_file() or (folder / m).is_symlink() for m in markers)
 
@@ -44,7 +51,10 @@ def _owning_submission(path: Path, markers: list[str]) -> Path | None:
     return None
 
 
-def discover(paths: Iterable[Path], settings: Settings, track: str | None = None) -> list[Target]:
+def discover(paths: Iterable[Path], settings: Settings, track: str | None = None,
+             skipped: list[Skipped] | None = None) -> list[Target]:
+    """Submission folders under `paths`; what was passed over is appended to `skipped` if given."""
+    note = skipped.append if skipped is not None else (lambda _: None)
     markers = list(settings.get("discovery.markers"))
     skip = set(settings.get("discovery.skip_dirs"))
     if track is not None:
@@ -68,12 +78,19 @@ def discover(paths: Iterable[Path], settings: Settings, track: str | None = None
             owner = _owning_submission(path, markers)
             if owner is not None:
                 add(owner)
+            else:
+                note(Skipped(path, "not inside a submission folder"))
             continue
         if _is_submission(path, markers):
             add(path)
             continue
         before = len(found)
         for dirpath, dirnames, _ in os.walk(path, followlinks=False):
+            for d in sorted(dirnames):
+                if d in skip:
+                    note(Skipped(Path(dirpath) / d, "listed in discovery.skip_dirs"))
+                elif d.startswith("."):
+                    note(Skipped(Path(dirpath) / d, "hidden folder"))
             dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
             folder = Path(dirpath)
             if folder != path and _is_submission(folder, markers):

@@ -9,6 +9,8 @@ Runs as `torchrun --standalone --nproc_per_node=N train_gpt.py` on CUDA (bf16 au
 torch.compile) or as `python train_gpt.py` on CPU. Every size is an environment variable, so tests
 run it at toy sizes in seconds. golflint imports this file as its canonical BPB evaluator:
 `piece_byte_tables`, `target_byte_counts` and `load_data_shard` must keep working without CUDA.
+It writes the artifact `final_model.int8.ptz`; `--save-pt [PATH]` also saves the raw state dict
+(`final_model.pt`), for `golflint budget` what-ifs.
 """
 
 from __future__ import annotations
@@ -390,12 +392,20 @@ class GPT(nn.Module):
 # ---------------------------------------------------------------------------------------------------
 # Evaluation: mean cross-entropy over every validation target, and the bytes those targets stand for.
 @torch.no_grad()
+def grad_accum_for(args: Hyperparameters, world_size: int) -> int:
+    """Micro-batches per step: GRAD_ACCUM_STEPS, else 8 in total over the ranks (the baseline's rule)."""
+    return args.grad_accum_steps or (8 // world_size if 8 % world_size == 0 else 1)
+
+
 def evaluate(model: nn.Module, args: Hyperparameters, val_tokens: np.ndarray, tables, rank: int,
              world_size: int, device: torch.device, autocast) -> tuple[float, float]:
     seq_len = args.train_seq_len
     num_seqs = (val_tokens.size - 1) // seq_len
     first, last = num_seqs * rank // world_size, num_seqs * (rank + 1) // world_size
-    seqs_per_batch = max(1, args.val_batch_size // (world_size * seq_len))
+    # As the baseline does: VAL_BATCH_SIZE is split over ranks and over the gradient-accumulation
+    # micro-batches, so one forward pass holds no more tokens than a training micro-batch (on one GPU,
+    # 524,288 tokens in a single pass would double peak memory; measured on an H200, 2026-11-30).
+    seqs_per_batch = max(1, args.val_batch_size // (world_size * grad_accum_for(args, world_size) * seq_len))
     loss_sum = torch.zeros((), device=device, dtype=torch.float64)
     token_count = torch.zeros((), device=device, dtype=torch.float64)
     byte_count = torch.zeros((), device=device, dtype=torch.float64)
@@ -477,8 +487,21 @@ def learning_rate_scale(step: int, elapsed_ms: float, args: Hyperparameters) -> 
     return max(0.0, min(1.0, by_steps, by_time))
 
 
+def raw_state_dict_path(argv: list[str]) -> str | None:
+    """`--save-pt [PATH]`: also save the trained, unquantized state dict (default final_model.pt), the
+    input `golflint budget final_model.pt --quant ... --codec ...` takes to price other recipes."""
+    for i, arg in enumerate(argv):
+        if arg == "--save-pt":
+            following = argv[i + 1] if i + 1 < len(argv) else ""
+            return following if following and not following.startswith("-") else "final_model.pt"
+        if arg.startswith("--save-pt="):
+            return arg.split("=", 1)[1] or "final_model.pt"
+    return None
+
+
 def main() -> None:
     args = Hyperparameters.from_env()
+    save_pt = raw_state_dict_path(sys.argv[1:])
     with open(__file__, "rb") as f:
         code_bytes = len(f.read())
 
@@ -494,7 +517,7 @@ def main() -> None:
         device = torch.device("cpu")
     if distributed:
         dist.init_process_group(backend="nccl" if use_cuda else "gloo", device_id=device if use_cuda else None)
-    grad_accum = args.grad_accum_steps or (8 // world_size if 8 % world_size == 0 else 1)
+    grad_accum = grad_accum_for(args, world_size)
     micro_tokens = args.train_batch_tokens // (world_size * grad_accum)
     if micro_tokens <= 0 or micro_tokens % args.train_seq_len:
         raise ValueError(f"TRAIN_BATCH_TOKENS={args.train_batch_tokens} does not split into {world_size} ranks x "
@@ -652,6 +675,9 @@ def main() -> None:
         log0(f"Serialized model int8+zlib: {model_bytes} bytes")
         log0(f"Code size: {code_bytes} bytes")
         log0(f"Total submission size int8+zlib: {model_bytes + code_bytes} bytes")
+        if save_pt:
+            torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, save_pt)
+            log0(f"Saved raw state dict: {save_pt} ({os.path.getsize(save_pt)} bytes; not part of the artifact)")
     if distributed:
         dist.barrier()
     model.load_state_dict(read_artifact(args.artifact_path))

@@ -217,8 +217,9 @@ def test_npz_and_raw_blob(tmp_path):
 
 # -- JSON stability ----------------------------------------------------------------------------------
 
-TOP_KEYS = {"schema", "target", "kind", "cap", "code", "model", "total", "headroom", "fits", "quant",
-            "codecs", "tensors", "tensors_shown", "tensor_totals", "what_if", "libraries"}
+TOP_KEYS = {"schema", "target", "kind", "cap", "code", "model", "total", "headroom", "fits", "verdict",
+            "assumptions", "quant", "codecs", "tensors", "tensors_shown", "tensor_totals", "what_if",
+            "libraries"}
 
 
 def test_json_keys_are_stable(submission, tmp_path):

@@ -96,7 +96,12 @@ def test_examples_bytes_from_logs():
 
 
 def test_text_report_fits_80_columns_and_names_bytes(monkeypatch):
+    """On an 80-column terminal (piped output does not wrap: tests/test_terminal.py)."""
+    from golflint.report import console
+
     monkeypatch.chdir(REPO)
+    monkeypatch.setattr(console, "stream_is_tty", lambda stream: True)
+    monkeypatch.setenv("COLUMNS", "80")
     result = run("check", "--select", "GL0,GL3", "examples/passing", "examples/failing")
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -325,15 +330,15 @@ def test_rules_command_lists_structure_and_artifact_rules():
     assert explained.exit_code == 0 and "headline-disagrees-with-seeds" in explained.output
 
 
-def test_sarif_locations_are_uris(tmp_path, monkeypatch):
+def test_sarif_locations_are_relative_uris(tmp_path, monkeypatch):
     root = sub_with(tmp_path, **{"README__md": None})
-    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
-            for res in json.loads(run("check", "--format", "sarif", "--select", "GL0,GL3",
-                                      str(root)).output)["runs"][0]["results"]
-            for loc in res["locations"]}
-    assert uris == {(root / "README.md").as_uri()}
     monkeypatch.chdir(tmp_path)
-    result = run("check", "--format", "sarif", "--select", "GL0,GL3", "records/track_10min_16mb/sub")
-    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
-            for res in json.loads(result.output)["runs"][0]["results"] for loc in res["locations"]}
-    assert uris == {"records/track_10min_16mb/sub/README.md"}
+    for given in (str(root), "records/track_10min_16mb/sub"):
+        doc = json.loads(run("check", "--format", "sarif", "--select", "GL0,GL3", given).output)
+        [run_] = doc["runs"]
+        assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+        locations = {(loc["physicalLocation"]["artifactLocation"]["uri"],
+                      loc["physicalLocation"]["artifactLocation"]["uriBaseId"])
+                     for res in run_["results"] for loc in res["locations"]}
+        # README.md is missing: its finding sits on a file that exists.
+        assert locations == {("records/track_10min_16mb/sub/submission.json", "%SRCROOT%")}

@@ -18,7 +18,7 @@ import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from . import QUANT_BITS
 from .codecs import Codec
@@ -76,8 +76,14 @@ def blob_chunks(model: ModelFile, quant: str, records: Sequence[bytes]) -> list[
     return [BLOB_MAGIC + struct.pack("<I", len(header)) + header, *records]
 
 
+def job_count(model: ModelFile, codecs: Sequence[Codec]) -> int:
+    """How many compressions analyze() runs: each tensor and the whole artifact, once per codec."""
+    return len(codecs) * (len(model.tensors) + 1)
+
+
 def analyze(model: ModelFile, codecs: Sequence[Codec], quant: str | None,
-            workers: int | None = None) -> ModelBudget:
+            workers: int | None = None, on_done: Callable[[str], None] | None = None) -> ModelBudget:
+    """`on_done(label)` is called (from worker threads) as each compression finishes, for progress."""
     records = [tensor_record(t, quant) for t in model.tensors]
     whole_input: Sequence[bytes] = [model.payload] if quant is None else blob_chunks(model, quant, records)
     rows = [TensorRow(t.name, t.shape, t.dtype, len(t.data), t.quantizable,
@@ -89,6 +95,11 @@ def analyze(model: ModelFile, codecs: Sequence[Codec], quant: str | None,
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         whole_jobs = {c.label: pool.submit(c.size, whole_input) for c in codecs}
         tensor_jobs = [(i, c.label, pool.submit(c.size, records[i])) for i in order for c in codecs]
+        if on_done is not None:
+            for label, job in whole_jobs.items():
+                job.add_done_callback(lambda _, label=label: on_done(f"whole artifact, {label}"))
+            for i, label, job in tensor_jobs:
+                job.add_done_callback(lambda _, i=i, label=label: on_done(f"{model.tensors[i].name}, {label}"))
         for label, job in whole_jobs.items():
             whole[label] = job.result()
         for i, label, job in tensor_jobs:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from ..budget import QUANT_BITS
 from ..budget.code import CodeSizes, code_sizes
@@ -75,8 +74,13 @@ def command(target, codec_names, quant, lzma_extreme, model_path, fmt, top, work
     codecs: list[str] = []
     if model_file is not None:
         codecs = _codec_names(codec_names, model_file, list(settings.get("budget.codecs")))
-        analysis = analyze(model_file, [get_codec(n, lzma_extreme=lzma_extreme) for n in codecs],
-                           quant, workers)
+        from ..budget.tensor_table import job_count
+        from ..report.progress import RunProgress
+
+        chosen = [get_codec(n, lzma_extreme=lzma_extreme) for n in codecs]
+        # On a terminal, a bar on stderr once the table has taken a second (--codec all: minutes).
+        with RunProgress(job_count(model_file, chosen), what="compressing") as progress:
+            analysis = analyze(model_file, chosen, quant, workers, on_done=progress.advance)
     elif quant or codec_names:
         raise GolflintError(f"{target} has no model file to apply --quant/--codec to; name one with --model")
     if top is None:
@@ -87,8 +91,12 @@ def command(target, codec_names, quant, lzma_extreme, model_path, fmt, top, work
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
     else:
-        # Piped output keeps whole rows instead of wrapping to rich's 80-column default.
-        render_text(doc, Console() if sys.stdout.isatty() else Console(width=200))
+        from ..budget.report import PIPED_TABLE_WIDTH
+        from ..report.console import make_console, stream_is_tty
+
+        # A terminal: tables fit its width. Piped: lines never wrap, tables keep to 100 columns.
+        console = make_console()
+        render_text(doc, console, None if stream_is_tty(sys.stdout) else PIPED_TABLE_WIDTH)
 
 
 def _codec_names(requested: tuple[str, ...], model_file: "ModelFile", all_codecs: list[str]) -> list[str]:

@@ -6,17 +6,17 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from ..bounded import deep_call
-from ..discovery import discover
+from ..discovery import Skipped, discover
 from ..engine import check_submission, instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
+from ..report.progress import RunProgress
+from ..report.write import FORMATS, write_report
 from ..submission import Submission
 from .options import config_options, settings_outside_submissions
-
-FORMATS = ("text", "json", "sarif", "github")
+from .output import output_options
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -41,7 +41,8 @@ Exit codes:
 """)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format: rich text for people; json, sarif (2.1.0) or github annotations.")
+              help="Output format: rich text for people; concise (path:line:col: CODE message); "
+                   "json, sarif (2.1.0) or github annotations.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
 @click.option("--track", help="Treat every submission as this track (record, non-record) instead of "
@@ -58,17 +59,25 @@ Exit codes:
 @click.option("--env", "env", multiple=True, metavar="VAR=VALUE",
               help="Check under this run configuration (overrides README/run.sh settings).")
 @click.option("--debug", is_flag=True, help="Re-raise rule crashes with their traceback.")
+@output_options
 @config_options
 def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_suppress,
-            show_suppressed, against, env, debug, rules_file, isolated):
+            show_suppressed, against, env, debug, rules_file, isolated, **shown):
     """Check submission folders: structure, submission.json, bytes, logs, claims and code.
 
     PATHS may be submission folders, a records/ tree, a whole fork of the challenge repo, or files
     inside submission folders (as pre-commit passes them). Submission code is never executed.
     """
+    if shown["statistics"] and fmt in ("sarif", "github"):
+        raise click.UsageError("--statistics works with --format text, concise or json")
+    skipped: list[Skipped] = []
+
+    def find(candidate_settings):
+        skipped.clear()  # only the last discovery's skips are reported
+        return discover(paths, candidate_settings, track=track, skipped=skipped)
+
     # A submission's own pyproject.toml is never configuration (docs/hostile-input.md).
-    settings, targets = settings_outside_submissions(
-        rules_file, isolated, lambda s: discover(paths, s, track=track), lambda t: t.root)
+    settings, targets = settings_outside_submissions(rules_file, isolated, find, lambda t: t.root)
     overrides: dict = {}
     if select or ignore:
         general: dict = {}
@@ -84,34 +93,27 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     env_overrides = _parse_env(env)
     fail_on = Severity.WARNING if strict else Severity.parse(settings.get("general.fail_on", "error"))
 
+    if shown["show_files"]:
+        from ..report.files import show_files
+
+        show_files(targets, skipped, output)
+        return
     if not targets:
         raise GolflintError("no submission folder found (a folder holding submission.json or train_gpt.py)")
     rules = instantiate_rules(settings)
     if not rules:
         raise GolflintError("no rule selected; check --select/--ignore and [general] in your rules")
     results = []
-    for target in targets:
-        sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
-        results.append(deep_call(check_submission, sub, rules, suppress=not no_suppress, debug=debug))
+    with RunProgress(len(targets), enabled=not shown["quiet"]) as progress:
+        for target in targets:
+            sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
+            results.append(deep_call(check_submission, sub, rules, suppress=not no_suppress, debug=debug))
+            progress.advance(target.root.name)
 
     out_stream = open(output, "w", encoding="utf-8") if output else None
     try:
-        if fmt == "text":
-            console = Console(file=out_stream, width=120 if out_stream else None,
-                              no_color=out_stream is not None)
-            from ..report.text import render
-
-            render(results, console, show_suppressed=show_suppressed, fail_on=fail_on)
-        else:
-            from ..report import machine
-
-            if fmt == "json":
-                text = machine.dumps(machine.to_json(results, fail_on))
-            elif fmt == "sarif":
-                text = machine.dumps(machine.to_sarif(results))
-            else:
-                text = machine.to_github(results)
-            (out_stream or sys.stdout).write(text)
+        write_report(results, fmt, out_stream, fail_on=fail_on, show_suppressed=show_suppressed,
+                     quiet=shown["quiet"], statistics=shown["statistics"], timings=shown["timings"])
     finally:
         if out_stream:
             out_stream.close()

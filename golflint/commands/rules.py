@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
+from ..report.console import make_console, stream_is_tty
 from ..rules import all_rules, get_rule
 from .options import config_options, settings_from
 
@@ -46,7 +47,7 @@ def command(ctx, fmt, rules_file, isolated):
     for row in rows:
         table.add_row(row["id"], row["name"], row["family"], row["severity"],
                       "yes" if row["enabled"] else "no", row["message"])
-    Console().print(table)
+    make_console().print(table)
 
 
 @command.command("explain")
@@ -76,4 +77,7 @@ def explain(rule_id):
 
     show("Flagged", cls.invalid)
     show("Not flagged", cls.valid)
-    Console().print(Markdown("\n".join(lines)))
+    if stream_is_tty(sys.stdout):
+        make_console().print(Markdown("\n".join(lines)))
+    else:  # piped: the Markdown source itself, unwrapped and unpadded
+        click.echo("\n".join(lines))

@@ -1,8 +1,12 @@
-"""Machine formats: json (stable, version 1), SARIF 2.1.0, GitHub workflow annotations."""
+"""Machine formats: json (stable, version 1; schema in golflint/schemas/check.schema.json), SARIF 2.1.0,
+GitHub workflow annotations."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import urllib.parse
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -10,6 +14,7 @@ from .. import __version__
 from ..engine import SubmissionResult
 from ..findings import Finding, Severity
 from ..rules import all_rules
+from .safe import visible
 
 JSON_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -23,16 +28,20 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "severity": f.severity.value,
         "file": f.file,
         "line": f.line,
-        "message": f.message,
+        # Display text is escaped (golflint/report/safe.py); paths stay exact (json.dumps escapes them).
+        "message": visible(f.message),
         # Additions beyond the documented minimum shape; consumers may ignore them.
         "col": f.col,
-        "where": f.where,
-        "hint": f.hint,
+        "where": visible(f.where) if f.where is not None else None,
+        "hint": visible(f.hint) if f.hint is not None else None,
         "suppressed": f.suppressed,
     }
 
 
-def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ERROR) -> dict[str, Any]:
+def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ERROR, *,
+            timings: bool = False, statistics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The documented JSON report (golflint/schemas/check.schema.json). Byte-stable for the same input
+    unless `timings` adds each submission's `elapsed_ms`."""
     subs = []
     for r in results:
         shown = [f for f in r.findings if not f.suppressed]
@@ -45,9 +54,10 @@ def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ER
             "findings": [_finding_json(f) for f in shown],
             "suppressed": [_finding_json(f) for f in r.findings if f.suppressed],
             "details": r.details,
-            "elapsed_ms": round(r.elapsed_ms, 2),
         })
-    return {
+        if timings:
+            subs[-1]["elapsed_ms"] = round(r.elapsed_ms, 2)
+    doc: dict[str, Any] = {
         "version": JSON_VERSION,
         "tool": {"name": "golflint", "version": __version__},
         "submissions": subs,
@@ -58,6 +68,9 @@ def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ER
             "infos": sum(r.count(Severity.INFO) for r in results),
         },
     }
+    if statistics is not None:
+        doc["summary"]["statistics"] = statistics
+    return doc
 
 
 def _artifact_uri(result: SubmissionResult, file: str | None) -> str:
@@ -66,20 +79,70 @@ def _artifact_uri(result: SubmissionResult, file: str | None) -> str:
     return path.as_posix()
 
 
-def _sarif_uri(result: SubmissionResult, file: str | None) -> str:
-    """SARIF wants a URI: relative paths stay relative (to the checkout), absolute ones get file://."""
-    path = Path(_artifact_uri(result, file))
-    return path.as_uri() if path.is_absolute() else path.as_posix()
+# -- SARIF -------------------------------------------------------------------------------------------
+# What GitHub code scanning needs beyond the schema: results it can track across commits
+# (partialFingerprints that do not move with line numbers), a region wherever a line is known, and
+# locations that name files existing in the checkout, relative to %SRCROOT% and percent-encoded.
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "golflint/v1"
+# Where a folder-level finding (or one about a missing file) is shown: the first of these that exists.
+ANCHOR_FILES = ("submission.json", "README.md", "train_gpt.py")
+RULES_HELP_URI = "https://github.com/golflint/golflint/blob/v{version}/README.md#rules"
+
+
+def _srcroot(results: Sequence[SubmissionResult]) -> Path:
+    """The folder SARIF URIs are relative to: the working directory (a CI checkout's root) when every
+    submission lies under it, else the deepest folder holding them all."""
+    cwd = Path.cwd().resolve()
+    roots = [Path(r.path).resolve() for r in results]
+    if all(root == cwd or cwd in root.parents for root in roots):
+        return cwd
+    return Path(os.path.commonpath([str(r) for r in roots])) if roots else cwd
+
+
+def _existing_file(path: Path) -> bool:
+    try:
+        return path.is_file() and not path.is_symlink()
+    except OSError:
+        return False
+
+
+def _anchor(result: SubmissionResult, f: Finding) -> tuple[Path | None, bool]:
+    """The file a result is shown on, and whether the finding's own line applies to it."""
+    root = Path(result.path)
+    if f.file:
+        own = root / f.file
+        if _existing_file(own):
+            return own, f.where is None
+    for name in ANCHOR_FILES:
+        if _existing_file(root / name):
+            return root / name, False
+    return None, False
+
+
+def _relative_uri(path: Path, srcroot: Path) -> str:
+    rel = Path(os.path.relpath(path.resolve(), srcroot)).as_posix()
+    return urllib.parse.quote(rel, safe="/")
+
+
+def _fingerprint(rule: str, uri: str, f: Finding) -> str:
+    """Stable across commits that move code: rule, file and the flagged text (or the message), never
+    the line number."""
+    text = f.data.get("snippet") or f.message
+    normalized = " ".join(str(text).split())
+    where = f"{f.file or ''}|{f.where or ''}"
+    return hashlib.sha256(f"{rule}\0{uri}\0{where}\0{normalized}".encode("utf-8", "replace")).hexdigest()
 
 
 def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     rules = all_rules()
     rule_ids = sorted({f.rule for r in results for f in r.findings} | set())
     index = {rid: i for i, rid in enumerate(rule_ids)}
+    help_uri = RULES_HELP_URI.format(version=__version__)
     driver_rules = []
     for rid in rule_ids:
         cls = rules.get(rid)
-        entry: dict[str, Any] = {"id": rid}
+        entry: dict[str, Any] = {"id": rid, "helpUri": help_uri}
         if cls is not None:
             entry.update({
                 "name": cls.name,
@@ -90,30 +153,39 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 "properties": {"family": cls.family()},
             })
         driver_rules.append(entry)
+    srcroot = _srcroot(results)
+    seen: dict[str, int] = {}
     sarif_results = []
     for r in results:
         for f in r.findings:
-            location: dict[str, Any] = {
-                "physicalLocation": {"artifactLocation": {"uri": _sarif_uri(r, f.file)}}
-            }
-            if f.line is not None and f.where is None:
-                region: dict[str, Any] = {"startLine": max(1, f.line)}
-                if f.col is not None:
-                    region["startColumn"] = max(1, f.col)
-                location["physicalLocation"]["region"] = region
-            message = f.message if f.where is None else f"{f.message} [{f.location}]"
+            anchor, line_applies = _anchor(r, f)
+            message = visible(f.message)
+            if f.file and not line_applies:
+                message = f"{message} [{visible(f.location)}]"
             if f.hint:
-                message = f"{message} Fix: {f.hint}"
+                message = f"{message} Fix: {visible(f.hint)}"
             item: dict[str, Any] = {
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule],
                 "level": SARIF_LEVEL[f.severity],
                 "message": {"text": message},
-                "locations": [location],
-                "properties": {"submission": r.path, "track": r.track},
             }
+            uri = _relative_uri(anchor, srcroot) if anchor is not None else _relative_uri(Path(r.path), srcroot)
+            if anchor is not None:
+                region: dict[str, Any] = {"startLine": 1}
+                if line_applies and f.line is not None:
+                    region["startLine"] = max(1, f.line)
+                    if f.col is not None:
+                        region["startColumn"] = max(1, f.col)
+                item["locations"] = [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}, "region": region}}]
+            # Two identical findings in one file still get distinct fingerprints, in a stable order.
+            base = _fingerprint(f.rule, uri, f)
+            seen[base] = seen.get(base, 0) + 1
+            item["partialFingerprints"] = {FINGERPRINT_KEY: f"{base[:32]}:{seen[base]}"}
+            item["properties"] = {"submission": visible(r.path), "track": r.track}
             if f.suppressed:
-                item["suppressions"] = [{"kind": "inSource", "justification": f.suppress_reason or ""}]
+                item["suppressions"] = [{"kind": "inSource", "justification": visible(f.suppress_reason)}]
             sarif_results.append(item)
     return {
         "$schema": SARIF_SCHEMA,
@@ -125,6 +197,7 @@ def to_sarif(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 "informationUri": "https://github.com/golflint/golflint",
                 "rules": driver_rules,
             }},
+            "originalUriBaseIds": {SRCROOT: {"uri": srcroot.as_uri().rstrip("/") + "/"}},
             "results": sarif_results,
             "columnKind": "unicodeCodePoints",
         }],
@@ -145,15 +218,15 @@ def to_github(results: Sequence[SubmissionResult]) -> str:
     kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     for r in results:
         for f in r.active:
-            props = [f"file={_escape_prop(_artifact_uri(r, f.file))}"]
+            props = [f"file={_escape_prop(visible(_artifact_uri(r, f.file)))}"]
             if f.line is not None and f.where is None:
                 props.append(f"line={f.line}")
                 if f.col is not None:
                     props.append(f"col={f.col}")
             props.append(f"title={_escape_prop(f'golflint {f.rule} ({f.name})')}")
-            msg = f.message if f.where is None else f"{f.message} [{f.location}]"
+            msg = visible(f.message) if f.where is None else f"{visible(f.message)} [{visible(f.location)}]"
             if f.hint:
-                msg += f"\nFix: {f.hint}"
+                msg += f"\nFix: {visible(f.hint)}"
             lines.append(f"::{kind[f.severity]} {','.join(props)}::{_escape_data(msg)}")
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -1,8 +1,10 @@
 """Rich text for people: findings grouped by submission, then a summary table.
 
-Laid out for an 80-column terminal: each submission gets a header, its bytes and scores on two
-lines, then its findings with wrapped, indented messages; the closing table names submissions by
-their shortest distinguishing path so it stays narrow.
+Each submission gets a header, its bytes and scores on two lines, then its findings with indented
+messages. On a terminal, messages wrap to its width with their indentation kept; piped or written to
+a file nothing wraps (report/console.py). The closing table names submissions by their shortest
+distinguishing path; where it would not fit the terminal, each row becomes a name line and a values
+line instead, so names are never broken into pieces.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.text import Text
 
 from ..engine import SubmissionResult
 from ..findings import Finding, Severity
+from .safe import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -54,7 +57,7 @@ def _bytes_lines(b: dict[str, Any]) -> list[Text]:
             first.append(f"{headroom:,} to spare", style="green")
     parts = Text(" " * 10 + f"code {_fmt_bytes(code)} + model {_fmt_bytes(model)}")
     if b.get("model_source"):
-        parts.append(f" ({b['model_source']})", style="dim")
+        parts.append(f" ({visible(b['model_source'])})", style="dim")
     return [first, parts]
 
 
@@ -63,7 +66,7 @@ def _scores_line(s: dict[str, Any]) -> Text:
     seeds = s.get("seeds")
     line.append(f"val_bpb {_fmt_score(s.get('val_bpb'))}, val_loss {_fmt_score(s.get('val_loss'))}")
     if isinstance(seeds, list) and seeds:
-        line.append(f", {len(seeds)} seed(s): {', '.join(str(x) for x in seeds)}")
+        line.append(f", {len(seeds)} seed(s): {', '.join(visible(x) for x in seeds)}")
     return line
 
 
@@ -76,60 +79,97 @@ def _indented(console: Console, text: Text, indent: int = 4) -> None:
 
 def _finding(f: Finding, console: Console) -> None:
     head = Text("  ")
-    head.append(f.location or "folder", style="bold")
+    head.append(visible(f.location) or "folder", style="bold")
     head.append("  ")
     head.append(f"{f.rule} {f.severity.value}", style=STYLE[f.severity])
     head.append(f"  {f.name}", style="dim")
     if f.suppressed:
-        head.append(f" (suppressed: {f.suppress_reason})", style="dim")
+        head.append(f" (suppressed: {visible(f.suppress_reason)})", style="dim")
     console.print(head)
-    _indented(console, Text(f.message))
+    _indented(console, Text(visible(f.message)))
     snippet = f.data.get("snippet")
     if snippet:
-        console.print(Text(f"    {f.line:>5} | {snippet.rstrip()}", style="dim"), overflow="ellipsis",
+        console.print(Text(f"    {f.line:>5} | {visible(str(snippet).rstrip())}", style="dim"), overflow="ellipsis",
                       no_wrap=True)
     if f.hint:
-        _indented(console, Text("help: ", style="green") + Text(f.hint))
+        _indented(console, Text("help: ", style="green") + Text(visible(f.hint)))
 
 
-def render(results: Sequence[SubmissionResult], console: Console, *, show_suppressed: bool = False,
-           fail_on: Severity = Severity.ERROR) -> None:
-    for r in results:
-        header = Text()
-        header.append("ok    " if r.ok(fail_on) else "FAILS ", style="bold green" if r.ok(fail_on) else "bold red")
-        header.append(f"{r.track}  ", style="dim")
-        header.append(r.path, style="bold")
-        console.print(header)
-        for line in _bytes_lines(r.bytes):
-            console.print(line)
-        console.print(_scores_line(r.scores))
-        shown = [f for f in r.findings if show_suppressed or not f.suppressed]
-        if not shown:
-            console.print(Text("  no findings", style="green"))
-        for f in shown:
-            _finding(f, console)
-        console.print()
+SUMMARY_COLUMNS = ("total B", "spare B", "val_bpb", "seeds", "err", "warn")
 
-    table = Table(title="golflint summary", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("submission", overflow="fold", ratio=1)
-    # "spare B" is the headroom under the cap; negative means over it.
-    for col in ("total B", "spare B", "val_bpb", "seeds", "err", "warn"):
-        table.add_column(col, justify="right", no_wrap=True)
+
+def _summary_rows(results: Sequence[SubmissionResult], fail_on: Severity) -> list[tuple[Text, list[Text]]]:
+    rows = []
     for name, r in zip(short_names([r.path for r in results]), results):
         b, s = r.bytes, r.scores
         headroom = b.get("headroom")
         seeds = s.get("seeds")
         errors, warnings = r.count(Severity.ERROR), r.count(Severity.WARNING)
-        table.add_row(
-            Text(name, style="green" if r.ok(fail_on) else "red"),
-            _fmt_bytes(b.get("total")),
+        rows.append((Text(visible(name), style="green" if r.ok(fail_on) else "red"), [
+            Text(_fmt_bytes(b.get("total"))),
             Text(_fmt_bytes(headroom), style="red" if (headroom is not None and headroom < 0) else ""),
-            _fmt_score(s.get("val_bpb")),
-            str(len(seeds)) if isinstance(seeds, list) else "?",
+            Text(_fmt_score(s.get("val_bpb"))),
+            Text(str(len(seeds)) if isinstance(seeds, list) else "?"),
             Text(str(errors), style="red" if errors else "green"),
             Text(str(warnings), style="yellow" if warnings else ""),
-        )
-    console.print(table)
+        ]))
+    return rows
+
+
+def _summary(results: Sequence[SubmissionResult], console: Console, fail_on: Severity) -> None:
+    rows = _summary_rows(results, fail_on)
+    widths = [max([len("submission")] + [len(name) for name, _ in rows])]
+    for i, col in enumerate(SUMMARY_COLUMNS):
+        widths.append(max([len(col)] + [len(values[i]) for _, values in rows]))
+    # Each column is padded by one space on either side (pad_edge=False drops the outer two).
+    if sum(widths) + 2 * len(widths) - 2 <= console.width:
+        table = Table(title="golflint summary", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("submission", no_wrap=True)
+        # "spare B" is the headroom under the cap; negative means over it.
+        for col in SUMMARY_COLUMNS:
+            table.add_column(col, justify="right", no_wrap=True)
+        for name, values in rows:
+            table.add_row(name, *values)
+        console.print(table)
+        return
+    # Too narrow for the table: the name on its own line, its figures below it, labelled.
+    console.print(Text("golflint summary", style="italic"))
+    for name, values in rows:
+        console.print(name, overflow="fold")
+        line = Text("  ")
+        for col, value in zip(SUMMARY_COLUMNS, values):
+            line.append(f"{col} ", style="dim")
+            line.append_text(value)
+            line.append("  ")
+        line.rstrip()
+        console.print(line)
+
+
+def render(results: Sequence[SubmissionResult], console: Console, *, show_suppressed: bool = False,
+           fail_on: Severity = Severity.ERROR, quiet: bool = False) -> None:
+    """The report. `quiet`: only submissions with findings, and only their findings (no summary)."""
+    for r in results:
+        shown = [f for f in r.findings if show_suppressed or not f.suppressed]
+        if quiet and not shown:
+            continue
+        header = Text()
+        header.append("ok    " if r.ok(fail_on) else "FAILS ", style="bold green" if r.ok(fail_on) else "bold red")
+        header.append(f"{r.track}  ", style="dim")
+        header.append(visible(r.path), style="bold")
+        console.print(header)
+        if not quiet:
+            for line in _bytes_lines(r.bytes):
+                console.print(line)
+            console.print(_scores_line(r.scores))
+        if not shown:
+            console.print(Text("  no findings", style="green"))
+        for f in shown:
+            _finding(f, console)
+        console.print()
+    if quiet:
+        return
+
+    _summary(results, console, fail_on)
     errors = sum(r.count(Severity.ERROR) for r in results)
     warnings = sum(r.count(Severity.WARNING) for r in results)
     failing = sum(1 for r in results if not r.ok(fail_on))
