@@ -63,6 +63,13 @@ def instantiate_rules(settings: Settings, only: Iterable[str] | None = None) -> 
 def _run_rule(rule: Rule, sub: Submission, debug: bool) -> list[Finding]:
     try:
         return list(rule.check(sub))
+    except RecursionError:
+        # Code nested beyond even the raised limit (bounded.deep_call): the verdict is unknown, so
+        # the rule says so under its own id rather than dropping its finding as a crash.
+        if debug:
+            raise
+        return [rule.report(f"{rule.id} ({rule.name}) could not analyze this submission's code: it "
+                            "nests too deeply to follow, so this check's verdict is unknown")]
     except Exception as exc:  # isolate: one broken rule must not hide the others' findings
         if debug:
             raise

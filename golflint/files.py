@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -64,7 +65,11 @@ def escapes(root: Path, rel: str) -> bool:
     return not is_inside(target, real_root)
 
 
-def read_file(root: Path, rel: str, max_bytes: int) -> FileRead:
+def read_file(root: Path, rel: str, max_bytes: int, *, follow_out: bool = False,
+              run_left: int | None = None) -> FileRead:
+    """Read `root/rel` whole, up to `max_bytes`; regular files only (stat first, never opening a
+    FIFO or a device). `follow_out` allows a symlink out of `root` (a path a user named).
+    `run_left`: what is left of the bytes read for the whole submission (general.max_total_read_bytes)."""
     path = root / rel
     try:
         st = path.lstat()
@@ -73,7 +78,7 @@ def read_file(root: Path, rel: str, max_bytes: int) -> FileRead:
     except OSError as exc:
         return FileRead(rel, problem=f"cannot be read: {exc.strerror or exc}")
     if stat.S_ISLNK(st.st_mode) or escapes(root, rel):
-        if escapes(root, rel):
+        if not follow_out and escapes(root, rel):
             return FileRead(rel, problem="is a symlink that points outside the submission folder")
         try:
             st = path.stat()
@@ -86,11 +91,29 @@ def read_file(root: Path, rel: str, max_bytes: int) -> FileRead:
     if st.st_size > max_bytes:
         return FileRead(rel, problem=f"is too large to read ({st.st_size:,} bytes; limit {max_bytes:,})",
                         size=st.st_size)
+    if run_left is not None and st.st_size > run_left:
+        return FileRead(rel, problem=f"is not read: its {st.st_size:,} bytes would pass what is left "
+                                     f"({max(0, run_left):,}) of the bytes golflint reads per submission "
+                                     "(general.max_total_read_bytes)", size=st.st_size)
+    if run_left is not None:
+        max_bytes = min(max_bytes, run_left)
+    # Non-blocking, and checked again on the open descriptor: a file swapped for a FIFO or a
+    # device after the stat above is refused instead of hanging or streaming without end.
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return FileRead(rel, problem=f"cannot be read: {exc.strerror or exc}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return FileRead(rel, problem="is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         return FileRead(rel, problem=f"cannot be read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # grew since the stat
+        return FileRead(rel, problem=f"is too large to read (over {max_bytes:,} bytes)", size=len(data))
     return FileRead(rel, data=data, size=len(data))
 
 
@@ -105,23 +128,75 @@ def file_size(root: Path, rel: str) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-def list_files(root: Path, skip_dirs: tuple[str, ...] = (".git", "__pycache__")) -> list[str]:
+def _entries(it: Iterator[os.DirEntry]) -> Iterator[os.DirEntry]:
+    """A folder's entries, ending quietly where reading the folder fails part-way (EACCES, EIO)."""
+    while True:
+        try:
+            entry = next(it)
+        except StopIteration:
+            return
+        except OSError:
+            return
+        yield entry
+
+
+class FileList(list):
+    """A folder's entries; `truncated` is a sentence when the walk stopped at its bound, `special`
+    the entries that are FIFOs, sockets or devices (git cannot even store them)."""
+
+    truncated: str | None = None
+    special: tuple[str, ...] = ()
+
+
+DEFAULT_MAX_ENTRIES = 10_000
+
+
+def list_files(root: Path, skip_dirs: tuple[str, ...] = (".git", "__pycache__"),
+               max_entries: int | None = DEFAULT_MAX_ENTRIES) -> FileList:
     """Relative paths of every entry that is a file or a symlink, recursively, sorted.
 
-    Symlinked folders are listed as entries, never descended into.
+    Symlinked folders are listed as entries, never descended into. FIFOs, sockets and devices are
+    listed (so rules can refuse them by name) but never opened. The walk stops after `max_entries`
+    entries (files and folders seen, skipped ones included), so a submission folder holding a
+    whole disk costs bounded time and memory; `truncated` then says so.
     """
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        keep = []
-        for d in dirnames:
-            full = Path(dirpath) / d
-            if d in skip_dirs:
-                continue
-            if full.is_symlink():
-                out.append(str(full.relative_to(root)))
-                continue
-            keep.append(d)
-        dirnames[:] = sorted(keep)
-        for name in filenames:
-            out.append(str((Path(dirpath) / name).relative_to(root)))
-    return sorted(out)
+    out = FileList()
+    special: list[str] = []
+    root = Path(root)
+    seen = 0
+    stack: list[tuple[str, str]] = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        subdirs: list[tuple[str, str]] = []
+        with entries:
+            for entry in _entries(entries):
+                seen += 1
+                if max_entries is not None and seen > max_entries:
+                    out.truncated = (f"the folder holds more than {max_entries:,} files and folders; "
+                                     f"golflint looked at the first {max_entries:,} only "
+                                     "(discovery.max_files)")
+                    stack.clear()
+                    break
+                rel = f"{prefix}{entry.name}"
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if entry.name not in skip_dirs:
+                        subdirs.append((entry.path, f"{rel}/"))
+                    continue
+                out.append(rel)
+                try:
+                    if not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
+                        special.append(rel)
+                except OSError:
+                    pass
+        stack.extend(sorted(subdirs, reverse=True))
+    out.sort()
+    out.special = tuple(sorted(special))
+    return out

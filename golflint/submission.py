@@ -14,8 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .bounded import run_budget
 from .config import Settings
 from .files import FileRead, file_size, list_files, read_file
+from .jsonpos import JsonRefused, load_bounded
 
 if TYPE_CHECKING:
     from .budget.measure import Measurement
@@ -56,7 +58,7 @@ class Submission:
     @cached_property
     def files(self) -> list[str]:
         skip = tuple(self.settings.get("discovery.skip_dirs", [".git", "__pycache__"]))
-        return list_files(self.root, skip)
+        return list_files(self.root, skip, int(self.settings.get("discovery.max_files", 10_000)))
 
     def exists(self, rel: str) -> bool:
         return rel in self.files
@@ -64,7 +66,9 @@ class Submission:
     def read(self, rel: str) -> FileRead:
         if rel not in self._reads:
             limit = int(self.settings.get("general.max_text_file_bytes", 50_000_000))
-            self._reads[rel] = read_file(self.root, rel, limit)
+            budget = run_budget(self)  # a bound on all reads together, not only on each file
+            fr = self._reads[rel] = read_file(self.root, rel, limit, run_left=budget.read_left)
+            budget.read_left -= len(fr.data or b"")
         return self._reads[rel]
 
     def text(self, rel: str) -> str | None:
@@ -93,7 +97,12 @@ class Submission:
         if problem:
             return JsonLoad(problem=f"submission.json {problem}")
         try:
-            return JsonLoad(data=json.loads(fr.text() or ""))
+            return JsonLoad(data=load_bounded(
+                fr.text() or "", "submission.json",
+                max_items=int(self.settings.get("submission.max_json_items", 1_000)),
+                max_number_chars=int(self.settings.get("submission.max_number_chars", 100))))
+        except JsonRefused as exc:
+            return JsonLoad(problem=exc.message, line=exc.line)
         except json.JSONDecodeError as exc:
             return JsonLoad(problem=f"submission.json is not valid JSON: {exc.msg} "
                                     f"(line {exc.lineno}, column {exc.colno})", line=exc.lineno)

@@ -11,7 +11,6 @@ that is neither is taken as a raw blob of bytes (one entry), never unpickled.
 from __future__ import annotations
 
 import io
-import os
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -174,12 +173,11 @@ def _from_array(name: str, arr: np.ndarray) -> TensorEntry:
 
 def read_model_path(path: Path, max_bytes: int) -> ModelFile:
     """read_model for a file named on the command line (not inside a submission folder)."""
-    try:
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            raise GolflintError(f"{path} is {size:,} bytes, over the {max_bytes:,}-byte limit "
-                                "(budget.max_model_bytes)")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise GolflintError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return read_model(path, data, max_bytes)
+    from ..files import read_file
+
+    # Bounded and regular files only: a FIFO or /dev/urandom (even behind a symlink) is refused unread.
+    fr = read_file(Path(path).parent, Path(path).name, max_bytes, follow_out=True)
+    if fr.problem is not None or fr.data is None:
+        raise GolflintError(f"{path} {fr.problem or 'cannot be read'}"
+                            + (" (budget.max_model_bytes)" if fr.size else ""))
+    return read_model(path, fr.data, max_bytes)

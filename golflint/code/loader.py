@@ -11,6 +11,7 @@ import ast
 import fnmatch
 from typing import TYPE_CHECKING
 
+from ..bounded import run_budget
 from .units import CodeUnit
 
 if TYPE_CHECKING:
@@ -71,6 +72,11 @@ def load_python_file(sub: "Submission", rel: str, reason: str) -> CodeUnit | Non
     if problem is not None:
         unit = CodeUnit(path=rel, source="", reason=reason, counted=_counted(sub, rel))
         unit.syntax_error = f"{rel} {problem}"
+        return unit
+    refused = run_budget(sub).admit_source(len(fr.data or b""), "it is")
+    if refused is not None:  # parsing it would cost memory and time out of proportion: GL000
+        unit = CodeUnit(path=rel, source="", reason=reason, counted=_counted(sub, rel))
+        unit.syntax_error = f"{rel} is not analyzed: {refused}"
         return unit
     return CodeUnit.parse_python(rel, fr.text() or "", reason=reason, counted=_counted(sub, rel))
 

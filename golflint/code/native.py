@@ -113,6 +113,12 @@ def _file_unit(sub: "Submission", rel: str, reason: str) -> CodeUnit:
     if fr.data is None:
         unit.notes.append(f"{rel} {fr.problem or 'could not be read'}")
         return unit
+    from ..bounded import run_budget
+
+    refused = run_budget(sub).admit_source(len(fr.data), "it is", native=True)
+    if refused is not None:  # parsing it would cost memory and time out of proportion (GL013)
+        unit.notes.append(f"{rel} is not analyzed: {refused}")
+        return unit
     try:
         unit.source = fr.data.decode("utf-8")
     except UnicodeDecodeError as exc:

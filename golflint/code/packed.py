@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..bounded import TOO_BIG, TRUNCATED, DecodeProblem, drain
+from ..bounded import TOO_BIG, TRUNCATED, DecodeProblem, RunBudget, drain, run_budget
 from .units import CodeUnit
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_LAYERS = 8
 DEFAULT_MAX_DECODED_BYTES = 64_000_000
+DEFAULT_MAX_DECODED_PER_FILE = 64_000_000
+DEFAULT_MAX_DECODED_PER_SUBMISSION = 128_000_000
+DEFAULT_MAX_SOURCE_BYTES = 2_000_000
 # Name lookups through module-level assignments stop here (a = b; b = c; ...).
 MAX_NAME_DEPTH = 16
 
@@ -44,8 +47,9 @@ COMPILERS = {"compile", "builtins.compile"}
 # BROKEN kinds: the literal payload is there but does not decode to readable source (GL011).
 COMPUTED, FILE, NETWORK, BYTECODE = "computed", "file", "network", "bytecode"
 CORRUPT, BOMB, BINARY, NOT_UTF8, TOO_DEEP = "corrupt", "bomb", "binary", "not-utf8", "too-deep"
+TOO_LARGE = "too-large"    # decodes, but to more source than golflint analyzes
 OPAQUE_KINDS = (COMPUTED, FILE, NETWORK, BYTECODE)
-BROKEN_KINDS = (CORRUPT, BOMB, BINARY, NOT_UTF8, TOO_DEEP)
+BROKEN_KINDS = (CORRUPT, BOMB, BINARY, NOT_UTF8, TOO_DEEP, TOO_LARGE)
 
 FILE_READERS = {"open", "io.open", "pathlib.Path", "builtins.open", "codecs.open"}
 NETWORK_CALLS = ("urllib.request.urlopen", "urllib.urlopen", "requests.get", "requests.post",
@@ -96,14 +100,56 @@ class _Value:
 @dataclass(frozen=True)
 class Limits:
     max_layers: int = DEFAULT_MAX_LAYERS
-    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES          # one payload
+    max_decoded_per_file: int = DEFAULT_MAX_DECODED_PER_FILE     # all payloads of one file, all layers
+    max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES            # one decoded layer that gets parsed
 
     @classmethod
     def from_settings(cls, settings: "Settings | None") -> "Limits":
         if settings is None:
             return cls()
         return cls(int(settings.get("packed.max_layers", DEFAULT_MAX_LAYERS)),
-                   int(settings.get("packed.max_decoded_bytes", DEFAULT_MAX_DECODED_BYTES)))
+                   int(settings.get("packed.max_decoded_bytes", DEFAULT_MAX_DECODED_BYTES)),
+                   int(settings.get("packed.max_decoded_bytes_per_file", DEFAULT_MAX_DECODED_PER_FILE)),
+                   int(settings.get("analysis.max_source_bytes", DEFAULT_MAX_SOURCE_BYTES)))
+
+
+class _Limit(int):
+    """A byte bound that remembers the setting it comes from, for the finding's message."""
+
+    setting: str = "packed.max_decoded_bytes"
+
+    @classmethod
+    def of(cls, value: int, setting: str) -> "_Limit":
+        out = cls(max(0, value))
+        out.setting = setting
+        return out
+
+
+class DecodeBudget:
+    """Decoded bytes one file (all its payloads and layers) may still produce, drawn also from the
+    submission's run budget (bounded.RunBudget), so a bound holds per payload, file and run."""
+
+    def __init__(self, limits: Limits, run: RunBudget | None = None):
+        self.limits = limits
+        self.file_left = limits.max_decoded_per_file
+        self.run = run
+
+    def limit(self) -> _Limit:
+        options = [(self.limits.max_decoded_bytes, "packed.max_decoded_bytes"),
+                   (self.file_left, "packed.max_decoded_bytes_per_file")]
+        if self.run is not None:
+            options.append((self.run.decoded_left, "packed.max_decoded_bytes_per_submission"))
+        value, setting = min(options, key=lambda o: o[0])
+        return _Limit.of(value, setting)
+
+    def charge(self, value: Any) -> None:
+        self.spend(len(value) if isinstance(value, (bytes, bytearray, str)) else 0)
+
+    def spend(self, n: int) -> None:
+        self.file_left -= n
+        if self.run is not None:
+            self.run.decoded_left -= n
 
 
 # -- bounded decompression ------------------------------------------------------------------------
@@ -113,8 +159,14 @@ def _drain(make: Callable[[], Any], data: bytes, limit: int, codec: str, multi_s
         return drain(make, data, limit, multi_stream=multi_stream, zlib_style=codec == "zlib")
     except DecodeProblem as problem:
         if problem.kind == TOO_BIG:
-            raise Broken(BOMB, f"the {codec} payload expands beyond {limit:,} bytes "
-                               "(packed.max_decoded_bytes); decoding stopped there") from None
+            setting = getattr(limit, "setting", "packed.max_decoded_bytes")
+            what = "bytes" if setting == "packed.max_decoded_bytes" else "bytes, what is left of " + (
+                "this file's" if setting.endswith("per_file") else "this submission's") + " decoding budget"
+            if limit == 0:
+                raise Broken(BOMB, f"the {codec} payload was not decoded: {what[len('bytes, what is left of '):]} "
+                                   f"({setting}) is spent") from None
+            raise Broken(BOMB, f"the {codec} payload expands beyond {limit:,} {what} "
+                               f"({setting}); decoding stopped there") from None
         if problem.kind == TRUNCATED:
             raise Broken(CORRUPT, f"the {codec} payload is truncated (the stream ends early)") from None
         raise Broken(CORRUPT, f"the {codec} payload is corrupt ({problem.detail})") from None
@@ -155,9 +207,10 @@ def _as_bytes(v: Any, what: str) -> bytes:
 
 
 class _Evaluator:
-    def __init__(self, unit: CodeUnit, limits: Limits):
+    def __init__(self, unit: CodeUnit, limits: Limits, budget: DecodeBudget | None = None):
         self.unit = unit
         self.limits = limits
+        self.budget = budget or DecodeBudget(limits)
         self._bindings: dict[str, list[ast.expr]] | None = None
 
     # Names bound exactly once by a plain assignment anywhere in the unit (a payload variable).
@@ -258,7 +311,18 @@ class _Evaluator:
         return first, extra
 
     def call(self, call: ast.Call, depth: int) -> _Value:
-        limit = self.limits.max_decoded_bytes
+        try:
+            return self._call(call, depth)
+        except Broken as exc:
+            # The decoder ran up to the bound before stopping: that was spent (once, not again by
+            # each enclosing call the exception passes through).
+            if exc.kind == BOMB and not getattr(exc, "spent", False):
+                self.budget.spend(int(self.budget.limit()))
+                exc.spent = True  # type: ignore[attr-defined]
+            raise
+
+    def _call(self, call: ast.Call, depth: int) -> _Value:
+        limit = self.budget.limit()
         func = call.func
         qn = self.qualname(func) or ""
         # methods on a decoded value: .decode(), .encode(), .read() of a file or response
@@ -271,7 +335,7 @@ class _Evaluator:
             for kw in call.keywords:
                 if kw.arg == "encoding":
                     enc = self.eval(kw.value, depth + 1).value
-            return self._text_codec(func.attr, inner, enc)
+            return self._charged(self._text_codec(func.attr, inner, enc, limit))
         if isinstance(func, ast.Attribute) and func.attr in ("read", "read_text", "read_bytes", "text",
                                                               "content", "getvalue", "readlines"):
             self._opaque_source(func.value)
@@ -290,6 +354,7 @@ class _Evaluator:
                     value = fn(data.value, limit, **options)
                 except (ValueError, TypeError) as exc:
                     raise Broken(CORRUPT, f"`{maker}` fails on the payload ({exc})") from None
+                self.budget.charge(value)
                 return _Value(value, data.decoders + [f"{maker}().decompress"], data.literal_bytes)
         if qn in COMPILERS:
             src, _ = self._args(call, (), depth)
@@ -302,6 +367,7 @@ class _Evaluator:
                 raise
             except (binascii.Error, ValueError, TypeError, LookupError, UnicodeError) as exc:
                 raise Broken(CORRUPT, f"`{qn}` fails on the payload ({exc})") from None
+            self.budget.charge(value)
             return _Value(value, first.decoders + [qn], first.literal_bytes)
         if qn in BYTECODE_LOADERS:
             raise Opaque(BYTECODE, f"`{qn}` turns the payload into a code object or pickle, which has "
@@ -309,13 +375,17 @@ class _Evaluator:
         if qn in ("str", "bytes", "bytearray") and len(call.args) >= 2:
             inner = self.eval(call.args[0], depth + 1)
             enc = self.eval(call.args[1], depth + 1).value
-            return self._text_codec("decode" if qn == "str" else "encode", inner, enc)
+            return self._charged(self._text_codec("decode" if qn == "str" else "encode", inner, enc, limit))
         if qn in ("bytes", "bytearray", "str") and len(call.args) == 1:
             inner = self.eval(call.args[0], depth + 1)
             if (qn == "str") == isinstance(inner.value, str):
                 return inner
         self._opaque_source(call)
         raise Opaque(COMPUTED, f"the result of `{(qn or ast.unparse(func))[:60]}(...)`, computed at run time")
+
+    def _charged(self, value: _Value) -> _Value:
+        self.budget.charge(value.value)
+        return value
 
     def _opaque_source(self, node: ast.AST) -> None:
         """Raise the specific reason when `node` reads a file or the network."""
@@ -332,15 +402,22 @@ class _Evaluator:
                 raise Opaque(NETWORK, f"data fetched over the network (`{qn}`)")
 
     @staticmethod
-    def _text_codec(method: str, inner: _Value, enc: Any) -> _Value:
-        if not isinstance(enc, str):
-            raise Opaque(COMPUTED, "a text encoding chosen at run time")
+    def _text_codec(method: str, inner: _Value, enc: Any, limit: int) -> _Value:
+        """`bytes.decode(enc)`, `str(b, enc)`, `str.encode(enc)`, `bytes(s, enc)`: like Python, these
+        take text encodings only (`b.decode("zlib_codec")` fails when the script runs)."""
         v = inner.value
+        name, kind = resolve_codec(enc)
+        if kind != TEXT_CODEC:
+            raise Broken(CORRUPT, f"`.{method}({enc!r})` fails when the script runs: {name} is not a "
+                                  "text encoding (only codecs.decode takes it)")
+        if method == "encode" and isinstance(v, str) and len(v) * MAX_TEXT_EXPANSION > limit:
+            raise Broken(BOMB, f"`.encode({enc!r})` of {len(v):,} characters may exceed {limit:,} bytes "
+                               f"({getattr(limit, 'setting', 'packed.max_decoded_bytes')}); not decoded")
         try:
             if method == "decode" and isinstance(v, (bytes, bytearray)):
-                out: Any = codecs.decode(bytes(v), enc)
+                out: Any = codecs.decode(bytes(v), name)
             elif method == "encode" and isinstance(v, str):
-                out = codecs.encode(v, enc)
+                out = codecs.encode(v, name)
             else:
                 raise Opaque(COMPUTED, f"`.{method}()` of a value computed at run time")
         except UnicodeDecodeError as exc:
@@ -373,15 +450,62 @@ def _plain(fn: Callable[..., Any]) -> Callable[..., Any]:
     return lambda data, limit, **kw: fn(data, **kw)
 
 
+# -- codecs: one allow-list ----------------------------------------------------------------------
+# Every codec name a payload uses (`codecs.decode(x, "zlib_codec")`, `b.decode("utf-16")`,
+# `str(b, "latin-1")`) is resolved here. Text encodings turn each byte into at most one character
+# (and each character into at most MAX_TEXT_EXPANSION bytes), so they are bounded by their input.
+# The stdlib's bytes-to-bytes codecs are decoded by the bounded functions listed; rot-13 maps
+# text to text of the same length. Any other codec is not decoded at all.
+TEXT_CODEC, BINARY_CODEC, SAME_SIZE_CODEC = "text", "binary", "same-size"
+MAX_TEXT_EXPANSION = 10     # str.encode("unicode_escape") writes up to 10 bytes per character
+
+
+def _uu(data: bytes, limit: int) -> bytes:
+    return codecs.decode(data, "uu_codec")           # output is smaller than its input
+
+
+def _quopri(data: bytes, limit: int) -> bytes:
+    return codecs.decode(data, "quopri_codec")       # output is never larger than its input
+
+
+# Keyed by the canonical names codecs.lookup gives ("zlib_codec" and "zlib" are both "zlib").
+BINARY_CODECS: dict[str, Callable[[bytes, int], bytes]] = {
+    "zlib": lambda data, limit: _zlib(data, limit),
+    "bz2": lambda data, limit: _bz2(data, limit),
+    "base64": lambda data, limit: base64.decodebytes(data),
+    "hex": lambda data, limit: binascii.a2b_hex(data),
+    "uu": _uu,
+    "quopri": _quopri,
+}
+SAME_SIZE_CODECS = ("rot-13",)
+
+
+def resolve_codec(encoding: Any) -> tuple[str, str]:
+    """(canonical name, kind) of a codec a payload names, or raise Opaque/Broken."""
+    if not isinstance(encoding, str):
+        raise Opaque(COMPUTED, "a codec chosen at run time")
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError, TypeError):
+        raise Broken(CORRUPT, f"the codec {encoding[:40]!r} does not exist") from None
+    if info.name in BINARY_CODECS:
+        return info.name, BINARY_CODEC
+    if info.name in SAME_SIZE_CODECS:
+        return info.name, SAME_SIZE_CODEC
+    if getattr(info, "_is_text_encoding", True):
+        return info.name, TEXT_CODEC
+    raise Opaque(COMPUTED, f"data decoded with the codec {info.name!r}, which golflint does not decode")
+
+
 def _codecs_decode(data: Any, limit: int, encoding: str = "utf-8", errors: str = "strict") -> Any:
-    enc = codecs.lookup(encoding).name
-    if enc in ("zlib_codec", "zlib"):
-        return _zlib(_as_bytes(data, "codecs.decode"), limit)
-    if enc in ("bz2_codec", "bz2"):
-        return _bz2(_as_bytes(data, "codecs.decode"), limit)
-    if isinstance(data, str) and enc in ("hex_codec", "base64_codec"):
-        data = _as_bytes(data, "codecs.decode")
-    return codecs.decode(data, encoding, errors)
+    name, kind = resolve_codec(encoding)
+    if kind == BINARY_CODEC:
+        return BINARY_CODECS[name](_as_bytes(data, "codecs.decode"), limit)
+    if kind == SAME_SIZE_CODEC and not isinstance(data, str):
+        raise Broken(CORRUPT, f"`codecs.decode(..., {encoding!r})` fails on bytes (it takes text)")
+    if kind == TEXT_CODEC and not isinstance(data, (bytes, bytearray)):
+        raise Broken(CORRUPT, f"`codecs.decode(..., {encoding!r})` fails on text (it takes bytes)")
+    return codecs.decode(data, name, errors)
 
 
 DECODERS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
@@ -454,14 +578,15 @@ def _executed_argument(unit: CodeUnit, call: ast.Call) -> tuple[str, ast.expr] |
     return qn.rsplit(".", 1)[-1], call.args[0]
 
 
-def scan(unit: CodeUnit, limits: Limits | None = None) -> list[ExecSite]:
+def scan(unit: CodeUnit, limits: Limits | None = None, budget: DecodeBudget | None = None
+         ) -> list[ExecSite]:
     """The exec/eval sites of one Python unit, each decoded or explained (cached per unit)."""
     if unit in _SCANS:
         return _SCANS[unit]
     limits = limits or Limits()
     sites: list[ExecSite] = []
     if unit.tree is not None and ("exec" in unit.source or "eval" in unit.source):
-        ev = _Evaluator(unit, limits)
+        ev = _Evaluator(unit, limits, budget)
         for call in unit.nodes(ast.Call):
             found = _executed_argument(unit, call)  # type: ignore[arg-type]
             if found is None:
@@ -472,7 +597,12 @@ def scan(unit: CodeUnit, limits: Limits | None = None) -> list[ExecSite]:
                 value = ev.eval(arg)
                 site.decoders = value.decoders
                 site.payload_bytes = value.literal_bytes
-                site.source = _to_source(value.value)
+                source = _to_source(value.value)
+                if len(source) > limits.max_source_bytes:
+                    raise Broken(TOO_LARGE, f"it decodes to {len(source):,} characters of source; golflint "
+                                            f"analyzes at most {limits.max_source_bytes:,} per layer "
+                                            "(analysis.max_source_bytes)")
+                site.source = source
             except (Opaque, Broken) as exc:
                 site.problem_kind, site.problem = exc.kind, exc.what
             if _worth_keeping(site, arg):
@@ -497,12 +627,12 @@ def _label(root: str, layer: int, line: int, siblings: int) -> str:
     return f"{root} (decoded, layer {layer}, exec at line {line})"
 
 
-def _expand(unit: CodeUnit, limits: Limits, out: list[CodeUnit]) -> None:
-    sites = [s for s in scan(unit, limits) if s.source is not None]
+def _expand(unit: CodeUnit, limits: Limits, out: list[CodeUnit], budget: DecodeBudget) -> None:
+    sites = [s for s in scan(unit, limits, budget) if s.source is not None]
     for site in sites:
         if site.layer is not None:
             out.append(site.layer)
-            _expand(site.layer, limits, out)
+            _expand(site.layer, limits, out, budget)
             continue
         depth = unit.layer + 1
         if depth > limits.max_layers:
@@ -511,6 +641,11 @@ def _expand(unit: CodeUnit, limits: Limits, out: list[CodeUnit]) -> None:
                 "decoding stopped there")
             site.source = None
             continue
+        if budget.run is not None:
+            refused = budget.run.admit_source(len(site.source or ""))
+            if refused:
+                site.problem_kind, site.problem, site.source = TOO_LARGE, refused, None
+                continue
         chain = ", ".join(d.rsplit(".", 1)[-1] for d in site.decoders) or "a string literal"
         layer = CodeUnit.parse_python(
             unit.path, site.source or "", label=_label(unit.root_path, depth, site.line, len(sites)),
@@ -518,7 +653,7 @@ def _expand(unit: CodeUnit, limits: Limits, out: list[CodeUnit]) -> None:
             reason=f"decoded from {unit.label} line {site.line} ({site.call} of {chain})")
         site.layer = layer
         out.append(layer)
-        _expand(layer, limits, out)
+        _expand(layer, limits, out, budget)
 
 
 def expand(sub: "Submission", unit: CodeUnit) -> list[CodeUnit]:
@@ -526,7 +661,8 @@ def expand(sub: "Submission", unit: CodeUnit) -> list[CodeUnit]:
     if not unit.is_python or unit.tree is None:
         return []
     out: list[CodeUnit] = []
-    _expand(unit, Limits.from_settings(sub.settings), out)
+    limits = Limits.from_settings(sub.settings)
+    _expand(unit, limits, out, DecodeBudget(limits, run_budget(sub)))
     return out
 
 
@@ -537,7 +673,7 @@ def decode_file(source: str, path: str = "train_gpt.py", limits: Limits | None =
     limits = limits or Limits()
     layers: list[CodeUnit] = []
     if unit.tree is not None:
-        _expand(unit, limits, layers)
+        _expand(unit, limits, layers, DecodeBudget(limits))
     problems = [(u, s) for u in (unit, *layers) for s in sites_of(u) if s.problem]
     return layers, problems
 

@@ -48,7 +48,9 @@ class CodeUnit:
             unit.syntax_error = exc.msg
             unit.syntax_error_line = exc.lineno
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-            unit.syntax_error = str(exc) or type(exc).__name__
+            unit.syntax_error = str(exc) if isinstance(exc, ValueError) and str(exc) else (
+                "it nests too deeply for Python's own parser" if isinstance(exc, RecursionError) else
+                "Python's own parser ran out of memory on it (it nests too deeply or is too large)")
         return unit
 
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..bounded import deep_call
 from ..discovery import Skipped, discover
 from ..engine import check_submission, instantiate_rules
 from ..errors import GolflintError
@@ -14,7 +15,7 @@ from ..findings import Severity
 from ..report.progress import RunProgress
 from ..report.write import FORMATS, write_report
 from ..submission import Submission
-from .options import config_options, settings_from
+from .options import config_options, settings_outside_submissions
 from .output import output_options
 
 
@@ -69,7 +70,14 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     """
     if shown["statistics"] and fmt in ("sarif", "github"):
         raise click.UsageError("--statistics works with --format text, concise or json")
-    settings = settings_from(rules_file, isolated)
+    skipped: list[Skipped] = []
+
+    def find(candidate_settings):
+        skipped.clear()  # only the last discovery's skips are reported
+        return discover(paths, candidate_settings, track=track, skipped=skipped)
+
+    # A submission's own pyproject.toml is never configuration (docs/hostile-input.md).
+    settings, targets = settings_outside_submissions(rules_file, isolated, find, lambda t: t.root)
     overrides: dict = {}
     if select or ignore:
         general: dict = {}
@@ -85,8 +93,6 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     env_overrides = _parse_env(env)
     fail_on = Severity.WARNING if strict else Severity.parse(settings.get("general.fail_on", "error"))
 
-    skipped: list[Skipped] = []
-    targets = discover(paths, settings, track=track, skipped=skipped)
     if shown["show_files"]:
         from ..report.files import show_files
 
@@ -101,7 +107,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     with RunProgress(len(targets), enabled=not shown["quiet"]) as progress:
         for target in targets:
             sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
-            results.append(check_submission(sub, rules, suppress=not no_suppress, debug=debug))
+            results.append(deep_call(check_submission, sub, rules, suppress=not no_suppress, debug=debug))
             progress.advance(target.root.name)
 
     out_stream = open(output, "w", encoding="utf-8") if output else None

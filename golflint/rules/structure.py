@@ -260,6 +260,13 @@ class UnreadableFile(Rule):
             problem = sub.read(rel).text_problem()
             if problem is not None:
                 yield self.report(f"{rel} {problem}", file=rel)
+        truncated = getattr(sub.files, "truncated", None)
+        if truncated:  # files.list_files stopped at discovery.max_files
+            yield self.report(truncated)
+        for rel in getattr(sub.files, "special", ()):
+            if rel not in wanted:  # those were reported above
+                yield self.report(f"{rel} is not a regular file (a FIFO, socket or device); "
+                                  "it is never opened", file=rel)
 
 
 # -- submission.json ------------------------------------------------------------------------------
