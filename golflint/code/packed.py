@@ -30,7 +30,7 @@ from .units import CodeUnit
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..submission import Submission
+    from ..folder import Folder
 
 DEFAULT_MAX_LAYERS = 8
 DEFAULT_MAX_DECODED_BYTES = 64_000_000
@@ -521,7 +521,7 @@ def _expand(unit: CodeUnit, limits: Limits, out: list[CodeUnit]) -> None:
         _expand(layer, limits, out)
 
 
-def expand(sub: "Submission", unit: CodeUnit) -> list[CodeUnit]:
+def expand(sub: "Folder", unit: CodeUnit) -> list[CodeUnit]:
     """The decoded layers of `unit`, outermost first (empty when it is not packed)."""
     if not unit.is_python or unit.tree is None:
         return []
@@ -553,10 +553,10 @@ class PackedSizes:
     decoded: tuple[int, ...]           # UTF-8 bytes of each decoded layer, outermost first
 
 
-def sizes(sub: "Submission") -> dict[str, PackedSizes]:
+def sizes(sub: "Folder", code_units: list[CodeUnit]) -> dict[str, PackedSizes]:
     """Stored and decoded sizes of every self-extracting file (for byte accounting)."""
     layers: dict[str, list[CodeUnit]] = {}
-    for unit in sub.code_units:
+    for unit in code_units:
         if unit.is_python and unit.layer > 0:
             layers.setdefault(unit.root_path, []).append(unit)
     return {root: PackedSizes(sub.size(root), tuple(len(u.source.encode("utf-8"))

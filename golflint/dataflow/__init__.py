@@ -45,9 +45,7 @@ def analyze(sub: "Submission") -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
         return cached
-    from .cache import cached_analysis
-
-    result = cached_analysis(sub, lambda units, spec: analyze_units(units, spec))
+    result = analyze_units(sub.python_units, Spec.from_settings(sub.settings))
     _RESULTS[sub] = result
     return result
 
