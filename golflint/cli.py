@@ -16,7 +16,7 @@ from .errors import GolflintError
 
 # Each module defines `command` (a click command or group). Modules that are not present are skipped,
 # so a command lands by adding its module and its name here.
-COMMAND_MODULES = ("check", "rules", "config", "budget", "unpack", "data", "verify")
+COMMAND_MODULES = ("check", "rules", "config", "budget", "unpack", "data", "verify", "cache")
 
 EPILOG = """\b
 Exit codes:

@@ -9,10 +9,10 @@ import click
 from rich.console import Console
 
 from ..discovery import discover
-from ..engine import check_submission, instantiate_rules
+from ..engine import instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
-from ..submission import Submission
+from ..runner import Job, RunOptions, check_folders, default_jobs
 from .options import config_options, settings_from
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -56,10 +56,18 @@ Exit codes:
               help="val_loss of the record to beat (default: significance.record_val_loss).")
 @click.option("--env", "env", multiple=True, metavar="VAR=VALUE",
               help="Check under this run configuration (overrides README/run.sh settings).")
-@click.option("--debug", is_flag=True, help="Re-raise rule crashes with their traceback.")
+@click.option("--debug", is_flag=True, help="Re-raise rule crashes with their traceback (runs serially).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Check up to N folders at once in worker processes (default: every core; "
+                   "1: serially, in this process). Output is the same either way.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache; check every folder afresh.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Result cache folder (default: $GOLFLINT_CACHE_DIR, else $XDG_CACHE_HOME/golflint, "
+                   "else ~/.cache/golflint). See `golflint cache`.")
 @config_options
 def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_suppress,
-            show_suppressed, against, env, debug, rules_file, isolated):
+            show_suppressed, against, env, debug, jobs, no_cache, cache_dir, rules_file, isolated):
     """Check submission folders: structure, submission.json, bytes, logs, claims and code.
 
     PATHS may be submission folders, a records/ tree, a whole fork of the challenge repo, or files
@@ -87,10 +95,15 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     rules = instantiate_rules(settings)
     if not rules:
         raise GolflintError("no rule selected; check --select/--ignore and [general] in your rules")
-    results = []
-    for target in targets:
-        sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
-        results.append(check_submission(sub, rules, suppress=not no_suppress, debug=debug))
+    cache = None
+    if not no_cache:
+        from ..cache import ResultCache, default_cache_dir
+
+        cache = ResultCache(cache_dir or default_cache_dir(), settings, [r.id for r in rules],
+                            suppress=not no_suppress, env_overrides=env_overrides)
+    options = RunOptions(settings, env_overrides, suppress=not no_suppress, debug=debug)
+    results = check_folders([Job(t.root, t.track) for t in targets], options,
+                            jobs=jobs or default_jobs(), cache=cache)
 
     out_stream = open(output, "w", encoding="utf-8") if output else None
     try:
