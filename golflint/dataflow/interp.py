@@ -36,11 +36,22 @@ def _structural(label: Any) -> bool:
     return isinstance(label, tuple) and label[0] in _STRUCTURAL
 
 
+_STRIPPED: dict[frozenset, frozenset] = {}
+
+
 def _strip(labels: frozenset) -> frozenset:
     """Labels a computed value inherits (no function/class/module references)."""
-    if not any(_structural(x) for x in labels):
-        return labels
-    return frozenset(x for x in labels if not _structural(x))
+    # Memoized: the same label sets come back hundreds of thousands of times in a long script,
+    # and a frozenset keeps its hash, so a hit costs one dict lookup instead of a scan.
+    out = _STRIPPED.get(labels)
+    if out is None:
+        if len(_STRIPPED) > 200_000:
+            _STRIPPED.clear()
+        out = labels
+        if any(_structural(x) for x in labels):
+            out = frozenset(x for x in labels if not _structural(x))
+        _STRIPPED[labels] = out
+    return out
 
 
 def _cache_contents(labels: frozenset, write: Event) -> frozenset:
