@@ -11,6 +11,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..memo import folder_memo
 from ..rules.base import Rule
 from .spec import Spec
 from .verdicts import Verdict, judge
@@ -18,7 +19,7 @@ from .verdicts import Verdict, judge
 if TYPE_CHECKING:
     from ..submission import Submission
 
-_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = weakref.WeakKeyDictionary()
+_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 
 from ..code.names import ImportMap
 from ..code.units import CodeUnit
+from ..memo import folder_memo
 from .model import (
     CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
     CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
@@ -36,7 +37,7 @@ def _structural(label: Any) -> bool:
     return isinstance(label, tuple) and label[0] in _STRUCTURAL
 
 
-_STRIPPED: dict[frozenset, frozenset] = {}
+_STRIPPED: dict[frozenset, frozenset] = folder_memo({})
 
 
 def _strip(labels: frozenset) -> frozenset:

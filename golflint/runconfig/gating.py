@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Severity
+from ..memo import folder_memo
 from .model import Setting, Variant
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class _Index:
                     self.options[dest or flags[0][2:].replace("-", "_")] = call  # type: ignore[assignment]
 
 
-_INDEXES: "weakref.WeakKeyDictionary[CodeUnit, _Index]" = weakref.WeakKeyDictionary()
+_INDEXES: "weakref.WeakKeyDictionary[CodeUnit, _Index]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 def _index(unit: "CodeUnit") -> _Index:
