@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import __version__
 from .config import Settings
@@ -125,7 +127,7 @@ def _types_match(a: Any, b: Any) -> bool:
         return list(a) == list(b) and all(_types_match(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return len(a) == len(b) and all(_types_match(x, y) for x, y in zip(a, b))
-    return a == b or (a != a and b != b)  # NaN equals itself here
+    return a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
 
 
 # -- the cache -----------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .engine import SubmissionResult, check_submission, instantiate_rules
@@ -44,7 +45,7 @@ def default_jobs() -> int:
 
 
 def check_folders(jobs_in: Sequence[Job], options: RunOptions, *, jobs: int | None = None,
-                  cache: "ResultCache | None" = None) -> list[SubmissionResult]:
+                  cache: ResultCache | None = None) -> list[SubmissionResult]:
     rules = instantiate_rules(options.settings)
     results: list[SubmissionResult | None] = [None] * len(jobs_in)
     pending: list[int] = []
@@ -95,7 +96,7 @@ def _context():
 _WORKER: dict = {}
 
 
-def _init_worker(options: RunOptions, cache: "ResultCache | None") -> None:
+def _init_worker(options: RunOptions, cache: ResultCache | None) -> None:
     _WORKER["options"] = options
     _WORKER["rules"] = instantiate_rules(options.settings)
     _WORKER["cache"] = cache

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from golflint_testing import make_submission
 
 from golflint.cache import ResultCache, default_cache_dir
 from golflint.cli import main
 from golflint.config import default_settings
 from golflint.engine import check_submission, instantiate_rules
 from golflint.submission import Submission
-from golflint_testing import make_submission
 
 CODE = '''import os
 import torch
