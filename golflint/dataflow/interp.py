@@ -40,6 +40,21 @@ def _structural(label: Any) -> bool:
 _STRIPPED: dict[frozenset, frozenset] = folder_memo({})
 
 
+def _nodes_under(node: ast.AST) -> list[ast.AST]:
+    """ast.walk's nodes as a list, without its per-node generator overhead (loops are walked
+    once each, and a long script has thousands of nested ones)."""
+    AST = ast.AST
+    out = [node]
+    for current in out:
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, AST):
+                out.append(value)
+            elif isinstance(value, list):
+                out.extend(item for item in value if isinstance(item, AST))
+    return out
+
+
 def _strip(labels: frozenset) -> frozenset:
     """Labels a computed value inherits (no function/class/module references)."""
     # Memoized: the same label sets come back hundreds of thousands of times in a long script,
@@ -589,7 +604,7 @@ class Interpreter:
         names = self._assigned_cache.get(key)
         if names is None:
             names = set()
-            for n in ast.walk(loop):
+            for n in _nodes_under(loop):
                 if isinstance(n, ast.Assign):
                     for t in n.targets:
                         names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
@@ -604,7 +619,7 @@ class Interpreter:
         names = self._assigned_cache.get(key)
         if names is None:
             names = set()
-            for n in ast.walk(loop):
+            for n in _nodes_under(loop):
                 if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                     names.add(n.target.id)
                 elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \

@@ -72,8 +72,13 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
             add("GL102", u.unit, u.line, msg)
             continue
         # Only the first score on each side is ever named, so stop at it; the cheap tests first.
-        first_before = next((e for e in scores if e.time < u.time and compatible(e.path, u.path)
-                             and any_overlap(e.regions, u.regions)), None)
+        first_before = None
+        for e in scores:          # in time order (events are recorded as they happen)
+            if e.time >= u.time:
+                break
+            if compatible(e.path, u.path) and any_overlap(e.regions, u.regions):
+                first_before = e
+                break
         first_later = next((e for e, forward in scored if forward > u.time
                             # a cache matters only to the scores that read that very cache
                             and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
