@@ -20,7 +20,6 @@ import bz2
 import codecs
 import lzma
 import re
-import weakref
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -443,7 +442,8 @@ def _to_source(value: Any) -> str:
 
 
 # -- scanning units -------------------------------------------------------------------------------
-_SCANS: "weakref.WeakKeyDictionary[CodeUnit, list[ExecSite]]" = weakref.WeakKeyDictionary()
+# A unit's scanned sites live on the unit (CodeUnit.exec_sites): a module-level weak cache kept
+# every packed folder alive, since a site refers to its decoded layer and the layer to its parent.
 
 
 def _executed_argument(unit: CodeUnit, call: ast.Call) -> tuple[str, ast.expr] | None:
@@ -456,8 +456,8 @@ def _executed_argument(unit: CodeUnit, call: ast.Call) -> tuple[str, ast.expr] |
 
 def scan(unit: CodeUnit, limits: Limits | None = None) -> list[ExecSite]:
     """The exec/eval sites of one Python unit, each decoded or explained (cached per unit)."""
-    if unit in _SCANS:
-        return _SCANS[unit]
+    if unit.exec_sites is not None:
+        return unit.exec_sites
     limits = limits or Limits()
     sites: list[ExecSite] = []
     if unit.tree is not None and ("exec" in unit.source or "eval" in unit.source):
@@ -477,7 +477,7 @@ def scan(unit: CodeUnit, limits: Limits | None = None) -> list[ExecSite]:
                 site.problem_kind, site.problem = exc.kind, exc.what
             if _worth_keeping(site, arg):
                 sites.append(site)
-    _SCANS[unit] = sites
+    unit.exec_sites = sites
     return sites
 
 
@@ -544,7 +544,7 @@ def decode_file(source: str, path: str = "train_gpt.py", limits: Limits | None =
 
 def sites_of(unit: CodeUnit) -> list[ExecSite]:
     """The scanned sites of a unit (after `expand`); empty for units never scanned."""
-    return _SCANS.get(unit, [])
+    return unit.exec_sites or []
 
 
 @dataclass(frozen=True)
