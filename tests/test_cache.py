@@ -183,3 +183,27 @@ def test_default_location_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("GOLFLINT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "golflint"
+
+
+def test_concurrent_writers_leave_a_valid_entry(tmp_path):
+    """Writers racing on one entry: each writes a private temporary file and moves it into place,
+    so a reader sees a whole entry (old or new), never a mix, and no temporary file is left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = folder(tmp_path)
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    result = check_submission(Submission(root, "record", settings), rules)
+    cache = ResultCache(tmp_path / "c", settings, [r.id for r in rules])
+
+    def write_and_read(_):
+        sub = Submission(root, "record", settings)
+        for rel in sub.files:
+            sub.read(rel)
+        cache.store(sub, result)
+        hit = cache.lookup(Submission(root, "record", settings))
+        return hit is not None and hit.findings == result.findings
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(write_and_read, range(40)))
+    assert [p.name for p in (tmp_path / "c").rglob("*") if p.is_file() and not p.name.endswith(".entry")] == []
