@@ -44,12 +44,12 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def check_folders(jobs_in: Sequence[Job], options: RunOptions, *, jobs: int | None = None,
+def check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | None = None,
                   cache: ResultCache | None = None) -> list[SubmissionResult]:
     rules = instantiate_rules(options.settings)
-    results: list[SubmissionResult | None] = [None] * len(jobs_in)
+    results: list[SubmissionResult | None] = [None] * len(folders)
     pending: list[int] = []
-    for i, job in enumerate(jobs_in):
+    for i, job in enumerate(folders):
         if cache is not None:
             hit = cache.lookup(_submission(job, options))
             if hit is not None:
@@ -60,17 +60,17 @@ def check_folders(jobs_in: Sequence[Job], options: RunOptions, *, jobs: int | No
     workers = min(jobs or default_jobs(), len(pending))
     if workers <= 1 or options.debug:
         for i in pending:
-            sub = _submission(jobs_in[i], options)
+            sub = _submission(folders[i], options)
             results[i] = check_submission(sub, rules, suppress=options.suppress, debug=options.debug)
             if cache is not None:
                 cache.store(sub, results[i])
             del sub  # one folder's parsed code at a time: memory stays flat over many folders
     else:
         # Largest folders first, so a long one does not start last and hold up the end of the run.
-        order = sorted(pending, key=lambda i: -_code_bytes(jobs_in[i].root))
+        order = sorted(pending, key=lambda i: -_code_bytes(folders[i].root))
         with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                  initializer=_init_worker, initargs=(options, cache)) as pool:
-            for i, result in zip(order, pool.map(_check_in_worker, [jobs_in[i] for i in order])):
+            for i, result in zip(order, pool.map(_check_in_worker, [folders[i] for i in order])):
                 results[i] = result
     return results  # type: ignore[return-value]
 
