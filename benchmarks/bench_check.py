@@ -1,11 +1,22 @@
-"""Time `golflint check` over a generated tree of synthetic submissions, in-process.
+"""`golflint check` against `ruff check --select ALL --no-cache`, side by side in one run.
 
-Each submission: a ~150 KB train_gpt.py (generated, varied Python), three train logs in the
-baseline's format, submission.json with three seeds, README.md. Prints per-submission milliseconds
-(mean / median / max) and the total.
+Over the same tree (the accepted records in ../shared/corpus, or $GOLFLINT_CORPUS, when present;
+else generated submissions), each command run as a fresh process:
 
-    python benchmarks/bench_check.py            # 40 submissions
-    python benchmarks/bench_check.py -n 200 --select GL0,GL3
+- ruff cold (it uses every core itself);
+- golflint cold, serial (--jobs 1) and parallel (default: every core), without the cache;
+- golflint warm: a run that fills a fresh cache, then one that reads it;
+- the largest folder alone, cold; the slowest folder of the serial run;
+- peak memory (largest single process) against the number of folders checked;
+- a generated stress script: ~350 KB, hundreds of functions with nested training and
+  score-then-adapt loops (the shape of the slowest pull request seen).
+
+Installs nothing. Figures on a shared machine are noisy: read the ratios, which are measured side
+by side, and the CPU seconds next to the wall seconds.
+
+    python benchmarks/bench_check.py                 # the records, or 40 generated folders
+    python benchmarks/bench_check.py --tree DIR      # any tree
+    python benchmarks/bench_check.py --generated -n 20
 """
 
 from __future__ import annotations
@@ -13,19 +24,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from golflint.config import default_settings  # noqa: E402
-from golflint.discovery import discover  # noqa: E402
-from golflint.engine import check_submission, instantiate_rules  # noqa: E402
-from golflint.submission import Submission  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 TARGET_CODE_BYTES = 150_000
 
@@ -125,7 +135,7 @@ def make_log(seed: int, code_bytes: int, model_bytes: int, loss: float, rng: ran
     for step in range(0, 13800, 200):
         lines.append(f"step:{step}/20000 train_loss:{2 + 5 * math.exp(-step / 700) + rng.random() * 0.02:.4f} "
                      f"train_time:{step * 43.5:.0f}ms step_avg:43.50ms")
-    lines += [f"stopping_early: wallclock_cap train_time:600021ms step:13794/20000",
+    lines += ["stopping_early: wallclock_cap train_time:600021ms step:13794/20000",
               f"Serialized model int8+zlib: {model_bytes} bytes",
               f"Code size: {code_bytes} bytes",
               f"Total submission size int8+zlib: {model_bytes + code_bytes} bytes",
@@ -157,46 +167,251 @@ def make_tree(root: Path, n: int) -> None:
         (folder / "README.md").write_text(f"# {folder.name}\n\nSynthetic submission for the benchmark.\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=40, help="number of submissions (default 40)")
-    parser.add_argument("--select", default="GL", help="rule-id prefixes to run, comma-separated (default all)")
-    args = parser.parse_args()
+def records_tree() -> Path | None:
+    candidates = [REPO / ".." / "shared" / "corpus"]
+    if os.environ.get("GOLFLINT_CORPUS"):
+        candidates.append(Path(os.environ["GOLFLINT_CORPUS"]))
+    for corpus in candidates:
+        records = corpus / "parameter-golf" / "records"
+        if records.is_dir():
+            return records.resolve()
+    return None
 
-    settings = default_settings().with_overrides({"general": {"select": args.select.split(",")}})
-    rules = instantiate_rules(settings)
-    with tempfile.TemporaryDirectory(prefix="golflint-bench-") as tmp:
-        root = Path(tmp)
-        start = time.perf_counter()
-        make_tree(root, args.n)
-        made = time.perf_counter() - start
-        start = time.perf_counter()
-        targets = discover([root], settings)
-        per_sub: list[float] = []
-        loading: list[float] = []
-        findings = 0
-        for target in targets:
-            t0 = time.perf_counter()
-            sub = Submission(target.root, target.track, settings)
-            # Loading the code (parse, imports, packed layers, native siblings) is shared by every
-            # code rule and the suppression pass; timed apart so the rules' own cost is visible.
-            sub.code_units  # noqa: B018
-            t1 = time.perf_counter()
-            result = check_submission(sub, rules)
-            per_sub.append((time.perf_counter() - t0) * 1000.0)
-            loading.append((t1 - t0) * 1000.0)
-            findings += len(result.active)
-        total = time.perf_counter() - start
-    code_kb = TARGET_CODE_BYTES / 1000
-    print(f"golflint check: {len(targets)} synthetic submissions (~{code_kb:.0f} KB train_gpt.py + 3 logs each), "
-          f"{len(rules)} rules ({args.select})")
-    print(f"  tree generated in {made:.2f} s")
-    print(f"  per submission: mean {statistics.fmean(per_sub):.1f} ms, median {statistics.median(per_sub):.1f} ms, "
-          f"max {max(per_sub):.1f} ms")
-    print(f"    of which loading code units: mean {statistics.fmean(loading):.1f} ms; "
-          f"rules, suppressions and summaries: mean {statistics.fmean(per_sub) - statistics.fmean(loading):.1f} ms")
-    print(f"  total (discovery + checks): {total:.2f} s; findings: {findings}")
+
+# -- the stress case -------------------------------------------------------------------------------
+STRESS_HEAD = """import glob
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DATA = os.environ.get("DATA_DIR", "./data/datasets/fineweb10B_sp1024")
+TRAIN_FILES = os.path.join(DATA, "fineweb_train_*.bin")
+VAL_FILES = os.path.join(DATA, "fineweb_val_*.bin")
+SEQ = int(os.environ.get("SEQ", "1024"))
+
+
+def shard(path):
+    header = np.fromfile(path, dtype="<i4", count=256)
+    body = np.memmap(path, dtype="<u2", mode="r", offset=1024, shape=(int(header[2]),))
+    return torch.from_numpy(np.asarray(body, dtype=np.int64))
+
+
+def load(pattern):
+    return torch.cat([shard(p) for p in sorted(glob.glob(pattern))])
+
+
+class Net(nn.Module):
+    def __init__(self, vocab=1024, dim=256):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim)
+        self.out = nn.Linear(dim, vocab)
+
+    def forward(self, x, y=None):
+        logits = self.out(self.emb(x))
+        if y is None:
+            return logits
+        return F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
+"""
+
+STRESS_STAGE = """
+
+def stage_{i}(model, opt, tokens, val, width={w}):
+    total = 0.0
+    for epoch in range({e}):
+        for step in range(width):
+            start = (step * SEQ + epoch) % (tokens.numel() - SEQ - 1)
+            chunk = tokens[start:start + SEQ + 1]
+            loss = model(chunk[:-1][None], chunk[1:][None])
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            if step % {m} == 0:
+                total += loss.item() * {k}
+    n = (val.numel() - 1) // SEQ
+    nats = 0.0
+    for s in range(n):
+        piece = val[s * SEQ:(s + 1) * SEQ + 1]
+        x, y = piece[:-1][None], piece[1:][None]
+        with torch.no_grad():
+            nats += model(x, y).item()
+        for inner in range({e}):
+            adapt = model(x, y)
+            adapt.backward()
+            opt.step()
+            opt.zero_grad()
+        if s % {m} == {k} % {m}:
+            total = total * 0.5 + nats / (s + 1)
+    return total + nats / max(n, 1)
+"""
+
+
+def stress_script(target_bytes: int = 350_000) -> tuple[str, int]:
+    """A long script of many functions with nested loops: (source, number of functions)."""
+    parts, size, i = [STRESS_HEAD], len(STRESS_HEAD), 0
+    while size < target_bytes:
+        stage = STRESS_STAGE.format(i=i, w=8 + i % 7, e=1 + i % 3, m=2 + i % 5, k=i % 11)
+        parts.append(stage)
+        size += len(stage)
+        i += 1
+    calls = "\n".join(f"    score += stage_{j}(model, opt, tokens, val)" for j in range(i))
+    parts.append(f"""
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    tokens = load(TRAIN_FILES)
+    val = load(VAL_FILES)
+    score = 0.0
+{calls}
+    print(f"val_bpb:{{score / {i}:.6f}}")
 
 
 if __name__ == "__main__":
     main()
+""")
+    return "".join(parts), i
+
+
+# -- measuring a command in a fresh process --------------------------------------------------------
+def _child(argv: list[str]) -> None:
+    """Run argv, then print its wall time, CPU time and the peak RSS of its largest process."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb = usage.ru_maxrss * (1 if sys.platform != "darwin" else 1 / 1024)
+    print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": peak_kb / 1024,
+                      "rc": proc.returncode, "stderr": proc.stderr.decode(errors="replace")[-2000:]}))
+
+
+def measure(argv: list[str], env: dict[str, str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", "--", *argv], env=env,
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    if result["rc"] not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed ({result['rc']}):\n{result['stderr']}")
+    return result
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*.py") if p.is_file())
+
+
+def fmt(r: dict) -> str:
+    return f"{r['wall']:6.2f} s wall {r['cpu']:6.2f} s CPU {r['peak_mb']:6.0f} MB"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", type=Path, help="check this tree instead of the records")
+    parser.add_argument("--generated", action="store_true", help="use generated folders even if the records exist")
+    parser.add_argument("-n", type=int, default=40, help="generated folders (default 40)")
+    parser.add_argument("--stress-kb", type=int, default=350, help="size of the stress script (default 350)")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="golflint-bench-check-"))
+    try:
+        tree = args.tree.resolve() if args.tree else (None if args.generated else records_tree())
+        if tree is None:
+            tree = tmp / "tree"
+            make_tree(tree, args.n)
+            what = f"{args.n} generated folders"
+        else:
+            what = str(tree)
+        sys.path.insert(0, str(REPO))
+        from golflint.config import default_settings
+        from golflint.discovery import discover
+
+        folders = [t.root for t in discover([tree], default_settings())]
+        py_files = [p for f in folders for p in f.rglob("*.py")]
+        mb = sum(p.stat().st_size for p in py_files) / 1e6
+        print(f"tree: {what}: {len(folders)} folders, {len(py_files)} Python files, {mb:.1f} MB of Python; "
+              f"{os.cpu_count()} cores")
+
+        env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env.pop("GOLFLINT_CACHE_DIR", None)
+        # Compiled bytecode as an installed package has it (pip writes it): without it every run
+        # recompiles golflint's modules first. Kept out of the checkout, and written by a warm-up.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+        subprocess.run([sys.executable, "-m", "golflint", "check", "--help"], env=env,
+                       capture_output=True, check=True)
+        golflint = [sys.executable, "-m", "golflint", "check", "--exit-zero", "--format", "json"]
+        cache = tmp / "cache"
+
+        ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+        ruff_cold = None
+        if Path(ruff).exists():
+            ruff_cold = measure([ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero", "--quiet",
+                                 *map(str, folders)], env)
+            print(f"ruff check --select ALL --no-cache      {fmt(ruff_cold)}")
+        else:
+            print("ruff not found: no ratios")
+        serial_json = tmp / "serial.json"
+        runs = {
+            "golflint cold, serial (--jobs 1)": [*golflint, "--no-cache", "--jobs", "1", "-o", str(serial_json)],
+            "golflint cold, parallel": [*golflint, "--no-cache", "-o", os.devnull],
+            "golflint filling a fresh cache": [*golflint, "--cache-dir", str(cache), "-o", os.devnull],
+            "golflint warm (cache), parallel": [*golflint, "--cache-dir", str(cache), "-o", os.devnull],
+        }
+        results = {}
+        for label, argv in runs.items():
+            results[label] = measure([*argv, *map(str, folders)], env)
+            ratio = f"  {results[label]['wall'] / ruff_cold['wall']:5.1f}x ruff" if ruff_cold else ""
+            print(f"{label:<40}{fmt(results[label])}{ratio}")
+
+        report = json.loads(serial_json.read_text())
+        times = sorted(((s["elapsed_ms"] / 1000, s["path"]) for s in report["submissions"]), reverse=True)
+        largest = max(folders, key=folder_bytes)
+        alone = measure([*golflint, "--no-cache", "-o", os.devnull, str(largest)], env)
+        inside = next((t for t, p in times if Path(p).resolve() == largest.resolve()), float("nan"))
+        print(f"largest folder alone, cold ({folder_bytes(largest) / 1e3:.0f} KB of Python, {largest.name}): "
+              f"{fmt(alone)} (analysis {inside:.2f} s)")
+        print(f"slowest folder (serial run): {times[0][0]:.2f} s ({Path(times[0][1]).name}); "
+              f"median {statistics.median(t for t, _ in times):.2f} s")
+
+        print("peak memory (largest process) against the number of folders, cold, serial:")
+        peaks = []
+        for count in sorted({1, max(1, len(folders) // 4), max(1, len(folders) // 2)}):
+            r = measure([*golflint, "--no-cache", "--jobs", "1", "-o", os.devnull, *map(str, folders[:count])], env)
+            peaks.append(r["peak_mb"])
+            print(f"  {count:4d} folders: {r['peak_mb']:6.0f} MB")
+        full = results["golflint cold, serial (--jobs 1)"]["peak_mb"]
+        peaks.append(full)
+        print(f"  {len(folders):4d} folders: {full:6.0f} MB")
+
+        stress_dir = tmp / "stress" / "records" / "track_10min_16mb" / "stress"
+        stress_dir.mkdir(parents=True)
+        source, functions = stress_script(args.stress_kb * 1000)
+        (stress_dir / "train_gpt.py").write_text(source, encoding="utf-8")
+        stress = measure([*golflint, "--no-cache", "-o", os.devnull, str(stress_dir)], env)
+        print(f"stress script ({len(source) / 1e3:.0f} KB, {functions} functions with nested loops): {fmt(stress)}")
+
+        print("targets (wall seconds on this machine, now):")
+        if ruff_cold:
+            cold = results["golflint cold, parallel"]["wall"] / ruff_cold["wall"]
+            warm = results["golflint warm (cache), parallel"]["wall"] / ruff_cold["wall"]
+            print(f"  cold <= 5x ruff:               {cold:5.1f}x  {verdict(cold <= 5)}")
+            print(f"  warm <= 1x ruff cold:          {warm:5.2f}x  {verdict(warm <= 1)}")
+        print(f"  largest folder < 0.5 s cold:   {alone['wall']:5.2f} s {verdict(alone['wall'] < 0.5)}")
+        print(f"  peak memory < 400 MB:          {max(peaks):5.0f} MB {verdict(max(peaks) < 400)}")
+        flat = max(peaks) <= 1.5 * peaks[0] + 50
+        print(f"  memory flat in folders:        {peaks[0]:.0f} -> {max(peaks):.0f} MB {verdict(flat)}")
+        slowest = max(times[0][0], stress["wall"])
+        print(f"  no folder > 3 s:               {slowest:5.2f} s {verdict(slowest <= 3)}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child" and sys.argv[2] == "--":
+        _child(sys.argv[3:])
+    else:
+        main()

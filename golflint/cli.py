@@ -17,7 +17,7 @@ from .report.safe import visible
 
 # Each module defines `command` (a click command or group). Modules that are not present are skipped,
 # so a command lands by adding its module and its name here.
-COMMAND_MODULES = ("check", "rules", "config", "budget", "unpack", "data", "verify", "triage", "init")
+COMMAND_MODULES = ("check", "rules", "config", "budget", "unpack", "data", "verify", "triage", "init", "cache")
 
 EPILOG = """\b
 Exit codes:
@@ -28,6 +28,18 @@ Exit codes:
 
 
 class GolflintGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists them all): a
+    pre-commit `golflint check` does not pay for importing `verify`, `budget` or `rules`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(n for n in COMMAND_MODULES if _load(n) is not None)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMAND_MODULES:
+            command = _load(cmd_name)
+        return command
+
     def main(self, *args, **kwargs):  # type: ignore[override]
         try:
             return super().main(*args, **kwargs)
@@ -48,15 +60,12 @@ def main() -> None:
     """
 
 
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"golflint.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"golflint.commands.{name}":
-                continue
-            raise
-        main.add_command(module.command)
-
-
-_register()
+def _load(name: str) -> click.Command | None:
+    """The command defined in golflint/commands/<name>.py, or None when that module is absent."""
+    try:
+        module = importlib.import_module(f"golflint.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"golflint.commands.{name}":
+            return None
+        raise
+    return module.command

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 from .code.suppress import Suppression, parse_suppressions
 from .config import Settings
 from .findings import Finding, Severity
+from .memo import forget_folder_memos
 from .rules import all_rules
 from .rules.base import Rule
 from .rules.meta import InternalError, SuppressionWithoutReason, UnusedSuppression
@@ -225,7 +226,10 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
     findings = _with_snippets(sub, findings)
     bytes_, scores = _summaries(sub)
     findings.sort(key=Finding.sort_key)
-    return SubmissionResult(
+    result = SubmissionResult(
         path=sub.display, track=sub.track, findings=findings, bytes=bytes_, scores=scores,
         elapsed_ms=(time.perf_counter() - start) * 1000.0, details=_log_details(sub),
     )
+    # The analyses' per-unit memos would otherwise keep this folder's code alive (memo.py).
+    forget_folder_memos()
+    return result

@@ -1,129 +1,32 @@
 """Submission: everything the rules may ask about one submission folder, computed lazily once.
 
 Rules read through this object instead of touching the disk, so every file is read once, through
-the bounded and symlink-safe reader in files.py, and expensive views (parsed code, parsed logs,
-the run configuration, byte measurements) are built only when a selected rule asks for them.
+the bounded and symlink-safe reader in files.py (the Folder this extends), and expensive views
+(parsed code, parsed logs, the run configuration, byte measurements) are built only when a
+selected rule asks for them. The builders take the Folder and the views they need as arguments,
+never the Submission, so nothing they import leads back here.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
 
-from .bounded import run_budget
-from .config import Settings
-from .files import FileRead, file_size, list_files, read_file
-from .jsonpos import JsonRefused, load_bounded
+from .budget.measure import Measurement, measure_submission
+from .code.loader import load_code_units
+from .code.units import CodeUnit
+from .folder import Folder, JsonLoad
+from .logs.model import TrainLog
+from .logs.parse import parse_log
+from .runconfig.model import RunConfig
+from .runconfig.resolve import resolve_run_config
 
-if TYPE_CHECKING:
-    from .budget.measure import Measurement
-    from .code.units import CodeUnit
-    from .logs.model import TrainLog
-    from .runconfig.model import RunConfig
+__all__ = ["Submission", "JsonLoad"]
 
 
-@dataclass(frozen=True)
-class JsonLoad:
-    data: Any = None
-    problem: str | None = None      # missing / unreadable / not JSON: a sentence
-    line: int | None = None
-
-
-class Submission:
-    def __init__(self, root: Path, track: str, settings: Settings,
-                 env_overrides: Mapping[str, str] | None = None):
-        self.root = Path(root)
-        self.track = track
-        self.settings = settings
-        # --env VAR=VALUE from a reviewer: wins over everything the submission itself sets.
-        self.env_overrides: dict[str, str] = dict(env_overrides or {})
-        self._reads: dict[str, FileRead] = {}
-
-    def __repr__(self) -> str:
-        return f"Submission({str(self.root)!r}, track={self.track!r})"
-
-    # -- files ----------------------------------------------------------------------------------
-    @property
-    def display(self) -> str:
-        return str(self.root)
-
-    @property
-    def track_settings(self) -> dict[str, Any]:
-        return self.settings.track(self.track)
-
-    @cached_property
-    def files(self) -> list[str]:
-        skip = tuple(self.settings.get("discovery.skip_dirs", [".git", "__pycache__"]))
-        return list_files(self.root, skip, int(self.settings.get("discovery.max_files", 10_000)))
-
-    def exists(self, rel: str) -> bool:
-        return rel in self.files
-
-    def read(self, rel: str) -> FileRead:
-        if rel not in self._reads:
-            limit = int(self.settings.get("general.max_text_file_bytes", 50_000_000))
-            budget = run_budget(self)  # a bound on all reads together, not only on each file
-            fr = self._reads[rel] = read_file(self.root, rel, limit, run_left=budget.read_left)
-            budget.read_left -= len(fr.data or b"")
-        return self._reads[rel]
-
-    def text(self, rel: str) -> str | None:
-        """UTF-8 text of a file, or None if missing, unreadable, binary, too large or not UTF-8."""
-        fr = self.read(rel)
-        return fr.text() if fr.text_problem() is None else None
-
-    def size(self, rel: str) -> int | None:
-        return file_size(self.root, rel)
-
-    def glob(self, patterns: list[str] | tuple[str, ...], top_level_only: bool = True) -> list[str]:
-        out = []
-        for rel in self.files:
-            if top_level_only and "/" in rel:
-                continue
-            name = rel.rsplit("/", 1)[-1]
-            if any(fnmatch.fnmatch(name, p) for p in patterns):
-                out.append(rel)
-        return out
-
-    # -- submission.json ------------------------------------------------------------------------
-    @cached_property
-    def submission_json(self) -> JsonLoad:
-        fr = self.read("submission.json")
-        problem = fr.text_problem()
-        if problem:
-            return JsonLoad(problem=f"submission.json {problem}")
-        try:
-            return JsonLoad(data=load_bounded(
-                fr.text() or "", "submission.json",
-                max_items=int(self.settings.get("submission.max_json_items", 1_000)),
-                max_number_chars=int(self.settings.get("submission.max_number_chars", 100))))
-        except JsonRefused as exc:
-            return JsonLoad(problem=exc.message, line=exc.line)
-        except json.JSONDecodeError as exc:
-            return JsonLoad(problem=f"submission.json is not valid JSON: {exc.msg} "
-                                    f"(line {exc.lineno}, column {exc.colno})", line=exc.lineno)
-        except RecursionError:
-            return JsonLoad(problem="submission.json is nested too deeply to read")
-
-    @property
-    def claims(self) -> dict[str, Any]:
-        """The submission.json object, or {} when it is missing or not an object."""
-        data = self.submission_json.data
-        return data if isinstance(data, dict) else {}
-
+class Submission(Folder):
     # -- logs -----------------------------------------------------------------------------------
     @cached_property
-    def log_files(self) -> list[str]:
-        return self.glob(list(self.settings.get("submission.log_patterns")))
-
-    @cached_property
-    def logs(self) -> list["TrainLog"]:
-        from .logs.parse import parse_log
-
+    def logs(self) -> list[TrainLog]:
         # Raw bytes: the parser reads text that is not quite UTF-8 (a stray byte in a progress
         # bar) instead of discarding the whole log, and says so.
         decimals = int(self.settings.get("logs.exact_min_decimals", 6))
@@ -135,25 +38,19 @@ class Submission:
 
     # -- code -----------------------------------------------------------------------------------
     @cached_property
-    def code_units(self) -> list["CodeUnit"]:
-        from .code.loader import load_code_units
-
+    def code_units(self) -> list[CodeUnit]:
         return load_code_units(self)
 
     @property
-    def python_units(self) -> list["CodeUnit"]:
+    def python_units(self) -> list[CodeUnit]:
         return [u for u in self.code_units if u.language == "python" and u.tree is not None]
 
     # -- run configuration ----------------------------------------------------------------------
     @cached_property
-    def run_config(self) -> "RunConfig":
-        from .runconfig.resolve import resolve_run_config
-
-        return resolve_run_config(self)
+    def run_config(self) -> RunConfig:
+        return resolve_run_config(self, self.python_units)
 
     # -- bytes ----------------------------------------------------------------------------------
     @cached_property
-    def measurement(self) -> "Measurement":
-        from .budget.measure import measure_submission
-
-        return measure_submission(self)
+    def measurement(self) -> Measurement:
+        return measure_submission(self, self.logs)

@@ -10,6 +10,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from golflint_testing import make_submission  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _private_result_cache(tmp_path_factory, monkeypatch):
+    """Each test gets an empty result cache of its own: no test sees what another one (or an
+    earlier run) stored, and nothing is written to the user's cache folder."""
+    monkeypatch.setenv("GOLFLINT_CACHE_DIR", str(tmp_path_factory.mktemp("golflint-cache")))
+
+
 @pytest.fixture
 def make_sub(tmp_path):
     """make_sub({"train_gpt.py": "...", ...}, track="record") -> Path of a fresh submission folder."""

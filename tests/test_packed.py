@@ -165,7 +165,7 @@ def test_sizes_report_stored_and_decoded_bytes(make_sub):
     inner = pack(CODE, "gzip-hex")
     root = make_sub({"train_gpt.py": pack(inner)})
     sub = sub_of(root)
-    sizes = packed.sizes(sub)
+    sizes = packed.sizes(sub, sub.code_units)
     assert sizes == {"train_gpt.py": packed.PackedSizes(
         (root / "train_gpt.py").stat().st_size, (len(inner.encode()), len(CODE.encode())))}
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..submission import Submission
+    from ..folder import Folder
+    from ..logs.model import TrainLog
 
 
 @dataclass
@@ -30,7 +31,8 @@ class Measurement:
         return None if self.total is None else self.cap - self.total
 
 
-def measure_submission(sub: "Submission") -> Measurement:
+def measure_submission(sub: "Folder", logs: "list[TrainLog]") -> Measurement:
+    """`logs`: the parsed train logs, for a model size they report when no artifact file is here."""
     cap = int(sub.settings.get("bytes.cap"))
     patterns = sub.settings.get("bytes.code_files")
     code_files = {}
@@ -48,7 +50,7 @@ def measure_submission(sub: "Submission") -> Measurement:
         rel, size = max(sizes, key=lambda item: item[1])
         m.model_bytes, m.model_source, m.model_file = size, rel, rel
     else:
-        for log in sub.logs:
+        for log in logs:
             if log.model_bytes is not None:
                 m.model_bytes = log.model_bytes
                 m.model_source = f"{log.path} line {log.model_bytes_line}"

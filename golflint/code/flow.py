@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from ..memo import folder_memo
 from .names import ImportMap, string_value
 from .units import CodeUnit
 
@@ -311,7 +312,7 @@ def imported_root(imports: ImportMap, call: ast.Call) -> bool:
     return isinstance(func, ast.Name) and func.id in imports.aliases
 
 
-_CACHE: "weakref.WeakKeyDictionary[CodeUnit, UnitIndex]" = weakref.WeakKeyDictionary()
+_CACHE: "weakref.WeakKeyDictionary[CodeUnit, UnitIndex]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 def index_of(unit: CodeUnit) -> UnitIndex:

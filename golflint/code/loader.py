@@ -8,24 +8,22 @@ decoded with bounded decompressors (code/packed.py), native files are parsed, ne
 from __future__ import annotations
 
 import ast
-import fnmatch
 from typing import TYPE_CHECKING
 
 from ..bounded import run_budget
 from .units import CodeUnit
 
 if TYPE_CHECKING:
-    from ..submission import Submission
+    from ..folder import Folder
 
 ENTRY = "train_gpt.py"
 
 
-def _counted(sub: "Submission", rel: str) -> bool:
-    patterns = sub.settings.get("bytes.code_files", [ENTRY])
-    return any(fnmatch.fnmatch(rel, p) for p in patterns)
+def _counted(sub: "Folder", rel: str) -> bool:
+    return sub.is_counted_code(rel)
 
 
-def _sibling_module(sub: "Submission", module: str) -> str | None:
+def _sibling_module(sub: "Folder", module: str) -> str | None:
     """The folder-relative path of a module that would be imported from the submission folder."""
     base = module.lstrip(".").replace(".", "/")
     if not base:
@@ -36,7 +34,7 @@ def _sibling_module(sub: "Submission", module: str) -> str | None:
     return None
 
 
-def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int]]:
+def _imported_siblings(sub: "Folder", unit: CodeUnit) -> list[tuple[str, int]]:
     if unit.tree is None:
         return []
     found: list[tuple[str, int]] = []
@@ -66,7 +64,7 @@ def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int
     return found
 
 
-def load_python_file(sub: "Submission", rel: str, reason: str) -> CodeUnit | None:
+def load_python_file(sub: "Folder", rel: str, reason: str) -> CodeUnit | None:
     fr = sub.read(rel)
     problem = fr.text_problem()
     if problem is not None:
@@ -81,7 +79,7 @@ def load_python_file(sub: "Submission", rel: str, reason: str) -> CodeUnit | Non
     return CodeUnit.parse_python(rel, fr.text() or "", reason=reason, counted=_counted(sub, rel))
 
 
-def load_code_units(sub: "Submission") -> list[CodeUnit]:
+def load_code_units(sub: "Folder") -> list[CodeUnit]:
     from . import native, packed
 
     units: list[CodeUnit] = []

@@ -21,7 +21,7 @@ from .names import string_value
 from .units import CodeUnit
 
 if TYPE_CHECKING:
-    from ..submission import Submission
+    from ..folder import Folder
 
 SOURCE_SUFFIXES = {".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp",
                    ".hh": "cpp", ".cu": "cuda", ".cuh": "cuda"}
@@ -90,7 +90,7 @@ def _strings(node: ast.AST | None, unit: CodeUnit, bindings: dict[str, list[ast.
     return []
 
 
-def _folder_path(sub: "Submission", path: str) -> str | None:
+def _folder_path(sub: "Folder", path: str) -> str | None:
     path = path.replace("*/", "")
     while path.startswith("./"):
         path = path[2:]
@@ -104,12 +104,10 @@ def _language(rel: str) -> str | None:
     return SOURCE_SUFFIXES.get(os.path.splitext(rel)[1].lower())
 
 
-def _file_unit(sub: "Submission", rel: str, reason: str) -> CodeUnit:
-    from .loader import _counted
-
+def _file_unit(sub: "Folder", rel: str, reason: str) -> CodeUnit:
     fr = sub.read(rel)
     unit = CodeUnit(path=rel, source="", language=_language(rel) or "c", reason=reason,
-                    counted=_counted(sub, rel))
+                    counted=sub.is_counted_code(rel))
     if fr.data is None:
         unit.notes.append(f"{rel} {fr.problem or 'could not be read'}")
         return unit
@@ -142,7 +140,7 @@ def _inline_unit(owner: CodeUnit, node: ast.AST, source: str, language: str, wha
     return unit
 
 
-def _compiled_files(sub: "Submission", unit: CodeUnit, call: ast.Call,
+def _compiled_files(sub: "Folder", unit: CodeUnit, call: ast.Call,
                     bindings: dict[str, list[ast.expr]]) -> Iterator[tuple[str, str]]:
     parts: list[str] = []
     for text, _ in _strings(call.args[0] if call.args else None, unit, bindings):
@@ -160,14 +158,14 @@ def _compiled_files(sub: "Submission", unit: CodeUnit, call: ast.Call,
                 yield rel, tools[0]
 
 
-def _library_sources(sub: "Submission", path: str) -> list[str]:
+def _library_sources(sub: "Folder", path: str) -> list[str]:
     stem = os.path.splitext(os.path.basename(path))[0]
     stems = {stem, stem[3:] if stem.startswith("lib") else stem}
     return [rel for rel in sub.files if _language(rel) is not None and not rel.endswith((".h", ".hpp", ".cuh"))
             and os.path.splitext(os.path.basename(rel))[0] in stems]
 
 
-def _found_in(sub: "Submission", unit: CodeUnit) -> Iterator[tuple[CodeUnit, Origin]]:
+def _found_in(sub: "Folder", unit: CodeUnit) -> Iterator[tuple[CodeUnit, Origin]]:
     bindings = _bindings(unit)
     cffi = any(m == "cffi" or m.startswith("cffi.") for m in unit.imports.modules)
     for call in unit.nodes(ast.Call):
@@ -204,7 +202,7 @@ def _found_in(sub: "Submission", unit: CodeUnit) -> Iterator[tuple[CodeUnit, Ori
                        Origin(KIND_CFFI, unit, call.lineno))
 
 
-def find_native_units(sub: "Submission", python_units: list[CodeUnit]) -> list[CodeUnit]:
+def find_native_units(sub: "Folder", python_units: list[CodeUnit]) -> list[CodeUnit]:
     out: list[CodeUnit] = []
     seen: set[str] = set()
     for unit in python_units:
@@ -236,7 +234,7 @@ def find_native_units(sub: "Submission", python_units: list[CodeUnit]) -> list[C
     return out
 
 
-def native_sizes(sub: "Submission") -> dict[str, tuple[int | None, bool]]:
+def native_sizes(sub: "Folder", code_units: list[CodeUnit]) -> dict[str, tuple[int | None, bool]]:
     """Bytes on disk of each native file the script builds or loads, and whether it is counted."""
-    return {u.path: (sub.size(u.path), u.counted) for u in sub.code_units
+    return {u.path: (sub.size(u.path), u.counted) for u in code_units
             if u.language != "python" and u.label == u.path}

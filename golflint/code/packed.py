@@ -20,7 +20,6 @@ import bz2
 import codecs
 import lzma
 import re
-import weakref
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -30,7 +29,7 @@ from .units import CodeUnit
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..submission import Submission
+    from ..folder import Folder
 
 DEFAULT_MAX_LAYERS = 8
 DEFAULT_MAX_DECODED_BYTES = 64_000_000
@@ -567,7 +566,8 @@ def _to_source(value: Any) -> str:
 
 
 # -- scanning units -------------------------------------------------------------------------------
-_SCANS: "weakref.WeakKeyDictionary[CodeUnit, list[ExecSite]]" = weakref.WeakKeyDictionary()
+# A unit's scanned sites live on the unit (CodeUnit.exec_sites): a module-level weak cache kept
+# every packed folder alive, since a site refers to its decoded layer and the layer to its parent.
 
 
 def _executed_argument(unit: CodeUnit, call: ast.Call) -> tuple[str, ast.expr] | None:
@@ -581,8 +581,8 @@ def _executed_argument(unit: CodeUnit, call: ast.Call) -> tuple[str, ast.expr] |
 def scan(unit: CodeUnit, limits: Limits | None = None, budget: DecodeBudget | None = None
          ) -> list[ExecSite]:
     """The exec/eval sites of one Python unit, each decoded or explained (cached per unit)."""
-    if unit in _SCANS:
-        return _SCANS[unit]
+    if unit.exec_sites is not None:
+        return unit.exec_sites
     limits = limits or Limits()
     sites: list[ExecSite] = []
     if unit.tree is not None and ("exec" in unit.source or "eval" in unit.source):
@@ -607,7 +607,7 @@ def scan(unit: CodeUnit, limits: Limits | None = None, budget: DecodeBudget | No
                 site.problem_kind, site.problem = exc.kind, exc.what
             if _worth_keeping(site, arg):
                 sites.append(site)
-    _SCANS[unit] = sites
+    unit.exec_sites = sites
     return sites
 
 
@@ -656,7 +656,7 @@ def _expand(unit: CodeUnit, limits: Limits, out: list[CodeUnit], budget: DecodeB
         _expand(layer, limits, out, budget)
 
 
-def expand(sub: "Submission", unit: CodeUnit) -> list[CodeUnit]:
+def expand(sub: "Folder", unit: CodeUnit) -> list[CodeUnit]:
     """The decoded layers of `unit`, outermost first (empty when it is not packed)."""
     if not unit.is_python or unit.tree is None:
         return []
@@ -680,7 +680,7 @@ def decode_file(source: str, path: str = "train_gpt.py", limits: Limits | None =
 
 def sites_of(unit: CodeUnit) -> list[ExecSite]:
     """The scanned sites of a unit (after `expand`); empty for units never scanned."""
-    return _SCANS.get(unit, [])
+    return unit.exec_sites or []
 
 
 @dataclass(frozen=True)
@@ -689,10 +689,10 @@ class PackedSizes:
     decoded: tuple[int, ...]           # UTF-8 bytes of each decoded layer, outermost first
 
 
-def sizes(sub: "Submission") -> dict[str, PackedSizes]:
+def sizes(sub: "Folder", code_units: list[CodeUnit]) -> dict[str, PackedSizes]:
     """Stored and decoded sizes of every self-extracting file (for byte accounting)."""
     layers: dict[str, list[CodeUnit]] = {}
-    for unit in sub.code_units:
+    for unit in code_units:
         if unit.is_python and unit.layer > 0:
             layers.setdefault(unit.root_path, []).append(unit)
     return {root: PackedSizes(sub.size(root), tuple(len(u.source.encode("utf-8"))

@@ -18,6 +18,7 @@ import enum
 import weakref
 from typing import TYPE_CHECKING, Iterable
 
+from ..memo import folder_memo
 from .flow import FUNCTIONS, UnitIndex, imported_root, index_of, walk
 from .units import CodeUnit
 
@@ -233,7 +234,7 @@ class ProgramPhases:
         return Phase.OTHER
 
 
-_CACHE: "weakref.WeakKeyDictionary[Submission, ProgramPhases]" = weakref.WeakKeyDictionary()
+_CACHE: "weakref.WeakKeyDictionary[Submission, ProgramPhases]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 def phases_of(sub: "Submission") -> ProgramPhases:

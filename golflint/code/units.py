@@ -34,6 +34,8 @@ class CodeUnit:
     syntax_error: str | None = None
     syntax_error_line: int | None = None
     notes: list[str] = field(default_factory=list)
+    # exec/eval sites found by code/packed.py's scan (None: not scanned yet)
+    exec_sites: list | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.label:

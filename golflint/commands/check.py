@@ -7,14 +7,13 @@ from pathlib import Path
 
 import click
 
-from ..bounded import deep_call
 from ..discovery import Skipped, discover
-from ..engine import check_submission, instantiate_rules
+from ..engine import instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
 from ..report.progress import RunProgress
 from ..report.write import FORMATS, write_report
-from ..submission import Submission
+from ..runner import Job, RunOptions, check_folders, default_jobs
 from .options import config_options, settings_outside_submissions
 from .output import output_options
 
@@ -58,11 +57,19 @@ Exit codes:
               help="val_loss of the record to beat (default: significance.record_val_loss).")
 @click.option("--env", "env", multiple=True, metavar="VAR=VALUE",
               help="Check under this run configuration (overrides README/run.sh settings).")
-@click.option("--debug", is_flag=True, help="Re-raise rule crashes with their traceback.")
+@click.option("--debug", is_flag=True, help="Re-raise rule crashes with their traceback (runs serially).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Check up to N folders at once in worker processes (default: every core; "
+                   "1: serially, in this process). Output is the same either way.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache; check every folder afresh.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Result cache folder (default: $GOLFLINT_CACHE_DIR, else $XDG_CACHE_HOME/golflint, "
+                   "else ~/.cache/golflint). See `golflint cache`.")
 @output_options
 @config_options
 def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_suppress,
-            show_suppressed, against, env, debug, rules_file, isolated, **shown):
+            show_suppressed, against, env, debug, jobs, no_cache, cache_dir, rules_file, isolated, **shown):
     """Check submission folders: structure, submission.json, bytes, logs, claims and code.
 
     PATHS may be submission folders, a records/ tree, a whole fork of the challenge repo, or files
@@ -103,12 +110,16 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     rules = instantiate_rules(settings)
     if not rules:
         raise GolflintError("no rule selected; check --select/--ignore and [general] in your rules")
-    results = []
+    cache = None
+    if not no_cache:
+        from ..cache import ResultCache, default_cache_dir
+
+        cache = ResultCache(cache_dir or default_cache_dir(), settings, [r.id for r in rules],
+                            suppress=not no_suppress, env_overrides=env_overrides)
+    options = RunOptions(settings, env_overrides, suppress=not no_suppress, debug=debug)
     with RunProgress(len(targets), enabled=not shown["quiet"]) as progress:
-        for target in targets:
-            sub = Submission(target.root, target.track, settings, env_overrides=env_overrides)
-            results.append(deep_call(check_submission, sub, rules, suppress=not no_suppress, debug=debug))
-            progress.advance(target.root.name)
+        results = check_folders([Job(t.root, t.track) for t in targets], options,
+                                jobs=jobs or default_jobs(), cache=cache, on_done=progress.advance)
 
     out_stream = open(output, "w", encoding="utf-8") if output else None
     try:

@@ -11,6 +11,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..memo import folder_memo
 from ..rules.base import Rule
 from .spec import Spec
 from .verdicts import Verdict, judge
@@ -18,7 +19,7 @@ from .verdicts import Verdict, judge
 if TYPE_CHECKING:
     from ..submission import Submission
 
-_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = weakref.WeakKeyDictionary()
+_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 @dataclass
@@ -45,9 +46,7 @@ def analyze(sub: "Submission") -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
         return cached
-    from .cache import cached_analysis
-
-    result = cached_analysis(sub, lambda units, spec: analyze_units(units, spec))
+    result = analyze_units(sub.python_units, Spec.from_settings(sub.settings))
     _RESULTS[sub] = result
     return result
 

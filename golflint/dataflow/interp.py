@@ -22,6 +22,7 @@ from typing import Any, Iterable
 
 from ..code.names import ImportMap
 from ..code.units import CodeUnit
+from ..memo import folder_memo
 from .model import (
     CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
     CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
@@ -36,11 +37,37 @@ def _structural(label: Any) -> bool:
     return isinstance(label, tuple) and label[0] in _STRUCTURAL
 
 
+_STRIPPED: dict[frozenset, frozenset] = folder_memo({})
+
+
+def _nodes_under(node: ast.AST) -> list[ast.AST]:
+    """ast.walk's nodes as a list, without its per-node generator overhead (loops are walked
+    once each, and a long script has thousands of nested ones)."""
+    AST = ast.AST
+    out = [node]
+    for current in out:
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, AST):
+                out.append(value)
+            elif isinstance(value, list):
+                out.extend(item for item in value if isinstance(item, AST))
+    return out
+
+
 def _strip(labels: frozenset) -> frozenset:
     """Labels a computed value inherits (no function/class/module references)."""
-    if not any(_structural(x) for x in labels):
-        return labels
-    return frozenset(x for x in labels if not _structural(x))
+    # Memoized: the same label sets come back hundreds of thousands of times in a long script,
+    # and a frozenset keeps its hash, so a hit costs one dict lookup instead of a scan.
+    out = _STRIPPED.get(labels)
+    if out is None:
+        if len(_STRIPPED) > 200_000:
+            _STRIPPED.clear()
+        out = labels
+        if any(_structural(x) for x in labels):
+            out = frozenset(x for x in labels if not _structural(x))
+        _STRIPPED[labels] = out
+    return out
 
 
 def _cache_contents(labels: frozenset, write: Event) -> frozenset:
@@ -577,7 +604,7 @@ class Interpreter:
         names = self._assigned_cache.get(key)
         if names is None:
             names = set()
-            for n in ast.walk(loop):
+            for n in _nodes_under(loop):
                 if isinstance(n, ast.Assign):
                     for t in n.targets:
                         names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
@@ -592,7 +619,7 @@ class Interpreter:
         names = self._assigned_cache.get(key)
         if names is None:
             names = set()
-            for n in ast.walk(loop):
+            for n in _nodes_under(loop):
                 if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                     names.add(n.target.id)
                 elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \

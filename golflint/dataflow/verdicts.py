@@ -53,6 +53,8 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
     updates = [e for e in seg if e.kind in ("update", "cache") and e.regions]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
     last_train_update = max((e.time for e in train_updates), default=None)
+    # forward_time scans a score's labels: once per score, not once per (update, score) pair.
+    scored = [(e, e.forward_time) for e in scores]
 
     for u in updates:
         verb = "trained on" if u.kind == "update" else "written into a cache"
@@ -69,12 +71,20 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
                 msg = f"{src} is mixed into a training batch that reaches {sink} here"
             add("GL102", u.unit, u.line, msg)
             continue
-        before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
-                  and any_overlap(e.regions, u.regions)]
-        later = [e for e in scores if e.forward_time > u.time and compatible(e.path, u.path)
-                 and any_overlap(e.regions, u.regions)
-                 # a cache matters only to the scores that read that very cache
-                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)]
+        # Only the first score on each side is ever named, so stop at it; the cheap tests first.
+        first_before = None
+        for e in scores:          # in time order (events are recorded as they happen)
+            if e.time >= u.time:
+                break
+            if compatible(e.path, u.path) and any_overlap(e.regions, u.regions):
+                first_before = e
+                break
+        first_later = next((e for e, forward in scored if forward > u.time
+                            # a cache matters only to the scores that read that very cache
+                            and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
+                            and compatible(e.path, u.path) and any_overlap(e.regions, u.regions)), None)
+        before = [first_before] if first_before is not None else []
+        later = [first_later] if first_later is not None else []
         if later and not before:
             e = later[0]
             add("GL101", u.unit, u.line,

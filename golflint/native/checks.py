@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from tree_sitter import Node
 
+from ..memo import folder_memo
 from .syntax import Function, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def _written_arrays(statement: Node) -> set[str]:
 
 
 # -- Python <-> C boundary ----------------------------------------------------------------------------
-_ROLES: "weakref.WeakKeyDictionary[Submission, dict[str, dict[int, str]]]" = weakref.WeakKeyDictionary()
+_ROLES: "weakref.WeakKeyDictionary[Submission, dict[str, dict[int, str]]]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Iterator
 
 from tree_sitter import Language, Node, Parser
 
+from ..memo import folder_memo
+
 if TYPE_CHECKING:
     from ..code.units import CodeUnit
 
@@ -73,7 +75,7 @@ class NativeTree:
         return self._functions
 
 
-_TREES: "weakref.WeakKeyDictionary[CodeUnit, NativeTree]" = weakref.WeakKeyDictionary()
+_TREES: "weakref.WeakKeyDictionary[CodeUnit, NativeTree]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 def tree_of(unit: "CodeUnit") -> NativeTree:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Severity
+from ..memo import folder_memo
 from .model import Setting, Variant
 
 if TYPE_CHECKING:
@@ -46,9 +47,20 @@ class _Index:
     def __init__(self, unit: "CodeUnit"):
         self.unit = unit
         self.parent: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(unit.tree):  # type: ignore[arg-type]
-            for child in ast.iter_child_nodes(node):
-                self.parent[child] = node
+        # ast.walk + iter_child_nodes' breadth-first order, without their per-node generators.
+        AST = ast.AST
+        queue: list[ast.AST] = [unit.tree]  # type: ignore[list-item]
+        for node in queue:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, AST):
+                    self.parent[value] = node
+                    queue.append(value)
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, AST):
+                            self.parent[item] = node
+                            queue.append(item)
         self.bindings: dict[str, list[ast.expr | None]] = {}
         self.attributes: dict[str, list[ast.expr | None]] = {}
         for node in unit.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
@@ -76,7 +88,7 @@ class _Index:
                     self.options[dest or flags[0][2:].replace("-", "_")] = call  # type: ignore[assignment]
 
 
-_INDEXES: "weakref.WeakKeyDictionary[CodeUnit, _Index]" = weakref.WeakKeyDictionary()
+_INDEXES: "weakref.WeakKeyDictionary[CodeUnit, _Index]" = folder_memo(weakref.WeakKeyDictionary())
 
 
 def _index(unit: "CodeUnit") -> _Index:
@@ -271,19 +283,34 @@ def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
 
 # -- which guards a line sits behind -------------------------------------------------------------------
 def _innermost_statement(idx: _Index, line: int) -> ast.stmt | None:
-    best: ast.stmt | None = None
-    for node in idx.parent:
-        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
-            if best is None or _depth(idx, node) > _depth(idx, best):
-                best = node
-    return best
+    """The deepest statement spanning `line` (the first one in walk order among equals)."""
+    table = idx.__dict__.get("innermost")
+    if table is None:
+        # One table per unit instead of a scan of every node per finding: statements from the
+        # shallowest to the deepest claim their lines, so the deepest claim wins.
+        depth: dict[ast.AST, int] = {}
+        ranked = []
+        for order, node in enumerate(idx.parent):
+            if isinstance(node, ast.stmt):
+                ranked.append((_depth_memo(idx, node, depth), -order, node))
+        ranked.sort(key=lambda item: item[:2])
+        table = {}
+        for _, _, node in ranked:
+            for covered in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                table[covered] = node
+        idx.innermost = table  # type: ignore[attr-defined]
+    return table.get(line)
 
 
-def _depth(idx: _Index, node: ast.AST) -> int:
-    d = 0
-    while node in idx.parent:
+def _depth_memo(idx: _Index, node: ast.AST, memo: dict[ast.AST, int]) -> int:
+    chain = []
+    while node in idx.parent and node not in memo:
+        chain.append(node)
         node = idx.parent[node]
+    d = memo.get(node, 0)
+    for n in reversed(chain):
         d += 1
+        memo[n] = d
     return d
 
 

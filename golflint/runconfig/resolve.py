@@ -19,7 +19,7 @@ from .model import RunCommand, RunConfig, Setting, Variant
 
 if TYPE_CHECKING:
     from ..code.units import CodeUnit
-    from ..submission import Submission
+    from ..folder import Folder
 
 ENTRY = "train_gpt.py"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -127,7 +127,7 @@ def _readme_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _shell_commands(sub: "Submission", script: str) -> dict[str, list[RunCommand]]:
+def _shell_commands(sub: "Folder", script: str) -> dict[str, list[RunCommand]]:
     out: dict[str, list[RunCommand]] = {}
     for rel in sub.glob(["*.sh"]):
         text = sub.text(rel)
@@ -225,12 +225,13 @@ def _same_value(a: str, b: str) -> bool:
         return False
 
 
-def resolve_run_config(sub: "Submission") -> RunConfig:
+def resolve_run_config(sub: "Folder", python_units: "list[CodeUnit]") -> RunConfig:
+    """`python_units`: the parsed Python code units of the folder (their in-code defaults)."""
     cfg = RunConfig()
     defaults: dict[str, Setting] = {}
     soft: dict[str, Setting] = {}
     forced: dict[str, Setting] = {}
-    for unit in sub.python_units:
+    for unit in python_units:
         d, s, f = _code_settings(unit)
         for var, setting in d.items():
             defaults.setdefault(var, setting)

@@ -1,0 +1,122 @@
+"""Check many submission folders: the result cache first, then a process pool for the rest.
+
+`check_folders` returns one SubmissionResult per folder, in the order given, whatever the number
+of jobs: a parallel run prints and exits exactly like a serial one. Folders found in the cache are
+never handed to a worker; when one folder or fewer is left to check, or `jobs` is 1, everything
+runs in this process (a pre-commit hook on one folder pays no pool start-up). The pool uses fork
+where the platform has it, so workers start with the rules already imported.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .bounded import deep_call
+from .config import Settings
+from .engine import SubmissionResult, check_submission, instantiate_rules
+from .submission import Submission
+
+if TYPE_CHECKING:
+    from .cache import ResultCache
+
+
+@dataclass(frozen=True)
+class Job:
+    root: Path
+    track: str
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    settings: Settings
+    env_overrides: Mapping[str, str]
+    suppress: bool = True
+    debug: bool = False
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | None = None,
+                  cache: ResultCache | None = None,
+                  on_done: Callable[[str], None] | None = None) -> list[SubmissionResult]:
+    """Every folder's result, in input order; `on_done(name)` after each (progress)."""
+    done = on_done or (lambda name: None)
+    rules = instantiate_rules(options.settings)
+    results: list[SubmissionResult | None] = [None] * len(folders)
+    pending: list[int] = []
+    for i, job in enumerate(folders):
+        if cache is not None:
+            hit = cache.lookup(_submission(job, options))
+            if hit is not None:
+                results[i] = hit
+                done(job.root.name)
+                continue
+        pending.append(i)
+
+    workers = min(jobs or default_jobs(), len(pending))
+    if workers <= 1 or options.debug:
+        for i in pending:
+            sub = _submission(folders[i], options)
+            # On a thread with a large stack: deeply nested code is analyzed, not a RecursionError.
+            results[i] = deep_call(check_submission, sub, rules, suppress=options.suppress, debug=options.debug)
+            if cache is not None:
+                cache.store(sub, results[i])
+            done(folders[i].root.name)
+            del sub  # one folder's parsed code at a time: memory stays flat over many folders
+    else:
+        # Largest folders first, so a long one does not start last and hold up the end of the run.
+        order = sorted(pending, key=lambda i: -_code_bytes(folders[i].root))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                 initializer=_init_worker, initargs=(options, cache)) as pool:
+            for i, result in zip(order, pool.map(_check_in_worker, [folders[i] for i in order])):
+                results[i] = result
+                done(folders[i].root.name)
+    return results  # type: ignore[return-value]
+
+
+def _submission(job: Job, options: RunOptions) -> Submission:
+    return Submission(job.root, job.track, options.settings, env_overrides=options.env_overrides)
+
+
+def _code_bytes(root: Path) -> int:
+    try:
+        return sum(p.stat().st_size for p in Path(root).glob("*.py") if p.is_file())
+    except OSError:
+        return 0
+
+
+def _context():
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+# -- worker side -----------------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _init_worker(options: RunOptions, cache: ResultCache | None) -> None:
+    _WORKER["options"] = options
+    _WORKER["rules"] = instantiate_rules(options.settings)
+    _WORKER["cache"] = cache
+
+
+def _check_in_worker(job: Job) -> SubmissionResult:
+    options: RunOptions = _WORKER["options"]
+    sub = _submission(job, options)
+    result = deep_call(check_submission, sub, _WORKER["rules"], suppress=options.suppress, debug=False)
+    cache = _WORKER["cache"]
+    if cache is not None:
+        # Stored by the worker, which holds the folder's reads; writes are atomic, so workers
+        # storing side by side never corrupt each other's entries.
+        cache.store(sub, result)
+    return result
