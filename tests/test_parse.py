@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ast_compare import shape
+from golflint_testing import make_submission, run_rules
+
 from golflint.code.parse import parse_source
 from golflint.code.units import CodeUnit
-from golflint_testing import make_submission, run_rules
 
 HERE = Path(__file__).parent
 SAMPLE = HERE / "data" / "pep701_sample.py"
@@ -44,7 +44,7 @@ def python312() -> str | None:
             continue
         try:
             done = subprocess.run([candidate, "-c", "import sys; assert sys.version_info >= (3, 12)"],
-                                  capture_output=True, timeout=60)
+                                  capture_output=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired):
             continue
         if done.returncode == 0:

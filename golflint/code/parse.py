@@ -27,16 +27,18 @@ _PLACEHOLDER = "__golflint_pep701_{}__"
 
 def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
     """The module's tree, as Python 3.12 parses it; raises SyntaxError/ValueError like `ast.parse`."""
-    if source.startswith(BOM):
-        source = source[len(BOM):]
+    source = source.removeprefix(BOM)
     try:
         return ast.parse(source, filename=filename)
-    except SyntaxError as first_error:
+    except SyntaxError:
         if sys.version_info >= (3, 12):
             raise
-        tree = _parse_with_libcst(source, filename)
+        try:
+            tree = _parse_with_libcst(source, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None  # the 3.12 reading failed too: report the running `ast`'s own error
         if tree is None:
-            raise first_error
+            raise
         return tree
 
 
@@ -48,7 +50,7 @@ def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
         return None
     try:
         module = cst.parse_module(source, config=cst.PartialParserConfig(python_version="3.12"))
-    except Exception:  # libcst's ParserSyntaxError and friends: no grammar accepts it
+    except cst.ParserSyntaxError:  # no grammar accepts it
         return None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
@@ -128,7 +130,7 @@ def _literal_text(prefix: str, quote: str, raw: str) -> str:
     return ast.literal_eval(plain_prefix + quote + raw + quote)
 
 
-def _joined_str(node: Any, module: Any, positions: Any, filename: str, place: "_Placer") -> ast.expr | None:
+def _joined_str(node: Any, module: Any, positions: Any, filename: str, place: _Placer) -> ast.expr | None:
     import libcst as cst
 
     values: list[ast.expr] = []
@@ -183,7 +185,7 @@ def _append_constant(values: list[ast.expr], text: str, where: ast.AST | None = 
 
 
 def _formatted_pieces(part: Any, module: Any, positions: Any, filename: str,
-                      place: "_Placer") -> list[ast.expr] | None:
+                      place: _Placer) -> list[ast.expr] | None:
     import libcst as cst
 
     prefix = part.prefix
@@ -237,7 +239,7 @@ class _Fake:
 
 
 def _field_expression(expr: Any, module: Any, positions: Any, filename: str,
-                      place: "_Placer") -> ast.expr | None:
+                      place: _Placer) -> ast.expr | None:
     code = module.code_for_node(expr)
     pos = positions[expr]
     try:
