@@ -86,9 +86,26 @@ class Submission:
         return out
 
     # -- submission.json ------------------------------------------------------------------------
+    # -- the parts by role (golflint/layout.py): entry script, metadata file --------------------
+    @cached_property
+    def entry(self) -> tuple[str | None, str]:
+        from .layout import entry_script
+
+        return entry_script(self)
+
+    @property
+    def entry_script(self) -> str | None:
+        return self.entry[0]
+
+    @cached_property
+    def metadata_file(self) -> str:
+        from .layout import metadata_file
+
+        return metadata_file(self)
+
     @cached_property
     def submission_json(self) -> JsonLoad:
-        fr = self.read("submission.json")
+        fr = self.read(self.metadata_file)
         problem = fr.text_problem()
         if problem:
             return JsonLoad(problem=f"submission.json {problem}")
@@ -109,7 +126,9 @@ class Submission:
     # -- logs -----------------------------------------------------------------------------------
     @cached_property
     def log_files(self) -> list[str]:
-        return self.glob(list(self.settings.get("submission.log_patterns")))
+        from .layout import log_files
+
+        return log_files(self)
 
     @cached_property
     def logs(self) -> list["TrainLog"]:

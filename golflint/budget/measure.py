@@ -35,7 +35,8 @@ def measure_submission(sub: "Submission") -> Measurement:
     patterns = sub.settings.get("bytes.code_files")
     code_files = {}
     for rel in sub.files:
-        if any(fnmatch.fnmatch(rel, p) for p in patterns):
+        # The entry script is counted code whatever its name (train_gpt_cuda_ternary.py ...).
+        if rel == sub.entry_script or any(fnmatch.fnmatch(rel, p) for p in patterns):
             size = sub.size(rel)
             if size is not None:
                 code_files[rel] = size

@@ -21,7 +21,7 @@ ENTRY = "train_gpt.py"
 
 def _counted(sub: "Submission", rel: str) -> bool:
     patterns = sub.settings.get("bytes.code_files", [ENTRY])
-    return any(fnmatch.fnmatch(rel, p) for p in patterns)
+    return rel == sub.entry_script or any(fnmatch.fnmatch(rel, p) for p in patterns)
 
 
 def _sibling_module(sub: "Submission", module: str) -> str | None:
@@ -81,11 +81,12 @@ def load_code_units(sub: "Submission") -> list[CodeUnit]:
     units: list[CodeUnit] = []
     seen: set[str] = set()
     queue: list[tuple[str, str]] = []
-    if sub.exists(ENTRY):
-        queue.append((ENTRY, "entry"))
+    entry = sub.entry_script  # train_gpt.py, or what the run command starts (golflint/layout.py)
+    if entry is not None and entry.endswith(".py"):
+        queue.append((entry, "entry"))
     # Other counted code files (a user may count more than train_gpt.py).
     for rel in sub.files:
-        if rel.endswith(".py") and rel != ENTRY and _counted(sub, rel):
+        if rel.endswith(".py") and rel != entry and _counted(sub, rel):
             queue.append((rel, "counted code file"))
     while queue:
         rel, reason = queue.pop(0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..discovery import discover
+from ..discovery import find_submissions
 from ..engine import check_submission, instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
@@ -81,9 +81,14 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     env_overrides = _parse_env(env)
     fail_on = Severity.WARNING if strict else Severity.parse(settings.get("general.fail_on", "error"))
 
-    targets = discover(paths, settings, track=track)
+    discovery = find_submissions(paths, settings, track=track)
+    for skipped in discovery.skipped:  # never skipped silently; stderr keeps stdout's format clean
+        if skipped.kind == "not-a-submission":
+            click.echo(f"note: {skipped.path}: not checked: {skipped.reason}", err=True)
+    targets = discovery.targets
     if not targets:
-        raise GolflintError("no submission folder found (a folder holding submission.json or train_gpt.py)")
+        raise GolflintError("no submission folder found (a folder under records/<track>/, or one "
+                            "holding submission.json or train_gpt.py)")
     rules = instantiate_rules(settings)
     if not rules:
         raise GolflintError("no rule selected; check --select/--ignore and [general] in your rules")
