@@ -27,11 +27,11 @@ _SCRIPT = re.compile(r"([\w./-]*\.py)\b")
 _LAUNCHER = re.compile(r"\b(?:python3?(?:\.\d+)?|torchrun|accelerate\s+launch|deepspeed)\b")
 
 
-def _top_level(sub: "Submission", pattern: str) -> list[str]:
+def _top_level(sub: Submission, pattern: str) -> list[str]:
     return sorted(rel for rel in sub.files if "/" not in rel and fnmatch.fnmatch(rel, pattern))
 
 
-def run_command_scripts(sub: "Submission") -> list[tuple[str, str]]:
+def run_command_scripts(sub: Submission) -> list[tuple[str, str]]:
     """Top-level Python scripts started by a run command in README.md or a top-level shell script,
     as (script, where), in the order they appear (README first)."""
     sources = [rel for rel in ("README.md",) if rel in sub.files] + _top_level(sub, "*.sh")
@@ -48,7 +48,7 @@ def run_command_scripts(sub: "Submission") -> list[tuple[str, str]]:
     return found
 
 
-def entry_script(sub: "Submission") -> tuple[str | None, str]:
+def entry_script(sub: Submission) -> tuple[str | None, str]:
     """(the script that runs the submission, why golflint thinks so); (None, why) when none."""
     if TEMPLATE_ENTRY in sub.files:
         return TEMPLATE_ENTRY, "the template's name"
@@ -64,7 +64,7 @@ def entry_script(sub: "Submission") -> tuple[str | None, str]:
     return None, "no train_gpt.py, no run command naming a script, and no single script"
 
 
-def metadata_file(sub: "Submission") -> str:
+def metadata_file(sub: Submission) -> str:
     """submission.json, else the only top-level submission_*.json (`submission_ternary.json`)."""
     if TEMPLATE_METADATA in sub.files:
         return TEMPLATE_METADATA
@@ -72,7 +72,7 @@ def metadata_file(sub: "Submission") -> str:
     return named[0] if len(named) == 1 else TEMPLATE_METADATA
 
 
-def log_files(sub: "Submission") -> list[str]:
+def log_files(sub: Submission) -> list[str]:
     """Train logs: files matching `submission.log_patterns` anywhere in the folder, and the text
     files of a log folder (`submission.log_dirs`, e.g. `logs/`, `logs_experiment/`)."""
     patterns = list(sub.settings.get("submission.log_patterns"))
@@ -82,9 +82,7 @@ def log_files(sub: "Submission") -> list[str]:
     for rel in sub.files:
         parts = rel.split("/")
         name = parts[-1]
-        if any(fnmatch.fnmatch(name, p) for p in patterns):
-            out.append(rel)
-        elif (len(parts) > 1 and name.endswith(suffixes)
+        if any(fnmatch.fnmatch(name, p) for p in patterns) or (len(parts) > 1 and name.endswith(suffixes)
               and any(fnmatch.fnmatch(folder, d) for folder in parts[:-1] for d in dirs)):
             out.append(rel)
     return out

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from golflint_testing import make_submission, run_rules
 
 from golflint.cli import main
 from golflint.config import default_settings
 from golflint.discovery import find_submissions
 from golflint.submission import Submission
-from golflint_testing import make_submission, run_rules
 
 LOG = ("step:200/20000 train_loss:3.1021 train_time:8712ms step_avg:43.56ms\n"
        "final_int8_zlib_roundtrip_exact val_loss:2.07269931 val_bpb:1.22436570\n")

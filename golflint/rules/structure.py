@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import statistics
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 
-from ..claims import SUBMISSION_JSON, ClaimLines, SeedClaim, is_finite, number, seed_claims
+from ..claims import (
+    SUBMISSION_JSON,
+    ClaimLines,
+    SeedClaim,
+    is_finite,
+    number,
+    seed_claims,
+)
 from ..files import escapes
 from ..findings import Finding, Severity
 from .base import Invalid, Rule, Valid
@@ -744,7 +751,7 @@ class UnreadableExecutedCode(Rule):
             note = ""
             if site.problem_kind == packed.FILE:
                 target = site.problem.split("`")[1] if site.problem and "`" in site.problem else ""
-                rel = target[2:] if target.startswith("./") else target
+                rel = target.removeprefix("./")
                 if rel and sub.exists(rel):
                     severity = Severity.WARNING
                     note = f"; {rel} is in the folder but golflint does not analyze it as code: review it by hand"
