@@ -210,7 +210,8 @@ def test_custom_caps(make_sub):
 def test_against_overrides_the_record(make_sub):
     root = make_sub(_folder())
     assert [f for f in gl4(root) if f.rule == "GL411"] == []
-    found = [f for f in gl4(root, settings_overrides={"significance": {"record_val_loss": 2.064}})
+    found = [f for f in gl4(root, settings_overrides={"significance": {"record_val_loss": 2.064,
+                                                                    "record_source": "--against"}})
              if f.rule == "GL411"]
     assert len(found) == 1 and "n=3" in found[0].message and "p=" in found[0].message
     assert found[0].data["n"] == 3 and found[0].data["p"] > 0.01

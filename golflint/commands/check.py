@@ -75,7 +75,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
             general["ignore"] = _split(ignore)
         overrides["general"] = general
     if against is not None:
-        overrides["significance"] = {"record_val_loss": against}
+        overrides["significance"] = {"record_val_loss": against, "record_source": "--against"}
     if overrides:
         settings = settings.with_overrides(overrides)
     env_overrides = _parse_env(env)

@@ -28,19 +28,19 @@ _SEP = r"\s*[:=]\s*"
 # not `total_eval_time`.
 _KEY_START = r"(?<![A-Za-z0-9_])"
 
-_VAL_LOSS = re.compile(_KEY_START + r"val_loss" + _SEP + r"(" + _NUM + r")", re.I)
-_VAL_BPB = re.compile(_KEY_START + r"val_bpb" + _SEP + r"(" + _NUM + r")", re.I)
-_EVAL_TIME = re.compile(_KEY_START + r"eval_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.I)
+_VAL_LOSS = re.compile(_KEY_START + r"val_loss" + _SEP + r"(" + _NUM + r")", re.IGNORECASE)
+_VAL_BPB = re.compile(_KEY_START + r"val_bpb" + _SEP + r"(" + _NUM + r")", re.IGNORECASE)
+_EVAL_TIME = re.compile(_KEY_START + r"eval_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
 _TOTAL_EVAL = re.compile(_KEY_START + r"total_eval_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?",
-                         re.I)
-_TRAIN_TIME = re.compile(_KEY_START + r"train_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.I)
-_STEP = re.compile(_KEY_START + r"step" + _SEP + r"(\d+)(?:\s*/\s*(\d+))?", re.I)
-_STEP_AVG = re.compile(_KEY_START + r"step_avg(?:_ms)?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.I)
-_SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.I)
-_TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.I)
-_MODEL_SIZE = re.compile(r"Serialized model\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.I)
-_CODE_SIZE = re.compile(r"Code size\s*[:=]\s*(\d[\d,]*)\s*bytes", re.I)
-_PEAK_MEMORY = re.compile(r"peak memory allocated\s*[:=]\s*(" + _NUM + r")\s*MiB", re.I)
+                         re.IGNORECASE)
+_TRAIN_TIME = re.compile(_KEY_START + r"train_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
+_STEP = re.compile(_KEY_START + r"step" + _SEP + r"(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
+_STEP_AVG = re.compile(_KEY_START + r"step_avg(?:_ms)?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
+_SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.IGNORECASE)
+_TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_MODEL_SIZE = re.compile(r"Serialized model\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_CODE_SIZE = re.compile(r"Code size\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_PEAK_MEMORY = re.compile(r"peak memory allocated\s*[:=]\s*(" + _NUM + r")\s*MiB", re.IGNORECASE)
 # The token a score line starts with names the evaluation: `final_int8_zlib_roundtrip_exact`,
 # `quantized_ttt_phased`; prefixes such as `[rank0]` or a timestamp come before it.
 _LABEL = re.compile(r"[A-Za-z][\w.+\-/:]*")
@@ -48,10 +48,10 @@ _LABEL = re.compile(r"[A-Za-z][\w.+\-/:]*")
 _LEADING_NOISE = (r"(?:\s*(?:\[[^\]]*\]|\d{4}-\d\d-\d\d(?:[T ]|$)|\d\d:\d\d:\d\d(?:[.,]\d+)?Z?|"
                   r"[A-Z]{3,8}:(?!\S)|[|>:-]))*\s*")
 # In-training validation lines begin with their step; a final score line never does.
-_STEP_LINE = re.compile(_LEADING_NOISE + r"step" + _SEP + r"(\d+)", re.I)
+_STEP_LINE = re.compile(_LEADING_NOISE + r"step" + _SEP + r"(\d+)", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
-_FILE_SEED = re.compile(r"seed[_\-]?(\d+)", re.I)
-_FILE_SHORT_SEED = re.compile(r"(?:^|[_\-.])s(\d+)(?=[_\-.]|$)", re.I)
+_FILE_SEED = re.compile(r"seed[_\-]?(\d+)", re.IGNORECASE)
+_FILE_SHORT_SEED = re.compile(r"(?:^|[_\-.])s(\d+)(?=[_\-.]|$)", re.IGNORECASE)
 _STOP_WORDS = ("stopping_early", "wallclock_cap")
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..claims import SUBMISSION_JSON, ClaimLines, number
 from ..files import escapes
 from ..findings import Finding, Severity
-from ..logs.evidence import METRICS, agrees, claim_values, claimed_seeds, record_significance, seed_evidence
+from ..logs.evidence import (
+    METRICS,
+    agrees,
+    claim_values,
+    claimed_seeds,
+    record_significance,
+    seed_evidence,
+)
 from ..logs.model import TrainLog
 from .base import Invalid, Rule, Valid
 
@@ -103,7 +111,7 @@ _WAIVER = re.compile(
     r"|\b(?:time|wall-?clock|training|evaluation)[^.\n]{0,40}?\blimits?\b[^.\n]{0,40}?"
     r"(?<!not )(?<!n't )\b(?:waived|do(?:es)? not apply|don't apply|not enforced|lifted|exceeded)"
     r"|\bunlimited[ -]compute\b|\bno time limits?\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -661,47 +669,57 @@ def _seed_loss_line(sub) -> int | None:
 
 
 class SignificanceNotShown(Rule):
-    """A record claim does not show a significant improvement over the record.
+    """A record claim does not show a significant improvement over the record it must beat.
 
-    A one-sided one-sample t-test over the seeds' val_loss (from their logs' final scores, else as
-    claimed): H0 is mean >= record - delta, with the record `significance.record_val_loss` (or
-    `golflint check --against VAL_LOSS`), delta `significance.min_improvement_nats` (0.005) and the
-    level `significance.p_value` (0.01). Applies on tracks with `requires_significance`. Too few
-    seeds to test at all is GL412.
+    A one-sided one-sample t-test over the seeds' scores (their logs' final scores, else as
+    claimed), in val_bpb: H0 is mean >= record - margin. The record is the best record dated before
+    the submission in its own `records/<track>/` folder (the tree being checked, e.g. a fork's),
+    else the rulebook's `significance.record_val_bpb`; `golflint check --against VAL_LOSS` compares
+    val_loss in nats against that value instead. The margin is `significance.min_improvement_nats`
+    (0.005 nats) converted to BPB with the submission's own val_bpb / val_loss; the level is
+    `significance.p_value` (0.01). The finding names the record used. Applies on tracks with
+    `requires_significance`. Too few seeds to test at all is GL412.
+
+    A warning, not an error: the organizers merged record-track submissions that did not show
+    this against the record before them (see the `[significance]` comments in rules.toml), so
+    failing it means "not shown to be a new best", not "rejected".
 
     **Why.** Seed-to-seed noise is a few thousandths of a nat; without the test a lucky seed
-    could set a record. The rules ask for 0.005 nats at p < 0.01.
+    could set a record. The rules ask for 0.005 nats at p < 0.01. val_loss is per token, so it
+    cannot compare submissions with different tokenizers; val_bpb can.
 
-    **Example.** Three seeds at 2.0670, 2.0690, 2.0660 against a record of 2.0727: they beat it
-    by 0.0054 on average, but with that spread p = 0.36.
+    **Example.** Three seeds at val_bpb 1.2230, 1.2250, 1.2210 against a record of 1.2244: no better
+    on average than the record.
 
     **Instead.** Run more seeds, or improve the model further. Pure systems speed-ups without ML
-    changes are exempt: say so in the README and turn the check off for that submission
-    (`--ignore GL411`, or `[rules.GL411] enabled = false` in its rules file).
+    changes are exempt: say so in the README (and `--ignore GL411`).
     """
 
     id = "GL411"
     name = "significance-not-shown"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     message = "the seeds do not show a significant improvement over the record"
     hint = "run more seeds or improve further; pure systems speed-ups are exempt (say so, and --ignore GL411)"
     valid = (
         Valid(files=_folder()),
-        Valid(files=_folder(), settings={"significance": {"record_val_loss": 2.0700}},
-              note="0.0099 nats better at p < 0.01"),
+        Valid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2228}},
+              note="0.0059 BPB better; the margin is 0.0030 BPB (0.005 nats) at p < 0.01"),
+        Valid(files=_folder(), settings={"significance": {"record_val_loss": 2.0700,
+                                                          "record_source": "--against"}},
+              note="--against compares val_loss in nats: 0.0099 better"),
         Valid(files=_folder({"train_seed1.log": _log(1, loss=2.0800)}), track="non-record",
               note="non-record track: no significance needed"),
         Valid(files=_one_seed(), note="one seed: GL412"),
     )
     invalid = (
-        Invalid(files=_folder(), settings={"significance": {"record_val_loss": 2.0650}}, file=SUBMISSION_JSON,
-                lines=5),
+        Invalid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2198}}, file=SUBMISSION_JSON,
+                lines=5, note="0.0029 BPB better: less than 0.005 nats in BPB"),
         Invalid(files=_folder({"submission.json": _claims({1: (2.0670, 1.2200), 2: (2.0690, 1.2210),
                                                            3: (2.0660, 1.2190)}),
                                "train_seed1.log": _log(1, 2.0670, 1.2200), "train_seed2.log": _log(2, 2.0690, 1.2210),
                                "train_seed3.log": _log(3, 2.0660, 1.2190)}),
                 file=SUBMISSION_JSON, note="better on average but too noisy"),
-        Invalid(files=_folder(), settings={"significance": {"record_val_loss": 2.0500}}, file=SUBMISSION_JSON,
+        Invalid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2100}}, file=SUBMISSION_JSON,
                 note="worse than the record"),
     )
 
@@ -711,9 +729,11 @@ class SignificanceNotShown(Rule):
         result = record_significance(sub)
         if result.std is None or result.significant:
             return  # too few seeds: GL412
-        yield self.report(f"{result.verdict} ({result.summary()}; record {_score_text(result.record)}, "
-                          f"threshold {_score_text(result.threshold)})", file=SUBMISSION_JSON, line=_seed_loss_line(sub),
-                          n=result.n, mean=result.mean, std=result.std, t=result.t, p=result.p)
+        yield self.report(f"{result.verdict} ({result.summary()}; record {result.metric} "
+                          f"{_score_text(result.record)} from {result.record_source}, threshold "
+                          f"{_score_text(result.threshold)})", file=SUBMISSION_JSON, line=_seed_loss_line(sub),
+                          n=result.n, mean=result.mean, std=result.std, t=result.t, p=result.p,
+                          metric=result.metric, record=result.record, record_source=result.record_source)
 
 
 class TooFewSeeds(Rule):
@@ -758,8 +778,9 @@ class TooFewSeeds(Rule):
         if result.std is not None:
             return
         yield self.report(f"{result.verdict}, so the claim is not shown to beat the record "
-                          f"({_score_text(result.record)}) by {result.delta:g} nats", file=SUBMISSION_JSON,
-                          line=_seed_loss_line(sub), n=result.n)
+                          f"({result.metric} {_score_text(result.record)} from {result.record_source}) by "
+                          f"{result.delta_nats if result.delta_nats is not None else result.delta:g} nats",
+                          file=SUBMISSION_JSON, line=_seed_loss_line(sub), n=result.n)
 
 
 RULES: list[type[Rule]] = [
