@@ -13,6 +13,7 @@ submission's own run command names, then the only candidate.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import re
 from typing import TYPE_CHECKING
@@ -85,4 +86,55 @@ def log_files(sub: Submission) -> list[str]:
         if any(fnmatch.fnmatch(name, p) for p in patterns) or (len(parts) > 1 and name.endswith(suffixes)
               and any(fnmatch.fnmatch(folder, d) for folder in parts[:-1] for d in dirs)):
             out.append(rel)
+    return out
+
+
+def _file_path_expr(node: ast.AST) -> str | None:
+    """The file name a path expression built from `__file__` or a literal names, if it is plain:
+    "b.py", `__file__.replace("a.py", "b.py")`, `os.path.join(os.path.dirname(__file__), "b.py")`,
+    `Path(__file__).with_name("b.py")`, `Path(__file__).parent / "b.py"`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = node.func.attr
+        args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        source = ast.unparse(node.func.value)
+        if method == "replace" and len(args) == 2 and "__file__" in source:
+            return args[1]
+        if method in ("with_name", "joinpath") and len(args) == 1 and "__file__" in source:
+            return args[0]
+        if method == "join" and args and "__file__" in ast.unparse(node):
+            return args[-1]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        right = node.right
+        if isinstance(right, ast.Constant) and isinstance(right.value, str) and "__file__" in ast.unparse(node.left):
+            return right.value
+    return None
+
+
+def exec_siblings(files: list[str], tree: ast.AST | None) -> dict[int, str]:
+    """{line: sibling} for `exec(open(<path>).read())` (or `Path(<path>).read_text()`) whose path is
+    a file of the submission: that file's code runs, so it is analyzed and counted as code."""
+    out: dict[int, str] = {}
+    if tree is None:
+        return out
+    present = set(files)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec"
+                and node.args):
+            continue
+        arg = node.args[0]
+        # exec(open(P).read()) / exec(Path(P).read_text()) / exec(compile(open(P).read(), ...))
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "compile" and arg.args:
+            arg = arg.args[0]
+        if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute)
+                and arg.func.attr in ("read", "read_text") and isinstance(arg.func.value, ast.Call)):
+            continue
+        opener = arg.func.value
+        if not opener.args:
+            continue
+        name = _file_path_expr(opener.args[0])
+        rel = (name or "").removeprefix("./")
+        if rel in present and rel.endswith(".py"):
+            out[node.lineno] = rel
     return out

@@ -11,20 +11,22 @@ import ast
 import fnmatch
 from typing import TYPE_CHECKING
 
+from ..layout import exec_siblings
 from .units import CodeUnit
 
 if TYPE_CHECKING:
     from ..submission import Submission
 
 ENTRY = "train_gpt.py"
+EXECUTED_BY = "exec'd by"
 
 
-def _counted(sub: "Submission", rel: str) -> bool:
+def _counted(sub: Submission, rel: str) -> bool:
     patterns = sub.settings.get("bytes.code_files", [ENTRY])
     return rel == sub.entry_script or any(fnmatch.fnmatch(rel, p) for p in patterns)
 
 
-def _sibling_module(sub: "Submission", module: str) -> str | None:
+def _sibling_module(sub: Submission, module: str) -> str | None:
     """The folder-relative path of a module that would be imported from the submission folder."""
     base = module.lstrip(".").replace(".", "/")
     if not base:
@@ -35,7 +37,7 @@ def _sibling_module(sub: "Submission", module: str) -> str | None:
     return None
 
 
-def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int]]:
+def _imported_siblings(sub: Submission, unit: CodeUnit) -> list[tuple[str, int]]:
     if unit.tree is None:
         return []
     found: list[tuple[str, int]] = []
@@ -65,7 +67,7 @@ def _imported_siblings(sub: "Submission", unit: CodeUnit) -> list[tuple[str, int
     return found
 
 
-def load_python_file(sub: "Submission", rel: str, reason: str) -> CodeUnit | None:
+def load_python_file(sub: Submission, rel: str, reason: str) -> CodeUnit | None:
     fr = sub.read(rel)
     problem = fr.text_problem()
     if problem is not None:
@@ -75,7 +77,7 @@ def load_python_file(sub: "Submission", rel: str, reason: str) -> CodeUnit | Non
     return CodeUnit.parse_python(rel, fr.text() or "", reason=reason, counted=_counted(sub, rel))
 
 
-def load_code_units(sub: "Submission") -> list[CodeUnit]:
+def load_code_units(sub: Submission) -> list[CodeUnit]:
     from . import native, packed
 
     units: list[CodeUnit] = []
@@ -99,8 +101,12 @@ def load_code_units(sub: "Submission") -> list[CodeUnit]:
         units.append(unit)
         layers = packed.expand(sub, unit)
         units.extend(layers)
+        if reason.startswith(EXECUTED_BY):
+            unit.counted = True  # code the counted script runs is counted code (layout.py)
         for source_unit in (unit, *layers):
             for sibling, line in _imported_siblings(sub, source_unit):
                 queue.append((sibling, f"imported by {source_unit.label} line {line}"))
+            for line, sibling in exec_siblings(sub.files, source_unit.tree).items():
+                queue.append((sibling, f"{EXECUTED_BY} {source_unit.label} line {line}"))
     units.extend(native.find_native_units(sub, units))
     return units

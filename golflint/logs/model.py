@@ -37,6 +37,8 @@ class TrainLog:
     model_bytes_line: int | None = None
     code_bytes: int | None = None
     code_bytes_line: int | None = None
+    compressed_code_bytes: int | None = None        # `Code size (compressed): N bytes`
+    compressed_code_bytes_line: int | None = None
     steps: int | None = None
     step_avg_ms: float | None = None
     missing: list[str] = field(default_factory=list)   # what a known format has that this lacks

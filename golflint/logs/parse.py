@@ -40,6 +40,7 @@ _SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.IGNORECASE)
 _TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
 _MODEL_SIZE = re.compile(r"Serialized model\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
 _CODE_SIZE = re.compile(r"Code size\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_COMPRESSED_CODE_SIZE = re.compile(r"Code size\s*\(compressed\)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
 _PEAK_MEMORY = re.compile(r"peak memory allocated\s*[:=]\s*(" + _NUM + r")\s*MiB", re.IGNORECASE)
 # The token a score line starts with names the evaluation: `final_int8_zlib_roundtrip_exact`,
 # `quantized_ttt_phased`; prefixes such as `[rank0]` or a timestamp come before it.
@@ -309,6 +310,10 @@ def _sizes(log: TrainLog, lines: _Lines) -> None:
     found = lines.last("code size", _CODE_SIZE)
     if found:
         log.code_bytes, log.code_bytes_line = int(found[1].group(1).replace(",", "")), found[0]
+    found = lines.last("code size", _COMPRESSED_CODE_SIZE)
+    if found:
+        log.compressed_code_bytes = int(found[1].group(1).replace(",", ""))
+        log.compressed_code_bytes_line = found[0]
 
 
 def _seed_fallback(log: TrainLog) -> None:

@@ -746,7 +746,14 @@ class UnreadableExecutedCode(Rule):
     def check(self, sub) -> Iterable[Finding]:
         from ..code import packed
 
+        from ..layout import exec_siblings
+
+        followed: dict[int, dict[int, str]] = {}
         for unit, site in _packed_sites(sub, packed.OPAQUE_KINDS):
+            # exec(open(<sibling .py>).read()): golflint loads that file as code (and counts it)
+            siblings = followed.setdefault(id(unit), exec_siblings(sub.files, unit.tree))
+            if site.line in siblings:
+                continue
             severity = None
             note = ""
             if site.problem_kind == packed.FILE:
