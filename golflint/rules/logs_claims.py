@@ -656,8 +656,10 @@ class LoggedSizeOverCap(Rule):
             else:
                 continue
             if size > cap:
+                over = sub.track_settings.get("over_cap_severity")  # rulebook: the track's policy
                 yield self.report(f"{log.path} logs {size:,} bytes ({what}), {size - cap:,} over the {cap:,}-byte "
-                                  "cap", file=log.path, line=line, size=size, cap=cap)
+                                  "cap", file=log.path, line=line, size=size, cap=cap,
+                                  severity=Severity.parse(str(over)) if over else None)
 
 
 def _significance_applies(sub) -> bool:
