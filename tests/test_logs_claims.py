@@ -171,7 +171,12 @@ def test_non_record_eval_waived_is_a_warning(make_sub):
     files = _folder({"train_seed1.log": _log(1, eval_s=900.0),
                      "README.md": _README + "\nUnlimited compute: no time limit applies.\n"},)
     root = make_sub(files, parent="records/track_non_record_16mb")
+    # The shipped rulebook: the non-record track has no time cap, so long runs are info.
     found = [f for f in gl4(root, track="non-record") if f.rule == "GL409"]
+    assert [f.severity.value for f in found] == ["info"]
+    # A rulebook that caps the track again still honours a README waiver (a warning).
+    capped = {"tracks": {"non-record": {"time_cap_severity": ""}}}
+    found = [f for f in gl4(root, track="non-record", settings_overrides=capped) if f.rule == "GL409"]
     assert [f.severity.value for f in found] == ["warning"]
 
 
