@@ -37,6 +37,8 @@ _TRAIN_TIME = re.compile(_KEY_START + r"train_time(?:_(ms|s))?" + _SEP + r"(" + 
 _STEP = re.compile(_KEY_START + r"step" + _SEP + r"(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
 _STEP_AVG = re.compile(_KEY_START + r"step_avg(?:_ms)?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
 _SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.IGNORECASE)
+# `world_size:8 grad_accum_steps:1`: how many GPUs the run used (the baseline prints it).
+_WORLD_SIZE = re.compile(_KEY_START + r"world_size" + _SEP + r"(\d+)\b", re.IGNORECASE)
 _TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
 _MODEL_SIZE = re.compile(r"Serialized model\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
 _CODE_SIZE = re.compile(r"Code size\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
@@ -235,6 +237,11 @@ def _scan(log: TrainLog, text: str, exact_min_decimals: int) -> None:
         m = next((m for m in map(_SEED.search, segments) if m), None)
         if m:
             log.seed, log.seed_line, log.seed_source = int(m.group(1)), number, "line"
+            break
+    for number, segments in lines.forward("world_size"):
+        m = next((m for m in map(_WORLD_SIZE.search, segments) if m), None)
+        if m:
+            log.world_size, log.world_size_line = int(m.group(1)), number
             break
     found = lines.last("peak memory", _PEAK_MEMORY)
     if found and _number(found[1].group(1)) is not None:

@@ -569,6 +569,8 @@ class TrainTimeOverCap(_TimeCapRule):
         Invalid(files=_folder({"train_seed1.log": _log(1, train_ms=600016), "train_ablation.log": _log(
             None, train_ms=2_400_000)}), file="train_ablation.log", lines=3,
                 note="a log backing no claim: reported as info"),
+        Invalid(files=_folder({"train_seed1.log": "world_size:2 grad_accum_steps:4\n" + _log(1, train_ms=2_400_107)}),
+                file="train_seed1.log", lines=4, note="2 GPUs for 2,400 s: the cap's compute on 8, info"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -584,6 +586,12 @@ class TrainTimeOverCap(_TimeCapRule):
             slack = max(base_slack, (log.step_avg_ms or 0.0) / 1000.0)
             if seconds > float(cap) + slack:
                 level, why = (severity, waived) if backs else (Severity.INFO, _NOT_BACKING)
+                gpus = int(sub.track_settings.get("gpus", 8) or 8)
+                if log.world_size and log.world_size < gpus and seconds * log.world_size / gpus <= float(cap) + slack:
+                    # Fewer GPUs for longer: the same compute as the cap on the track's hardware.
+                    level = Severity.INFO
+                    why = (f" (reported only: on {log.world_size} GPUs, line {log.world_size_line}, that is "
+                           f"{_fmt_s(seconds * log.world_size / gpus)} on {gpus})")
                 yield self.report(f"{log.path}: training took {_fmt_s(seconds)}, over the {sub.track} track's "
                                   f"{_fmt_s(float(cap))} cap{why}", file=log.path, line=log.train_time_line,
                                   severity=level, seconds=seconds, cap=cap)
