@@ -354,7 +354,10 @@ FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "bytes_total": {"type": "integer", "minimum": 0},
     "bytes_code": {"type": "integer", "minimum": 0},
     "track": {"type": "string"},
-    "seeds": {"type": "array", "items": {"type": ["integer", "string"]}},
+    # A list of seeds, or (accepted records 2026-04-06_SP8192_QK5_LegalTTT, 2026-04-09_A2_Muon097)
+    # an object keyed by seed holding each seed's results, the shape of `seed_results`.
+    "seeds": {"type": ["array", "object"], "items": {"type": ["integer", "string"]},
+              "additionalProperties": _SEED_SCHEMA},
     # A list of per-seed objects, or an object keyed by seed: `items` applies to the first shape,
     # `additionalProperties` to the second.
     "seed_results": {"type": ["array", "object"], "items": _SEED_SCHEMA,
@@ -401,8 +404,13 @@ class SubmissionJsonSchema(Rule):
 
     Required fields are `submission.required_fields` (default author, name, val_bpb). Known fields
     must have their type: numbers for scores, integers for byte counts, strings for names and the
-    date; `seed_results` is a list of per-seed objects or an object keyed by seed. Unknown fields are
-    accepted, and optional fields may be absent or null (older records lack the newer fields).
+    date; `seed_results` (and `seeds`) is a list of per-seed objects or an object keyed by seed.
+    Unknown fields are accepted, and optional fields may be absent or null (older records lack the
+    newer fields).
+
+    Severity: a missing required field is a warning (the organizers accepted records without
+    `name`, `author` or a headline `val_bpb`, whose logs and README carry the claim); a field of
+    the wrong type is an error (tools that read the leaderboard misread it).
 
     **Why.** A score written as a string or a byte count as a float is read differently by every
     tool that consumes the leaderboard; missing fields leave the claim unstated.
@@ -430,7 +438,8 @@ class SubmissionJsonSchema(Rule):
     invalid = (
         Invalid(files=_folder({"submission.json": _claims(val_bpb="1.2243657")}), file=SUBMISSION_JSON,
                 lines=8),
-        Invalid(files=_folder({"submission.json": _claims(author=...)}), file=SUBMISSION_JSON, lines=1),
+        Invalid(files=_folder({"submission.json": _claims(author=...)}), file=SUBMISSION_JSON, lines=1,
+                note="a warning: accepted records lack it"),
         Invalid(files=_folder({"submission.json": _claims(seed_results={"1": {"val_bpb": 1.2,
                                                                               "artifact_bytes": "15863489"}})})),
     )
@@ -454,8 +463,10 @@ class SubmissionJsonSchema(Rule):
                         continue
                     reported_missing.add((where, key))
                     at = f" in {where}" if where else ""
+                    # A warning: the organizers accepted records without `name`, `author` or a
+                    # headline `val_bpb` (their logs and README carry the claim).
                     yield self.report(f"required field `{key}` is missing{at}", file=SUBMISSION_JSON,
-                                      line=lines(*path) if path else 1)
+                                      line=lines(*path) if path else 1, severity=Severity.WARNING)
             elif error.validator == "type":
                 got = _JSON_TYPE.get(type(error.instance), type(error.instance).__name__)
                 shown = json.dumps(error.instance)
