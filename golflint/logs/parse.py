@@ -37,6 +37,8 @@ _TRAIN_TIME = re.compile(_KEY_START + r"train_time(?:_(ms|s))?" + _SEP + r"(" + 
 _STEP = re.compile(_KEY_START + r"step" + _SEP + r"(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
 _STEP_AVG = re.compile(_KEY_START + r"step_avg(?:_ms)?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
 _SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.IGNORECASE)
+# A line of Python source quoted in a log, not a log line: calls, statements, assignments in code.
+_CODE_LIKE = re.compile(r"[;()]|\b(?:def|class|import|return|self|lambda)\b")
 # `world_size:8 grad_accum_steps:1`: how many GPUs the run used (the baseline prints it).
 _WORLD_SIZE = re.compile(_KEY_START + r"world_size" + _SEP + r"(\d+)\b", re.IGNORECASE)
 _TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
@@ -234,7 +236,9 @@ def _scan(log: TrainLog, text: str, exact_min_decimals: int) -> None:
             log.step_avg_line = number
     _sizes(log, lines)
     for number, segments in lines.forward("seed"):
-        m = next((m for m in map(_SEED.search, segments) if m), None)
+        # Logs that carry the script's own source (`log0(code)`) hold `seed=0` in code lines:
+        # those are not the run's seed.
+        m = next((m for m in map(_SEED.search, segments) if m and not _CODE_LIKE.search(m.string)), None)
         if m:
             log.seed, log.seed_line, log.seed_source = int(m.group(1)), number, "line"
             break
