@@ -76,4 +76,7 @@ def explain(rule_id):
 
     show("Flagged", cls.invalid)
     show("Not flagged", cls.valid)
+    from ..policy import SEVERITY_POLICY
+
+    lines += ["---", "", SEVERITY_POLICY, ""]
     Console().print(Markdown("\n".join(lines)))
