@@ -81,7 +81,7 @@ def _seed_name(value: Any) -> str:
 class ClaimLines:
     """Line numbers in submission.json, computed on first use only."""
 
-    def __init__(self, sub: "Submission"):
+    def __init__(self, sub: Submission):
         self._sub = sub
         self._lines: JsonLines | None = None
 

@@ -9,11 +9,12 @@ import lzma
 import math
 from pathlib import Path
 
+from golflint_testing import make_submission, run_rules
+
 from golflint.config import default_settings
 from golflint.logs.evidence import record_significance, record_to_beat
 from golflint.logs.parse import parse_log
 from golflint.submission import Submission
-from golflint_testing import make_submission, run_rules
 
 README = "# Run\n\n```\ntorchrun --nproc_per_node=8 train_gpt.py\n```\n"
 

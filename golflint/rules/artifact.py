@@ -10,7 +10,8 @@ import base64
 import json
 import lzma
 import zlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..claims import SUBMISSION_JSON, ClaimLines, number, seed_claims
 from ..findings import Finding, Severity

@@ -777,7 +777,6 @@ class UnreadableExecutedCode(Rule):
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code import packed
-
         from ..layout import exec_siblings
 
         followed: dict[int, dict[int, str]] = {}
