@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,16 +167,22 @@ def _date_of(folder_name: str, claims: dict[str, Any]) -> str | None:
 def _accepted_records(track_folder: Path, skip: Path) -> list[tuple[str, float, str]]:
     """(date, val_bpb, folder name) of every other submission in this track folder that claims a
     headline val_bpb: the records accepted before it, as the tree being checked holds them."""
+    return [(date, bpb, name) for date, bpb, name, path in _track_records(str(track_folder)) if path != skip]
+
+
+@lru_cache(maxsize=16)
+def _track_records(track_folder_path: str) -> tuple[tuple[str, float, str, Path], ...]:
+    """Every submission of one track folder with a dated headline val_bpb; read once per run (a
+    check of the whole tree asks for it once per submission)."""
     from ..files import read_file
 
+    track_folder = Path(track_folder_path)
     out = []
     try:
         folders = sorted(p for p in track_folder.iterdir() if p.is_dir() and not p.is_symlink())
     except OSError:
-        return out
+        return ()
     for folder in folders:
-        if folder.resolve() == skip:
-            continue
         names = sorted(p.name for p in folder.glob("submission*.json"))
         name = "submission.json" if "submission.json" in names else (names[0] if len(names) == 1 else None)
         if name is None:
@@ -192,8 +199,8 @@ def _accepted_records(track_folder: Path, skip: Path) -> list[tuple[str, float, 
         bpb = number(data.get("val_bpb"))
         date = _date_of(folder.name, data)
         if bpb is not None and math.isfinite(bpb) and bpb > 0 and date is not None:
-            out.append((date, bpb, folder.name))
-    return out
+            out.append((date, bpb, folder.name, folder.resolve()))
+    return tuple(out)
 
 
 def record_to_beat(sub: Submission) -> RecordToBeat:

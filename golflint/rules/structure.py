@@ -743,8 +743,10 @@ class UnreadableExecutedCode(Rule):
 
     golflint reads `exec(lzma.decompress(base64.b85decode("...")))` and every other chain of
     decoders applied to literals (see docs/packed-native-config.md). What it cannot read is code
-    whose text only exists while the script runs. A file read from the submission folder is a
-    warning (a reviewer can open it by hand); everything else is an error.
+    whose text only exists while the script runs. `exec(open(<path>).read())` of a `.py` file of
+    the submission (a literal name, or `__file__.replace("train_gpt.py", "x.py")` and the like) is
+    followed: that file is analyzed and counted as code, no finding. Another file read from the
+    submission folder is a warning (a reviewer can open it by hand); everything else is an error.
 
     **Why.** Every evaluation rule checks the code that runs. Code that cannot be read statically
     is code nobody reviewed: it may train on validation data or phone home, and no check would see it.
