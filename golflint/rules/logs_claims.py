@@ -846,8 +846,94 @@ class TooFewSeeds(Rule):
                           file=SUBMISSION_JSON, line=_seed_loss_line(sub), n=result.n)
 
 
+_SHIPPED = ("import os\n\n\ndef train(steps):\n    lr = float(os.environ.get('LR', 0.05))\n"
+            "    return steps * lr\n\n\ndef evaluate(model):\n    return sum(model) / len(model)\n\n\n"
+            "print(train(int(os.environ.get('STEPS', 20))))\n")
+
+
+def _source_log(code: str) -> str:
+    return code + "\n" + "=" * 100 + "\n" + _log(1)
+
+
+class LogSourceDiffers(Rule):
+    """A log carries the source of the script that wrote it, and that source is not the code shipped.
+
+    The baseline and most records write their own source at the top of each log (`log0(code)`),
+    before a line of 100 `=`. golflint compares it with the shipped code (the decoded layer of a
+    self-extracting script) on the syntax tree, so comments and formatting never count, and names
+    the top-level functions and classes that differ and the `os.environ.get` defaults that changed.
+    A log is compared with the closest shipped script (a folder may ship several experiments').
+
+    Info: accepted records were often edited after their runs (a logging line, a default), so a
+    difference is for a reviewer to read, not a verdict. Deciding which differences change
+    evaluation, data or scoring is not done yet.
+
+    **Why.** The logs back the claims only if the shipped code produced them; a folder that ships
+    different code beside its logs (the plain baseline beside logs of a 0.027 BPB run) backs nothing.
+
+    **Example.** The log's `evaluate` divides by the byte count, the shipped one by the token count.
+
+    **Instead.** Rerun the shipped code and commit its logs, or ship the code the logs came from.
+    """
+
+    id = "GL413"
+    name = "log-source-differs"
+    severity = Severity.INFO
+    message = "a log carries source that differs from the shipped code"
+    hint = "rerun the shipped code and commit its logs, or ship the code the logs came from"
+    valid = (
+        Valid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(_SHIPPED)})),
+        Valid(files=_folder({"train_gpt.py": _SHIPPED,
+                             "train_seed1.log": _source_log("# a comment\n" + _SHIPPED.replace("\n\n\n", "\n\n"))}),
+              note="comments and blank lines are not differences"),
+        Valid(files=_folder({"train_gpt.py": _SHIPPED}), note="a log without source: nothing to compare"),
+    )
+    invalid = (
+        Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
+            _SHIPPED.replace("sum(model) / len(model)", "sum(model) / 2"))}), file="train_seed1.log"),
+        Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
+            _SHIPPED.replace("'LR', 0.05", "'LR', 0.04"))}), file="train_seed1.log", note="a default changed"),
+        Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
+            _SHIPPED + "\n\ndef extra():\n    return 1\n")}), file="train_seed1.log", note="a function only in the log"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code.parse import parse_source
+        from ..logs.source import compare, logged_source
+
+        # Every shipped script, each as its innermost decoded layer where packed; a log is compared
+        # with the closest one (a folder may ship the scripts of several experiments).
+        innermost: dict[str, Any] = {}
+        for unit in sub.python_units:
+            if unit.path not in innermost or unit.layer > innermost[unit.path].layer:
+                innermost[unit.path] = unit
+        if not innermost:
+            return
+        for log in _readable(sub):
+            source = logged_source(sub.text(log.path) or "")
+            if source is None:
+                continue
+            try:
+                logged = parse_source(source, filename=log.path)
+            except (SyntaxError, ValueError, RecursionError):
+                continue  # not source after all
+            shipped, diff = min(((u, compare(logged, u.tree)) for u in innermost.values()),
+                                key=lambda pair: pair[1].size)
+            if diff.empty:
+                continue
+            parts = []
+            for label, names in (("functions that differ", diff.functions), ("only in the log", diff.only_in_log),
+                                 ("only shipped", diff.only_shipped), ("settings", diff.settings)):
+                if names:
+                    shown = ", ".join(names[:8]) + (f", and {len(names) - 8} more" if len(names) > 8 else "")
+                    parts.append(f"{label}: {shown}")
+            yield self.report(f"{log.path} carries the source of the run that wrote it, which differs from "
+                              f"{shipped.label}: " + "; ".join(parts), file=log.path, line=1,
+                              functions=diff.functions, settings=diff.settings)
+
+
 RULES: list[type[Rule]] = [
     LogWithoutFinalScore, UnreadableTrainLog, TrainLogNotUtf8, ClaimedScoreNotInLog, ClaimedSeedWithoutLog,
     UnclaimedSeedLog, LogSeedDisagreesWithFileName, TrainTimeOverCap, EvalTimeOverCap, LoggedSizeOverCap,
-    SignificanceNotShown, TooFewSeeds,
+    SignificanceNotShown, TooFewSeeds, LogSourceDiffers,
 ]
