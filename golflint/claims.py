@@ -48,18 +48,23 @@ def is_finite(value: float) -> bool:
 
 def seed_claims(claims: dict[str, Any]) -> list[SeedClaim]:
     """The per-seed entries of `seed_results`, whichever shape it has; malformed entries skipped."""
-    results = claims.get("seed_results")
+    field_name = "seed_results"
+    results = claims.get(field_name)
+    if results is None and isinstance(claims.get("seeds"), dict):
+        # {"42": {"val_bpb": ...}}: per-seed results under `seeds` (accepted records)
+        field_name = "seeds"
+        results = claims[field_name]
     out: list[SeedClaim] = []
     if isinstance(results, dict):
         for key, entry in results.items():
             if isinstance(entry, dict):
-                out.append(SeedClaim(_seed_name(key), ("seed_results", key), entry))
+                out.append(SeedClaim(_seed_name(key), (field_name, key), entry))
     elif isinstance(results, list):
         for i, entry in enumerate(results):
             if isinstance(entry, dict):
                 seed = entry.get("seed")
                 out.append(SeedClaim(_seed_name(seed) if seed is not None else None,
-                                     ("seed_results", i), entry))
+                                     (field_name, i), entry))
     return out
 
 
@@ -76,7 +81,7 @@ def _seed_name(value: Any) -> str:
 class ClaimLines:
     """Line numbers in submission.json, computed on first use only."""
 
-    def __init__(self, sub: "Submission"):
+    def __init__(self, sub: Submission):
         self._sub = sub
         self._lines: JsonLines | None = None
 

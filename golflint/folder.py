@@ -99,12 +99,29 @@ class Folder:
     def is_counted_code(self, rel: str) -> bool:
         """Do this file's stored bytes count as code bytes (`bytes.code_files`)?"""
         patterns = self.settings.get("bytes.code_files", [ENTRY])
-        return any(fnmatch.fnmatch(rel, p) for p in patterns)
+        return rel == self.entry_script or any(fnmatch.fnmatch(rel, p) for p in patterns)
+
+    # -- the parts by role (golflint/layout.py): entry script, metadata file --------------------
+    @cached_property
+    def entry(self) -> tuple[str | None, str]:
+        from .layout import entry_script
+
+        return entry_script(self)
+
+    @property
+    def entry_script(self) -> str | None:
+        return self.entry[0]
+
+    @cached_property
+    def metadata_file(self) -> str:
+        from .layout import metadata_file
+
+        return metadata_file(self)
 
     # -- submission.json ------------------------------------------------------------------------
     @cached_property
     def submission_json(self) -> JsonLoad:
-        fr = self.read("submission.json")
+        fr = self.read(self.metadata_file)
         problem = fr.text_problem()
         if problem:
             return JsonLoad(problem=f"submission.json {problem}")
@@ -129,4 +146,6 @@ class Folder:
 
     @cached_property
     def log_files(self) -> list[str]:
-        return self.glob(list(self.settings.get("submission.log_patterns")))
+        from .layout import log_files
+
+        return log_files(self)

@@ -53,4 +53,4 @@ class Submission(Folder):
     # -- bytes ----------------------------------------------------------------------------------
     @cached_property
     def measurement(self) -> Measurement:
-        return measure_submission(self, self.logs)
+        return measure_submission(self, self.logs, self.code_units)

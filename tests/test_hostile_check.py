@@ -122,7 +122,7 @@ def test_a_seed_naming_a_path_is_data(tmp_path):
     claims = {"author": "a", "name": "b", "val_bpb": 1.2, "seeds": [1, "1/../../../../tmp/VICTIM"]}
     root = folder(tmp_path, submission__json=json.dumps(claims))
     run = check(root, watch=tmp_path)
-    assert run.code == 1
+    assert run.code in (0, 1)   # GL405 is a warning now (docs/judging.md); verify refuses such a seed
     no_crash(run)
     assert "1/../../../../tmp/VICTIM" in run.messages("GL405")
 

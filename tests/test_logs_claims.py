@@ -171,7 +171,12 @@ def test_non_record_eval_waived_is_a_warning(make_sub):
     files = _folder({"train_seed1.log": _log(1, eval_s=900.0),
                      "README.md": _README + "\nUnlimited compute: no time limit applies.\n"},)
     root = make_sub(files, parent="records/track_non_record_16mb")
+    # The shipped rulebook: the non-record track has no time cap, so long runs are info.
     found = [f for f in gl4(root, track="non-record") if f.rule == "GL409"]
+    assert [f.severity.value for f in found] == ["info"]
+    # A rulebook that caps the track again still honours a README waiver (a warning).
+    capped = {"tracks": {"non-record": {"time_cap_severity": ""}}}
+    found = [f for f in gl4(root, track="non-record", settings_overrides=capped) if f.rule == "GL409"]
     assert [f.severity.value for f in found] == ["warning"]
 
 
@@ -210,7 +215,8 @@ def test_custom_caps(make_sub):
 def test_against_overrides_the_record(make_sub):
     root = make_sub(_folder())
     assert [f for f in gl4(root) if f.rule == "GL411"] == []
-    found = [f for f in gl4(root, settings_overrides={"significance": {"record_val_loss": 2.064}})
+    found = [f for f in gl4(root, settings_overrides={"significance": {"record_val_loss": 2.064,
+                                                                    "record_source": "--against"}})
              if f.rule == "GL411"]
     assert len(found) == 1 and "n=3" in found[0].message and "p=" in found[0].message
     assert found[0].data["n"] == 3 and found[0].data["p"] > 0.01

@@ -117,10 +117,17 @@ def test_code_that_cannot_be_read_is_an_error(make_sub, script, kind):
     assert "cannot be read statically" in f.message
 
 
-def test_exec_of_a_file_in_the_folder_is_a_warning(make_sub):
+def test_exec_of_a_python_file_in_the_folder_is_followed_as_code(make_sub):
+    # An accepted record runs `exec(open(__file__.replace("train_gpt.py", "train_gpt_decode.py")).read())`:
+    # the sibling is code that runs, so it is analyzed and counted (golflint/layout.py).
     root = make_sub({"train_gpt.py": "exec(open('./stage2.py').read())\n", "stage2.py": "x = 1\n"})
+    assert active(run_rules(root, ["GL010"]), "GL010") == []
+
+
+def test_exec_of_a_non_python_file_in_the_folder_is_a_warning(make_sub):
+    root = make_sub({"train_gpt.py": "exec(open('./stage2.txt').read())\n", "stage2.txt": "x = 1\n"})
     [f] = active(run_rules(root, ["GL010"]), "GL010")
-    assert f.severity.value == "warning" and "stage2.py is in the folder" in f.message
+    assert f.severity.value == "warning" and "stage2.txt is in the folder" in f.message
 
 
 def _truncated() -> str:

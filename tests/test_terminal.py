@@ -171,7 +171,8 @@ def test_show_files_lists_checked_and_skipped_folders_without_checking(tmp_path)
     fork = tmp_path / "fork"
     make_submission(fork / "records" / "track_10min_16mb" / "run", {"train_gpt.py": "x = 1\n"})
     make_submission(fork / "records" / "track_non_record_16mb" / "other", {"submission.json": "{}"})
-    make_submission(fork / ".github", {"ci.yml": "x"})
+    make_submission(fork / ".github", {"ci.yml": "x"})     # outside records/: a fork's root is not walked
+    make_submission(fork / "records" / ".cache", {"x.txt": "x"})
     stray = make_submission(fork / "notes", {"todo.txt": "x"}) / "todo.txt"
     result = run("check", "--show-files", str(fork), str(stray))
     assert result.exit_code == 0, result.output
@@ -179,7 +180,9 @@ def test_show_files_lists_checked_and_skipped_folders_without_checking(tmp_path)
     assert any(line.startswith("check  ") and line.split("  ")[1].endswith("track_10min_16mb/run")
                and "(record: " in line for line in lines)
     assert any(line.startswith("check  ") and "other" in line and "(non-record: " in line for line in lines)
-    assert any(line.startswith("skip   ") and ".github" in line and "hidden folder" in line for line in lines)
+    assert any(line.startswith("skip   ") and ".cache" in line and "hidden folder" in line for line in lines)
+    assert any(line.startswith("skip   ") and "root of a checkout" in line for line in lines)
+    assert not any(".github" in line for line in lines)
     assert any(line.startswith("skip   ") and "todo.txt" in line and "not inside a submission" in line
                for line in lines)
     assert lines[-1].startswith("2 folder(s) to check")

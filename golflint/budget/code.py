@@ -71,3 +71,161 @@ def code_sizes(path: str, data: bytes) -> CodeSizes:
     sizes.minified = len(small)
     sizes.minified_lzma_wrapper = len(wrapper_text(small, "lzma"))
     return sizes
+
+
+# -- the code size a script counts for itself ---------------------------------------------------
+# Many accepted scripts count their code as a self-extracting wrapper of their own (minified)
+# source and log it: `Code size (compressed): 27610 bytes`, built by a function like
+#     minified = pyminify(code, flags); packed = lzma.compress(minified)
+#     wrapper = b'import lzma as L,...exec(L.decompress(B.b85decode("' + b85encode(packed) + b'")))\n'
+# The recipe is read from the script's tree (never run) and rebuilt here on the shipped source.
+
+_CODECS = ("lzma", "brotli", "zlib", "zstd", "zstandard")
+_ENCODERS = {"b85encode": base64.b85encode, "b64encode": base64.b64encode, "a85encode": base64.a85encode}
+
+
+@dataclass
+class CodeRecipe:
+    codec: str                        # lzma | brotli | zlib
+    codec_options: dict               # quality=11, preset=9, level=9: literal keyword arguments
+    encoder: str                      # b85encode | b64encode | a85encode
+    minify_options: dict | None       # python-minifier keywords from the pyminify flags; None: no minify
+    prefix: bytes
+    suffix: bytes
+    function: str
+    line: int
+
+    def describe(self) -> str:
+        steps = (["pyminify"] if self.minify_options is not None else []) + [self.codec, self.encoder, "wrapper"]
+        return f"{' + '.join(steps)} (as {self.function}() at line {self.line} builds it)"
+
+
+def _call_tail(node) -> tuple[str | None, str]:
+    """('lzma', 'compress') for lzma.compress(...) / L.compress(...) resolved by the caller."""
+    import ast
+
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        base = func.value
+        return (base.id if isinstance(base, ast.Name) else None), func.attr
+    if isinstance(func, ast.Name):
+        return None, func.id
+    return None, ""
+
+
+def _module_aliases(tree) -> dict[str, str]:
+    """`import lzma as L` anywhere in the file -> {"L": "lzma"} (function-local imports too)."""
+    import ast
+
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                out[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
+    return out
+
+
+def _flatten_add(node) -> list:
+    import ast
+
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _flatten_add(node.left) + _flatten_add(node.right)
+    return [node]
+
+
+def find_code_recipe(tree) -> CodeRecipe | None:
+    """The function of a script that builds a self-extracting wrapper of code, if one does."""
+    import ast
+    import inspect
+
+    if tree is None:
+        return None
+    aliases = _module_aliases(tree)
+    best: CodeRecipe | None = None
+    for func in ast.walk(tree):
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        codec = encoder = None
+        codec_options: dict = {}
+        flags: list[str] = []
+        uses_minifier = False
+        wrapper: tuple[bytes, bytes] | None = None
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call):
+                base, name = _call_tail(node)
+                module = aliases.get(base or "", base)
+                if name == "compress" and module in _CODECS and codec is None:
+                    codec = "zstd" if module == "zstandard" else module
+                    codec_options = {k.arg: k.value.value for k in node.keywords
+                                     if k.arg and isinstance(k.value, ast.Constant)}
+                    if node.args[1:] and isinstance(node.args[1], ast.Constant):
+                        codec_options.setdefault("level" if module == "zlib" else "preset", node.args[1].value)
+                elif name in _ENCODERS and encoder is None:
+                    encoder = name
+                elif name == "minify" and module == "python_minifier":
+                    uses_minifier = True
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value == "pyminify":
+                    uses_minifier = True
+                elif node.value.startswith("--"):
+                    flags.append(node.value)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+                parts = _flatten_add(node)
+                holes = [i for i, p in enumerate(parts)
+                         if not (isinstance(p, ast.Constant) and isinstance(p.value, bytes))]
+                if len(holes) == 1 and len(parts) > 1:
+                    before = b"".join(p.value for p in parts[:holes[0]])
+                    after = b"".join(p.value for p in parts[holes[0] + 1:])
+                    if b"exec" in before + after and (wrapper is None or len(before + after) > len(b"".join(wrapper))):
+                        wrapper = (before, after)
+        if codec is None or encoder is None or wrapper is None:
+            continue
+        minify_options = None
+        if uses_minifier:
+            import python_minifier
+
+            known = inspect.signature(python_minifier.minify).parameters
+            minify_options = {}
+            for flag in flags:
+                name = flag[2:].replace("-", "_")
+                if name.startswith("no_") and name[3:] in known:
+                    minify_options[name[3:]] = False
+                elif name in known and isinstance(known[name].default, bool):
+                    minify_options[name] = True
+        recipe = CodeRecipe(codec, codec_options, encoder, minify_options, wrapper[0], wrapper[1],
+                            func.name, func.lineno)
+        if best is None:
+            best = recipe
+    return best
+
+
+def rebuild_wrapper_size(recipe: CodeRecipe, source: str) -> tuple[int | None, str | None]:
+    """(bytes of the wrapper the recipe builds from `source`, None) or (None, why not)."""
+    data = source.encode("utf-8")
+    if recipe.minify_options is not None:
+        import python_minifier
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data = python_minifier.minify(source, **recipe.minify_options).encode("utf-8")
+        except Exception as exc:  # noqa: BLE001 - the minifier rejects what it cannot parse; any failure is a skip
+            return None, f"python-minifier could not minify it ({type(exc).__name__})"
+    options = {k: v for k, v in recipe.codec_options.items() if isinstance(v, int) and not isinstance(v, bool)}
+    try:
+        if recipe.codec == "lzma":
+            packed = lzma.compress(data, **{k: v for k, v in options.items() if k == "preset"})
+        elif recipe.codec == "zlib":
+            packed = zlib.compress(data, options.get("level", -1))
+        elif recipe.codec == "brotli":
+            import brotli
+
+            packed = brotli.compress(data, **{k: v for k, v in options.items() if k in ("quality", "lgwin", "mode")})
+        else:
+            import zstandard
+
+            packed = zstandard.ZstdCompressor(level=options.get("level", 3)).compress(data)
+    except Exception as exc:  # noqa: BLE001 - an option this codec's binding refuses: say so, count the file
+        return None, f"{recipe.codec} refused the script's options ({type(exc).__name__})"
+    encoded = _ENCODERS[recipe.encoder](packed)
+    return len(recipe.prefix) + len(encoded) + len(recipe.suffix), None

@@ -11,12 +11,14 @@ import ast
 from typing import TYPE_CHECKING
 
 from ..bounded import run_budget
+from ..layout import exec_siblings
 from .units import CodeUnit
 
 if TYPE_CHECKING:
     from ..folder import Folder
 
 ENTRY = "train_gpt.py"
+EXECUTED_BY = "exec'd by"
 
 
 def _counted(sub: "Folder", rel: str) -> bool:
@@ -85,11 +87,12 @@ def load_code_units(sub: "Folder") -> list[CodeUnit]:
     units: list[CodeUnit] = []
     seen: set[str] = set()
     queue: list[tuple[str, str]] = []
-    if sub.exists(ENTRY):
-        queue.append((ENTRY, "entry"))
+    entry = sub.entry_script  # train_gpt.py, or what the run command starts (golflint/layout.py)
+    if entry is not None and entry.endswith(".py"):
+        queue.append((entry, "entry"))
     # Other counted code files (a user may count more than train_gpt.py).
     for rel in sub.files:
-        if rel.endswith(".py") and rel != ENTRY and _counted(sub, rel):
+        if rel.endswith(".py") and rel != entry and _counted(sub, rel):
             queue.append((rel, "counted code file"))
     while queue:
         rel, reason = queue.pop(0)
@@ -102,8 +105,12 @@ def load_code_units(sub: "Folder") -> list[CodeUnit]:
         units.append(unit)
         layers = packed.expand(sub, unit)
         units.extend(layers)
+        if reason.startswith(EXECUTED_BY):
+            unit.counted = True  # code the counted script runs is counted code (layout.py)
         for source_unit in (unit, *layers):
             for sibling, line in _imported_siblings(sub, source_unit):
                 queue.append((sibling, f"imported by {source_unit.label} line {line}"))
+            for line, sibling in exec_siblings(sub.files, source_unit.tree).items():
+                queue.append((sibling, f"{EXECUTED_BY} {source_unit.label} line {line}"))
     units.extend(native.find_native_units(sub, units))
     return units

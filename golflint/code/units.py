@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
 
+from .parse import parse_source
+
 if TYPE_CHECKING:
     from .names import ImportMap
 
@@ -45,7 +47,7 @@ class CodeUnit:
     def parse_python(cls, path: str, source: str, **kw) -> "CodeUnit":
         unit = cls(path=path, source=source, language=PYTHON, **kw)
         try:
-            unit.tree = ast.parse(source, filename=unit.label)
+            unit.tree = parse_source(source, filename=unit.label)  # 3.12 grammar everywhere
         except SyntaxError as exc:
             unit.syntax_error = exc.msg
             unit.syntax_error_line = exc.lineno

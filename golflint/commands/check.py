@@ -12,6 +12,7 @@ from ..engine import instantiate_rules
 from ..errors import GolflintError
 from ..findings import Severity
 from ..report.progress import RunProgress
+from ..report.safe import visible
 from ..report.write import FORMATS, write_report
 from ..runner import Job, RunOptions, check_folders, default_jobs
 from .options import config_options, settings_outside_submissions
@@ -94,7 +95,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
             general["ignore"] = _split(ignore)
         overrides["general"] = general
     if against is not None:
-        overrides["significance"] = {"record_val_loss": against}
+        overrides["significance"] = {"record_val_loss": against, "record_source": "--against"}
     if overrides:
         settings = settings.with_overrides(overrides)
     env_overrides = _parse_env(env)
@@ -105,8 +106,12 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
 
         show_files(targets, skipped, output)
         return
+    for passed in skipped:  # never skipped silently; stderr keeps stdout's format clean
+        if passed.kind == "not-a-submission":
+            click.echo(f"note: {visible(str(passed.path))}: not checked: {passed.reason}", err=True)
     if not targets:
-        raise GolflintError("no submission folder found (a folder holding submission.json or train_gpt.py)")
+        raise GolflintError("no submission folder found (a folder under records/<track>/, or one "
+                            "holding submission.json or train_gpt.py)")
     rules = instantiate_rules(settings)
     if not rules:
         raise GolflintError("no rule selected; check --select/--ignore and [general] in your rules")

@@ -77,6 +77,9 @@ def explain(rule_id):
 
     show("Flagged", cls.invalid)
     show("Not flagged", cls.valid)
+    from ..policy import SEVERITY_POLICY
+
+    lines += ["---", "", SEVERITY_POLICY, ""]
     if stream_is_tty(sys.stdout):
         make_console().print(Markdown("\n".join(lines)))
     else:  # piped: the Markdown source itself, unwrapped and unpadded

@@ -37,6 +37,10 @@ class TrainLog:
     model_bytes_line: int | None = None
     code_bytes: int | None = None
     code_bytes_line: int | None = None
+    world_size: int | None = None                  # GPUs the run used (`world_size:2`)
+    world_size_line: int | None = None
+    compressed_code_bytes: int | None = None        # `Code size (compressed): N bytes`
+    compressed_code_bytes_line: int | None = None
     steps: int | None = None
     step_avg_ms: float | None = None
     missing: list[str] = field(default_factory=list)   # what a known format has that this lacks

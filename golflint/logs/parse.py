@@ -28,19 +28,24 @@ _SEP = r"\s*[:=]\s*"
 # not `total_eval_time`.
 _KEY_START = r"(?<![A-Za-z0-9_])"
 
-_VAL_LOSS = re.compile(_KEY_START + r"val_loss" + _SEP + r"(" + _NUM + r")", re.I)
-_VAL_BPB = re.compile(_KEY_START + r"val_bpb" + _SEP + r"(" + _NUM + r")", re.I)
-_EVAL_TIME = re.compile(_KEY_START + r"eval_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.I)
+_VAL_LOSS = re.compile(_KEY_START + r"val_loss" + _SEP + r"(" + _NUM + r")", re.IGNORECASE)
+_VAL_BPB = re.compile(_KEY_START + r"val_bpb" + _SEP + r"(" + _NUM + r")", re.IGNORECASE)
+_EVAL_TIME = re.compile(_KEY_START + r"eval_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
 _TOTAL_EVAL = re.compile(_KEY_START + r"total_eval_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?",
-                         re.I)
-_TRAIN_TIME = re.compile(_KEY_START + r"train_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.I)
-_STEP = re.compile(_KEY_START + r"step" + _SEP + r"(\d+)(?:\s*/\s*(\d+))?", re.I)
-_STEP_AVG = re.compile(_KEY_START + r"step_avg(?:_ms)?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.I)
-_SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.I)
-_TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.I)
-_MODEL_SIZE = re.compile(r"Serialized model\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.I)
-_CODE_SIZE = re.compile(r"Code size\s*[:=]\s*(\d[\d,]*)\s*bytes", re.I)
-_PEAK_MEMORY = re.compile(r"peak memory allocated\s*[:=]\s*(" + _NUM + r")\s*MiB", re.I)
+                         re.IGNORECASE)
+_TRAIN_TIME = re.compile(_KEY_START + r"train_time(?:_(ms|s))?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
+_STEP = re.compile(_KEY_START + r"step" + _SEP + r"(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
+_STEP_AVG = re.compile(_KEY_START + r"step_avg(?:_ms)?" + _SEP + r"(" + _NUM + r")\s*(ms|s)?", re.IGNORECASE)
+_SEED = re.compile(_KEY_START + r"seed" + _SEP + r"(\d+)\b", re.IGNORECASE)
+# A line of Python source quoted in a log, not a log line: calls, statements, assignments in code.
+_CODE_LIKE = re.compile(r"[;()]|\b(?:def|class|import|return|self|lambda)\b")
+# `world_size:8 grad_accum_steps:1`: how many GPUs the run used (the baseline prints it).
+_WORLD_SIZE = re.compile(_KEY_START + r"world_size" + _SEP + r"(\d+)\b", re.IGNORECASE)
+_TOTAL_SIZE = re.compile(r"Total submission size\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_MODEL_SIZE = re.compile(r"Serialized model\s*([^:=]*?)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_CODE_SIZE = re.compile(r"Code size\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_COMPRESSED_CODE_SIZE = re.compile(r"Code size\s*\(compressed\)\s*[:=]\s*(\d[\d,]*)\s*bytes", re.IGNORECASE)
+_PEAK_MEMORY = re.compile(r"peak memory allocated\s*[:=]\s*(" + _NUM + r")\s*MiB", re.IGNORECASE)
 # The token a score line starts with names the evaluation: `final_int8_zlib_roundtrip_exact`,
 # `quantized_ttt_phased`; prefixes such as `[rank0]` or a timestamp come before it.
 _LABEL = re.compile(r"[A-Za-z][\w.+\-/:]*")
@@ -48,10 +53,10 @@ _LABEL = re.compile(r"[A-Za-z][\w.+\-/:]*")
 _LEADING_NOISE = (r"(?:\s*(?:\[[^\]]*\]|\d{4}-\d\d-\d\d(?:[T ]|$)|\d\d:\d\d:\d\d(?:[.,]\d+)?Z?|"
                   r"[A-Z]{3,8}:(?!\S)|[|>:-]))*\s*")
 # In-training validation lines begin with their step; a final score line never does.
-_STEP_LINE = re.compile(_LEADING_NOISE + r"step" + _SEP + r"(\d+)", re.I)
+_STEP_LINE = re.compile(_LEADING_NOISE + r"step" + _SEP + r"(\d+)", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
-_FILE_SEED = re.compile(r"seed[_\-]?(\d+)", re.I)
-_FILE_SHORT_SEED = re.compile(r"(?:^|[_\-.])s(\d+)(?=[_\-.]|$)", re.I)
+_FILE_SEED = re.compile(r"seed[_\-]?(\d+)", re.IGNORECASE)
+_FILE_SHORT_SEED = re.compile(r"(?:^|[_\-.])s(\d+)(?=[_\-.]|$)", re.IGNORECASE)
 _STOP_WORDS = ("stopping_early", "wallclock_cap")
 
 
@@ -231,9 +236,16 @@ def _scan(log: TrainLog, text: str, exact_min_decimals: int) -> None:
             log.step_avg_line = number
     _sizes(log, lines)
     for number, segments in lines.forward("seed"):
-        m = next((m for m in map(_SEED.search, segments) if m), None)
+        # Logs that carry the script's own source (`log0(code)`) hold `seed=0` in code lines:
+        # those are not the run's seed.
+        m = next((m for m in map(_SEED.search, segments) if m and not _CODE_LIKE.search(m.string)), None)
         if m:
             log.seed, log.seed_line, log.seed_source = int(m.group(1)), number, "line"
+            break
+    for number, segments in lines.forward("world_size"):
+        m = next((m for m in map(_WORLD_SIZE.search, segments) if m), None)
+        if m:
+            log.world_size, log.world_size_line = int(m.group(1)), number
             break
     found = lines.last("peak memory", _PEAK_MEMORY)
     if found and _number(found[1].group(1)) is not None:
@@ -309,6 +321,10 @@ def _sizes(log: TrainLog, lines: _Lines) -> None:
     found = lines.last("code size", _CODE_SIZE)
     if found:
         log.code_bytes, log.code_bytes_line = int(found[1].group(1).replace(",", "")), found[0]
+    found = lines.last("code size", _COMPRESSED_CODE_SIZE)
+    if found:
+        log.compressed_code_bytes = int(found[1].group(1).replace(",", ""))
+        log.compressed_code_bytes_line = found[0]
 
 
 def _seed_fallback(log: TrainLog) -> None:

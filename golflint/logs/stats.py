@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,14 @@ class Significance:
     alpha: float
     significant: bool
     verdict: str                  # one sentence for people
+    metric: str = "val_loss"      # what the values are: val_loss (nats) or val_bpb
+    delta_nats: float | None = None   # the rulebook's margin in nats, when `delta` is converted
+    record_source: str = ""       # which record was used, for people
 
     def summary(self) -> str:
         parts = [f"n={self.n}"]
         if self.mean is not None:
-            parts.append(f"mean val_loss {self.mean:.6f}")
+            parts.append(f"mean {self.metric} {self.mean:.6f}")
         if self.std is not None:
             parts.append(f"std {self.std:.6f}")
         if self.t is not None:
@@ -52,13 +55,17 @@ def _fmt_p(p: float) -> str:
 
 
 def significance(val_losses: Sequence[float], record: float, delta: float, alpha: float,
-                 min_seeds: int = 2) -> Significance:
-    """One-sided test that the mean of `val_losses` lies below `record - delta` at level `alpha`."""
+                 min_seeds: int = 2, metric: str = "val_loss", delta_nats: float | None = None) -> Significance:
+    """One-sided test that the mean of `val_losses` lies below `record - delta` at level `alpha`
+    (`val_losses` may be val_bpb values: `metric` says which, for the wording)."""
     values = [float(v) for v in val_losses if v is not None and math.isfinite(float(v))]
     n = len(values)
     threshold = record - delta
     mean = statistics.fmean(values) if values else None
-    base = dict(n=n, mean=mean, threshold=threshold, record=record, delta=delta, alpha=alpha)
+    base = dict(n=n, mean=mean, threshold=threshold, record=record, delta=delta, alpha=alpha,
+                metric=metric, delta_nats=delta_nats)
+    unit = "nats" if metric == "val_loss" else "BPB"
+    margin = f"{delta:g}" if delta_nats is None or metric == "val_loss" else f"{delta:.5f} BPB ({delta_nats:g} nats)"
     need = max(2, int(min_seeds))
     if n < need:
         what = "one seed" if n == 1 else f"{n} seeds"
@@ -77,13 +84,13 @@ def significance(val_losses: Sequence[float], record: float, delta: float, alpha
     significant = p < alpha
     improvement = record - mean
     if significant:
-        verdict = (f"the seeds beat the record by {improvement:.4f} nats on average, significantly more than "
-                   f"{delta:g} at p < {alpha:g}")
+        verdict = (f"the seeds beat the record by {improvement:.4f} {unit} on average, significantly more than "
+                   f"{margin} at p < {alpha:g}")
     elif improvement <= 0:
-        verdict = f"the seeds' mean val_loss {mean:.6f} does not beat the record {record:.6f}"
+        verdict = f"the seeds' mean {metric} {mean:.6f} does not beat the record {record:.6f}"
     else:
-        verdict = (f"the seeds beat the record by {improvement:.4f} nats on average, which does not show an "
-                   f"improvement of at least {delta:g} at p < {alpha:g}")
+        verdict = (f"the seeds beat the record by {improvement:.4f} {unit} on average, which does not show an "
+                   f"improvement of at least {margin} at p < {alpha:g}")
     if std == 0.0:
         verdict += "; the seeds' val_loss values are identical, which independent runs rarely are"
     return Significance(std=std, t=t, p=p, significant=significant, verdict=verdict, **base)

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..claims import SUBMISSION_JSON, ClaimLines, number
 from ..files import escapes
 from ..findings import Finding, Severity
-from ..logs.evidence import METRICS, agrees, claim_values, claimed_seeds, record_significance, seed_evidence
+from ..logs.evidence import (
+    METRICS,
+    agrees,
+    claim_values,
+    claimed_seeds,
+    record_significance,
+    seed_evidence,
+)
 from ..logs.model import TrainLog
 from .base import Invalid, Rule, Valid
 
@@ -103,8 +111,11 @@ _WAIVER = re.compile(
     r"|\b(?:time|wall-?clock|training|evaluation)[^.\n]{0,40}?\blimits?\b[^.\n]{0,40}?"
     r"(?<!not )(?<!n't )\b(?:waived|do(?:es)? not apply|don't apply|not enforced|lifted|exceeded)"
     r"|\bunlimited[ -]compute\b|\bno time limits?\b",
-    re.I,
+    re.IGNORECASE,
 )
+
+
+_NOT_BACKING = " (reported only: this log backs none of the claimed scores)"
 
 
 def readme_waives_time_limits(sub) -> bool:
@@ -113,12 +124,39 @@ def readme_waives_time_limits(sub) -> bool:
 
 
 class _TimeCapRule(Rule):
-    """Shared by the train and eval time caps: the severity on a track whose limits may be waived."""
+    """Shared by the train and eval time caps: which logs the caps judge, and with what severity.
+
+    As the organizers apply them: a track's `time_cap_severity` (rulebook; "info" on the
+    non-record track, which has no ten-minute caps) sets the severity; on the record track the
+    caps judge the logs that back the claimed scores, and other logs in the folder (ablations,
+    other hardware: an accepted record carries a 2,400 s run beside its 600 s ones) are info.
+    """
 
     def _severity(self, sub) -> tuple[Severity, str]:
+        track_policy = sub.track_settings.get("time_cap_severity")
+        if track_policy:
+            return Severity.parse(str(track_policy)), f" (reported only: the {sub.track} track has no time cap)"
         if sub.track_settings.get("time_limits_waivable") and readme_waives_time_limits(sub):
             return _at_most_warning(self), " (the README waives the time limits on this track)"
         return self.effective_severity, ""
+
+    def _judged(self, sub) -> list[tuple[TrainLog, bool]]:
+        """(log, backs a claim) for each readable log."""
+        backing = _backing_logs(sub)
+        return [(log, backing is None or log.path in backing) for log in _readable(sub)]
+
+
+def _backing_logs(sub) -> set[str] | None:
+    """Paths of the logs that back the claimed scores: each claimed seed's matching log, else the
+    logs whose final score is the headline. None when nothing ties claims to logs (then every log
+    is judged)."""
+    paths = {ev.matched.path for ev in seed_evidence(sub) if ev.matched is not None}
+    if not paths:
+        headline = {m: v for m in METRICS if (v := number(sub.claims.get(m))) is not None}
+        if headline:
+            paths = {log.path for log in _readable(sub)
+                     if log.final is not None and all(agrees(v, log.final, m) for m, v in headline.items())}
+    return paths or None
 
 
 # -- the rules ------------------------------------------------------------------------------------------
@@ -278,6 +316,12 @@ class ClaimedScoreNotInLog(Rule):
     **Example.** seed 1 claims val_bpb 1.2150 while `train_seed1.log` ends with
     `final_int8_zlib_roundtrip_exact val_loss:2.06012374 val_bpb:1.21693775`.
 
+    Severity: an error on a track where the score decides a record (`requires_significance`).
+    A warning when the claim equals a later score line of the same log that is not the final one
+    (the organizers accepted such headlines: a sliding-window score beside a TTT line), and on a
+    track without records, where no verdict rests on the figure. A headline that is the mean of
+    several claimed seeds is not compared with one log (their logs are GL405's).
+
     **Instead.** Copy each seed's figures from the final score line of its own log.
     """
 
@@ -316,10 +360,13 @@ class ClaimedScoreNotInLog(Rule):
             readable = [log for log in ev.logs if log.problem is None]
             if ev.matched is not None or not readable:
                 continue  # backed; no log at all (GL405); or none readable (GL402)
-            yield self._mismatch(f"seed {ev.seed}", values, readable)
+            yield self._mismatch(sub, f"seed {ev.seed}", values, readable)
         if checked_any:
             return
-        # No per-seed scores: a single run's headline must be its log's final score.
+        # No per-seed scores: a single run's headline must be its log's final score. A headline
+        # that is the mean of several claimed seeds is not one run's score (their logs: GL405).
+        if len(claimed_seeds(sub.claims)) > 1:
+            return
         candidates = [ev.logs for ev in evidence if ev.logs] if evidence else [_readable(sub)]
         if len(candidates) != 1 or len(candidates[0]) != 1:
             return
@@ -327,16 +374,21 @@ class ClaimedScoreNotInLog(Rule):
         log = candidates[0][0]
         if values and log.problem is None and not all(
                 log.final is not None and agrees(v, log.final, m) for m, v in values.items()):
-            yield self._mismatch("the headline", values, [log])
+            yield self._mismatch(sub, "the headline", values, [log])
 
-    def _mismatch(self, who: str, values: dict[str, float], logs: list[TrainLog]) -> Finding:
+    def _mismatch(self, sub, who: str, values: dict[str, float], logs: list[TrainLog]) -> Finding:
+        # Severity (rulebook policy, see the docstring): an error where the score decides a record
+        # and the log does not hold it as a final score; a warning on a track without records, or
+        # when the claim is a later, non-final score line of the same log (accepted as such).
+        decides = bool(sub.track_settings.get("requires_significance"))
+        lower = None if decides else Severity.WARNING
         log = next((lg for lg in logs if lg.final is not None), logs[0])
         others = "" if len(logs) == 1 else f" (nor do {', '.join(lg.path for lg in logs if lg is not log)})"
         final = log.final
         if final is None:
             claimed = ", ".join(f"{m} {_score_text(v)}" for m, v in values.items())
             return self.report(f"{who} claims {claimed} but {log.path} has no final score line{others}",
-                               file=log.path, line=None)
+                               file=log.path, line=None, severity=lower)
         wrong = {m: v for m, v in values.items() if not agrees(v, final, m)}
         claimed = ", ".join(f"{m} {_score_text(v)}" for m, v in wrong.items())
         logged = ", ".join(f"{m} {_score_text(final.val_loss if m == 'val_loss' else final.val_bpb)}" for m in wrong)
@@ -347,7 +399,9 @@ class ClaimedScoreNotInLog(Rule):
             what = (f"the in-training validation at step {elsewhere.step}, before quantization"
                     if elsewhere.step is not None else f"`{elsewhere.label}`, not the final score")
             message += f"; the claim matches line {elsewhere.line} ({what})"
-        return self.report(message, file=log.path, line=final.line)
+            if elsewhere.step is None:
+                lower = Severity.WARNING
+        return self.report(message, file=log.path, line=final.line, severity=lower)
 
 
 class ClaimedSeedWithoutLog(Rule):
@@ -363,12 +417,17 @@ class ClaimedSeedWithoutLog(Rule):
 
     **Example.** `"seeds": [1, 2, 3]` with only `train_seed1.log` and `train_seed2.log`.
 
+    A warning: a seed without its log is a claim not backed, not a claim contradicted, and the
+    organizers accepted records that list seeds whose logs were not committed
+    (2026-03-19_MLP3x_QAT_Int6_SlidingWindow ships one of its three seeds' logs). A log that
+    contradicts a claim is GL404.
+
     **Instead.** Commit every seed's log, or drop the seeds whose logs are gone and rerun.
     """
 
     id = "GL405"
     name = "claimed-seed-without-log"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     message = "a claimed seed has no train log"
     hint = "commit the log of every claimed seed (train_seed<N>.log), or remove the seed from the claims"
     valid = (
@@ -527,10 +586,12 @@ class TrainTimeOverCap(_TimeCapRule):
         Invalid(files=_folder({"train_seed2.log": _log(2, train_ms=600800)}), file="train_seed2.log", lines=3,
                 note="0.8 s past the cap is more than one step"),
         Invalid(files=_folder({"train_seed3.log": _log(3, train_ms=7_200_000)}), track="non-record",
-                file="train_seed3.log", lines=3, note="non-record without a waiver in the README: an error"),
-        Invalid(files={**_folder({"train_seed1.log": _log(1, train_ms=7_200_000)}),
-                       "README.md": "# Long run\n\nNon-record: the time limits are waived for this run.\n"},
-                track="non-record", file="train_seed1.log", lines=3, note="waived: a warning"),
+                file="train_seed3.log", lines=3, note="non-record: reported as info, the track has no time cap"),
+        Invalid(files=_folder({"train_seed1.log": _log(1, train_ms=600016), "train_ablation.log": _log(
+            None, train_ms=2_400_000)}), file="train_ablation.log", lines=3,
+                note="a log backing no claim: reported as info"),
+        Invalid(files=_folder({"train_seed1.log": "world_size:2 grad_accum_steps:4\n" + _log(1, train_ms=2_400_107)}),
+                file="train_seed1.log", lines=4, note="2 GPUs for 2,400 s: the cap's compute on 8, info"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -539,15 +600,22 @@ class TrainTimeOverCap(_TimeCapRule):
             return
         severity, waived = self._severity(sub)
         base_slack = float(sub.settings.get("logs.train_time_slack_seconds", 0.0))
-        for log in _readable(sub):
+        for log, backs in self._judged(sub):
             if log.train_time_ms is None:
                 continue
             seconds = log.train_time_ms / 1000.0
             slack = max(base_slack, (log.step_avg_ms or 0.0) / 1000.0)
             if seconds > float(cap) + slack:
+                level, why = (severity, waived) if backs else (Severity.INFO, _NOT_BACKING)
+                gpus = int(sub.track_settings.get("gpus", 8) or 8)
+                if log.world_size and log.world_size < gpus and seconds * log.world_size / gpus <= float(cap) + slack:
+                    # Fewer GPUs for longer: the same compute as the cap on the track's hardware.
+                    level = Severity.INFO
+                    why = (f" (reported only: on {log.world_size} GPUs, line {log.world_size_line}, that is "
+                           f"{_fmt_s(seconds * log.world_size / gpus)} on {gpus})")
                 yield self.report(f"{log.path}: training took {_fmt_s(seconds)}, over the {sub.track} track's "
-                                  f"{_fmt_s(float(cap))} cap{waived}", file=log.path, line=log.train_time_line,
-                                  severity=severity, seconds=seconds, cap=cap)
+                                  f"{_fmt_s(float(cap))} cap{why}", file=log.path, line=log.train_time_line,
+                                  severity=level, seconds=seconds, cap=cap)
 
 
 class EvalTimeOverCap(_TimeCapRule):
@@ -590,13 +658,14 @@ class EvalTimeOverCap(_TimeCapRule):
         if cap is None:
             return
         severity, waived = self._severity(sub)
-        for log in _readable(sub):
+        for log, backs in self._judged(sub):
             if log.eval_time_s is not None and log.eval_time_s > float(cap):
                 source = "total_eval_time" if log.eval_time_source == "total_eval_time" else (
                     f"eval_time of `{log.eval_time_source}`")
+                level, why = (severity, waived) if backs else (Severity.INFO, _NOT_BACKING)
                 yield self.report(f"{log.path}: evaluation took {_fmt_s(log.eval_time_s)} ({source}), over the "
-                                  f"{sub.track} track's {_fmt_s(float(cap))} cap{waived}", file=log.path,
-                                  line=log.eval_time_line, severity=severity, seconds=log.eval_time_s, cap=cap)
+                                  f"{sub.track} track's {_fmt_s(float(cap))} cap{why}", file=log.path,
+                                  line=log.eval_time_line, severity=level, seconds=log.eval_time_s, cap=cap)
 
 
 class LoggedSizeOverCap(Rule):
@@ -648,8 +717,10 @@ class LoggedSizeOverCap(Rule):
             else:
                 continue
             if size > cap:
+                over = sub.track_settings.get("over_cap_severity")  # rulebook: the track's policy
                 yield self.report(f"{log.path} logs {size:,} bytes ({what}), {size - cap:,} over the {cap:,}-byte "
-                                  "cap", file=log.path, line=line, size=size, cap=cap)
+                                  "cap", file=log.path, line=line, size=size, cap=cap,
+                                  severity=Severity.parse(str(over)) if over else None)
 
 
 def _significance_applies(sub) -> bool:
@@ -661,47 +732,57 @@ def _seed_loss_line(sub) -> int | None:
 
 
 class SignificanceNotShown(Rule):
-    """A record claim does not show a significant improvement over the record.
+    """A record claim does not show a significant improvement over the record it must beat.
 
-    A one-sided one-sample t-test over the seeds' val_loss (from their logs' final scores, else as
-    claimed): H0 is mean >= record - delta, with the record `significance.record_val_loss` (or
-    `golflint check --against VAL_LOSS`), delta `significance.min_improvement_nats` (0.005) and the
-    level `significance.p_value` (0.01). Applies on tracks with `requires_significance`. Too few
-    seeds to test at all is GL412.
+    A one-sided one-sample t-test over the seeds' scores (their logs' final scores, else as
+    claimed), in val_bpb: H0 is mean >= record - margin. The record is the best record dated before
+    the submission in its own `records/<track>/` folder (the tree being checked, e.g. a fork's),
+    else the rulebook's `significance.record_val_bpb`; `golflint check --against VAL_LOSS` compares
+    val_loss in nats against that value instead. The margin is `significance.min_improvement_nats`
+    (0.005 nats) converted to BPB with the submission's own val_bpb / val_loss; the level is
+    `significance.p_value` (0.01). The finding names the record used. Applies on tracks with
+    `requires_significance`. Too few seeds to test at all is GL412.
+
+    A warning, not an error: the organizers merged record-track submissions that did not show
+    this against the record before them (see the `[significance]` comments in rules.toml), so
+    failing it means "not shown to be a new best", not "rejected".
 
     **Why.** Seed-to-seed noise is a few thousandths of a nat; without the test a lucky seed
-    could set a record. The rules ask for 0.005 nats at p < 0.01.
+    could set a record. The rules ask for 0.005 nats at p < 0.01. val_loss is per token, so it
+    cannot compare submissions with different tokenizers; val_bpb can.
 
-    **Example.** Three seeds at 2.0670, 2.0690, 2.0660 against a record of 2.0727: they beat it
-    by 0.0054 on average, but with that spread p = 0.36.
+    **Example.** Three seeds at val_bpb 1.2230, 1.2250, 1.2210 against a record of 1.2244: no better
+    on average than the record.
 
     **Instead.** Run more seeds, or improve the model further. Pure systems speed-ups without ML
-    changes are exempt: say so in the README and turn the check off for that submission
-    (`--ignore GL411`, or `[rules.GL411] enabled = false` in its rules file).
+    changes are exempt: say so in the README (and `--ignore GL411`).
     """
 
     id = "GL411"
     name = "significance-not-shown"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     message = "the seeds do not show a significant improvement over the record"
     hint = "run more seeds or improve further; pure systems speed-ups are exempt (say so, and --ignore GL411)"
     valid = (
         Valid(files=_folder()),
-        Valid(files=_folder(), settings={"significance": {"record_val_loss": 2.0700}},
-              note="0.0099 nats better at p < 0.01"),
+        Valid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2228}},
+              note="0.0059 BPB better; the margin is 0.0030 BPB (0.005 nats) at p < 0.01"),
+        Valid(files=_folder(), settings={"significance": {"record_val_loss": 2.0700,
+                                                          "record_source": "--against"}},
+              note="--against compares val_loss in nats: 0.0099 better"),
         Valid(files=_folder({"train_seed1.log": _log(1, loss=2.0800)}), track="non-record",
               note="non-record track: no significance needed"),
         Valid(files=_one_seed(), note="one seed: GL412"),
     )
     invalid = (
-        Invalid(files=_folder(), settings={"significance": {"record_val_loss": 2.0650}}, file=SUBMISSION_JSON,
-                lines=5),
+        Invalid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2198}}, file=SUBMISSION_JSON,
+                lines=5, note="0.0029 BPB better: less than 0.005 nats in BPB"),
         Invalid(files=_folder({"submission.json": _claims({1: (2.0670, 1.2200), 2: (2.0690, 1.2210),
                                                            3: (2.0660, 1.2190)}),
                                "train_seed1.log": _log(1, 2.0670, 1.2200), "train_seed2.log": _log(2, 2.0690, 1.2210),
                                "train_seed3.log": _log(3, 2.0660, 1.2190)}),
                 file=SUBMISSION_JSON, note="better on average but too noisy"),
-        Invalid(files=_folder(), settings={"significance": {"record_val_loss": 2.0500}}, file=SUBMISSION_JSON,
+        Invalid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2100}}, file=SUBMISSION_JSON,
                 note="worse than the record"),
     )
 
@@ -711,9 +792,11 @@ class SignificanceNotShown(Rule):
         result = record_significance(sub)
         if result.std is None or result.significant:
             return  # too few seeds: GL412
-        yield self.report(f"{result.verdict} ({result.summary()}; record {_score_text(result.record)}, "
-                          f"threshold {_score_text(result.threshold)})", file=SUBMISSION_JSON, line=_seed_loss_line(sub),
-                          n=result.n, mean=result.mean, std=result.std, t=result.t, p=result.p)
+        yield self.report(f"{result.verdict} ({result.summary()}; record {result.metric} "
+                          f"{_score_text(result.record)} from {result.record_source}, threshold "
+                          f"{_score_text(result.threshold)})", file=SUBMISSION_JSON, line=_seed_loss_line(sub),
+                          n=result.n, mean=result.mean, std=result.std, t=result.t, p=result.p,
+                          metric=result.metric, record=result.record, record_source=result.record_source)
 
 
 class TooFewSeeds(Rule):
@@ -758,12 +841,99 @@ class TooFewSeeds(Rule):
         if result.std is not None:
             return
         yield self.report(f"{result.verdict}, so the claim is not shown to beat the record "
-                          f"({_score_text(result.record)}) by {result.delta:g} nats", file=SUBMISSION_JSON,
-                          line=_seed_loss_line(sub), n=result.n)
+                          f"({result.metric} {_score_text(result.record)} from {result.record_source}) by "
+                          f"{result.delta_nats if result.delta_nats is not None else result.delta:g} nats",
+                          file=SUBMISSION_JSON, line=_seed_loss_line(sub), n=result.n)
+
+
+_SHIPPED = ("import os\n\n\ndef train(steps):\n    lr = float(os.environ.get('LR', 0.05))\n"
+            "    return steps * lr\n\n\ndef evaluate(model):\n    return sum(model) / len(model)\n\n\n"
+            "print(train(int(os.environ.get('STEPS', 20))))\n")
+
+
+def _source_log(code: str) -> str:
+    return code + "\n" + "=" * 100 + "\n" + _log(1)
+
+
+class LogSourceDiffers(Rule):
+    """A log carries the source of the script that wrote it, and that source is not the code shipped.
+
+    The baseline and most records write their own source at the top of each log (`log0(code)`),
+    before a line of 100 `=`. golflint compares it with the shipped code (the decoded layer of a
+    self-extracting script) on the syntax tree, so comments and formatting never count, and names
+    the top-level functions and classes that differ and the `os.environ.get` defaults that changed.
+    A log is compared with the closest shipped script (a folder may ship several experiments').
+
+    Info: accepted records were often edited after their runs (a logging line, a default), so a
+    difference is for a reviewer to read, not a verdict. Deciding which differences change
+    evaluation, data or scoring is not done yet.
+
+    **Why.** The logs back the claims only if the shipped code produced them; a folder that ships
+    different code beside its logs (the plain baseline beside logs of a 0.027 BPB run) backs nothing.
+
+    **Example.** The log's `evaluate` divides by the byte count, the shipped one by the token count.
+
+    **Instead.** Rerun the shipped code and commit its logs, or ship the code the logs came from.
+    """
+
+    id = "GL413"
+    name = "log-source-differs"
+    severity = Severity.INFO
+    message = "a log carries source that differs from the shipped code"
+    hint = "rerun the shipped code and commit its logs, or ship the code the logs came from"
+    valid = (
+        Valid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(_SHIPPED)})),
+        Valid(files=_folder({"train_gpt.py": _SHIPPED,
+                             "train_seed1.log": _source_log("# a comment\n" + _SHIPPED.replace("\n\n\n", "\n\n"))}),
+              note="comments and blank lines are not differences"),
+        Valid(files=_folder({"train_gpt.py": _SHIPPED}), note="a log without source: nothing to compare"),
+    )
+    invalid = (
+        Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
+            _SHIPPED.replace("sum(model) / len(model)", "sum(model) / 2"))}), file="train_seed1.log"),
+        Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
+            _SHIPPED.replace("'LR', 0.05", "'LR', 0.04"))}), file="train_seed1.log", note="a default changed"),
+        Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
+            _SHIPPED + "\n\ndef extra():\n    return 1\n")}), file="train_seed1.log", note="a function only in the log"),
+    )
+
+    def check(self, sub) -> Iterable[Finding]:
+        from ..code.parse import parse_source
+        from ..logs.source import compare, logged_source
+
+        # Every shipped script, each as its innermost decoded layer where packed; a log is compared
+        # with the closest one (a folder may ship the scripts of several experiments).
+        innermost: dict[str, Any] = {}
+        for unit in sub.python_units:
+            if unit.path not in innermost or unit.layer > innermost[unit.path].layer:
+                innermost[unit.path] = unit
+        if not innermost:
+            return
+        for log in _readable(sub):
+            source = logged_source(sub.text(log.path) or "")
+            if source is None:
+                continue
+            try:
+                logged = parse_source(source, filename=log.path)
+            except (SyntaxError, ValueError, RecursionError):
+                continue  # not source after all
+            shipped, diff = min(((u, compare(logged, u.tree)) for u in innermost.values()),
+                                key=lambda pair: pair[1].size)
+            if diff.empty:
+                continue
+            parts = []
+            for label, names in (("functions that differ", diff.functions), ("only in the log", diff.only_in_log),
+                                 ("only shipped", diff.only_shipped), ("settings", diff.settings)):
+                if names:
+                    shown = ", ".join(names[:8]) + (f", and {len(names) - 8} more" if len(names) > 8 else "")
+                    parts.append(f"{label}: {shown}")
+            yield self.report(f"{log.path} carries the source of the run that wrote it, which differs from "
+                              f"{shipped.label}: " + "; ".join(parts), file=log.path, line=1,
+                              functions=diff.functions, settings=diff.settings)
 
 
 RULES: list[type[Rule]] = [
     LogWithoutFinalScore, UnreadableTrainLog, TrainLogNotUtf8, ClaimedScoreNotInLog, ClaimedSeedWithoutLog,
     UnclaimedSeedLog, LogSeedDisagreesWithFileName, TrainTimeOverCap, EvalTimeOverCap, LoggedSizeOverCap,
-    SignificanceNotShown, TooFewSeeds,
+    SignificanceNotShown, TooFewSeeds, LogSourceDiffers,
 ]

@@ -1,0 +1,289 @@
+"""Parse Python source into the `ast` of Python 3.12+, on any interpreter golflint supports.
+
+The challenge runs Python 3.12, and submissions use its grammar: PEP 701 f-strings such as
+`f"{d["k"]}"` (the same quote inside a replacement field, backslashes, nested f-strings) fail
+`ast.parse` on 3.10/3.11 although CPython 3.12 accepts them. So:
+
+1. `ast.parse` first (a leading UTF-8 byte-order mark removed: CPython skips it when it runs a file).
+2. Where that fails on an interpreter older than 3.12, libcst's native parser reads the code with
+   the 3.12 grammar. Every f-string the running `ast` cannot read is replaced, in the text, by a
+   placeholder name on the same lines; the rest is parsed by `ast` as usual, and each placeholder
+   is then swapped for the `ast.JoinedStr` that 3.12 would build (literal parts as constants, fields
+   as `FormattedValue` whose expressions are parsed by this same function), with the f-string's
+   own line numbers. Every rule therefore sees one tree, the same as under 3.12.
+3. Code that no grammar accepts keeps the `SyntaxError` of the running `ast` (GL000).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from typing import Any
+
+BOM = "\ufeff"
+_PLACEHOLDER = "__golflint_pep701_{}__"
+
+
+def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
+    """The module's tree, as Python 3.12 parses it; raises SyntaxError/ValueError like `ast.parse`."""
+    source = source.removeprefix(BOM)
+    try:
+        return ast.parse(source, filename=filename)
+    except SyntaxError:
+        if sys.version_info >= (3, 12):
+            raise
+        try:
+            tree = _parse_with_libcst(source, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None  # the 3.12 reading failed too: report the running `ast`'s own error
+        if tree is None:
+            raise
+        return tree
+
+
+def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
+    try:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+    except ImportError:  # pragma: no cover - libcst is a dependency
+        return None
+    try:
+        module = cst.parse_module(source, config=cst.PartialParserConfig(python_version="3.12"))
+    except cst.ParserSyntaxError:  # no grammar accepts it
+        return None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    offending = _offending_strings(wrapper.module)
+    if not offending:
+        return None
+    lines = source.splitlines(keepends=True)
+    place = _Placer(lines)
+    replacements: dict[str, ast.expr] = {}
+    prefix = "_p"
+    while re.search(r"\b" + prefix + r"\d", source):  # never a name the submission uses
+        prefix = "_" + prefix
+    spans = []
+    for n, node in enumerate(offending):
+        pos = positions[node]
+        spans.append((pos.start.line, pos.start.column, pos.end.line, pos.end.column, n, node))
+    # Replace from the end so earlier positions stay valid. The placeholder keeps the f-string's
+    # lines and its width in UTF-8 bytes (how `ast` counts columns), so every other node keeps
+    # the position 3.12 gives it.
+    for start_line, start_col, end_line, end_col, n, node in sorted(spans, reverse=True):
+        joined = _joined_str(node, wrapper.module, positions, filename, place)
+        if joined is None:
+            return None
+        head = lines[start_line - 1][:start_col]
+        tail = lines[end_line - 1][end_col:]
+        if start_line == end_line:
+            width = place.byte_col(start_line, end_col) - place.byte_col(start_line, start_col)
+            text = name = f"{prefix}{n}".ljust(width, "_")
+        else:
+            name = f"{prefix}{n}"
+            text = ("(" + name + "\n" * (end_line - start_line)
+                    + " " * max(place.byte_col(end_line, end_col) - 1, 0) + ")")
+        replacements[name] = joined
+        lines[start_line - 1:end_line] = [head + text + tail]
+    try:
+        tree = ast.parse("".join(lines), filename=filename)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    return _Substitute(replacements).visit(tree)
+
+
+def _offending_strings(module: Any) -> list[Any]:
+    """The outermost string expressions (f-strings, implicit concatenations) that the running
+    `ast` cannot read, in source order."""
+    import libcst as cst
+
+    found: list[Any] = []
+
+    class Visitor(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, (cst.FormattedString, cst.ConcatenatedString)):
+                try:
+                    ast.parse("(" + module.code_for_node(node) + "\n)", mode="eval")
+                except SyntaxError:
+                    found.append(node)
+                # Readable or replaced as a whole: nothing inside needs a look of its own.
+                return False
+            return True
+
+    module.visit(Visitor())
+    return found
+
+
+def _string_parts(node: Any) -> list[Any]:
+    """The SimpleString / FormattedString pieces of an implicitly concatenated string, in order."""
+    import libcst as cst
+
+    if isinstance(node, cst.ConcatenatedString):
+        return _string_parts(node.left) + _string_parts(node.right)
+    return [node]
+
+
+def _literal_text(prefix: str, quote: str, raw: str) -> str:
+    """The value of a literal piece of an f-string (escapes decoded, `{{` and `}}` halved)."""
+    raw = raw.replace("{{", "{").replace("}}", "}")
+    plain_prefix = prefix.lower().replace("f", "")
+    return ast.literal_eval(plain_prefix + quote + raw + quote)
+
+
+def _joined_str(node: Any, module: Any, positions: Any, filename: str, place: _Placer) -> ast.expr | None:
+    import libcst as cst
+
+    values: list[ast.expr] = []
+    bytes_value: bytes | None = None
+    for part in _string_parts(node):
+        if isinstance(part, cst.SimpleString):
+            value = ast.literal_eval(part.value)
+            if isinstance(value, bytes):
+                bytes_value = (bytes_value or b"") + value
+                continue
+            constant = ast.Constant(value)
+            place(constant, positions[part])
+            _append_constant(values, value, constant)
+        elif isinstance(part, cst.FormattedString):
+            pieces = _formatted_pieces(part, module, positions, filename, place)
+            if pieces is None:
+                return None
+            for piece in pieces:
+                if isinstance(piece, ast.Constant):
+                    _append_constant(values, piece.value, piece)
+                else:
+                    values.append(piece)
+        else:
+            return None
+    if bytes_value is not None:
+        return None  # bytes never mix with f-strings; not code any grammar accepts
+    pos = positions[node]
+    result = ast.JoinedStr(values=values)
+    place(result, pos)
+    for value in values:
+        if isinstance(value, ast.Constant) and not hasattr(value, "lineno"):
+            place(value, pos)
+    return result
+
+
+def _append_constant(values: list[ast.expr], text: str, where: ast.AST | None = None) -> None:
+    """Adjacent literal text is one Constant in 3.12's tree (spanning both pieces)."""
+    if not text:
+        return
+    if values and isinstance(values[-1], ast.Constant):
+        merged = ast.Constant(values[-1].value + text)
+        ast.copy_location(merged, values[-1])
+        if where is not None and hasattr(where, "end_lineno"):
+            merged.end_lineno, merged.end_col_offset = where.end_lineno, where.end_col_offset
+        values[-1] = merged
+    else:
+        constant = ast.Constant(text)
+        if where is not None and hasattr(where, "lineno"):
+            ast.copy_location(constant, where)
+            constant.end_lineno, constant.end_col_offset = where.end_lineno, where.end_col_offset
+        values.append(constant)
+
+
+def _formatted_pieces(part: Any, module: Any, positions: Any, filename: str,
+                      place: _Placer) -> list[ast.expr] | None:
+    import libcst as cst
+
+    prefix = part.prefix
+    quote = part.quote
+    pieces: list[ast.expr] = []
+    for piece in part.parts:
+        if isinstance(piece, cst.FormattedStringText):
+            constant = ast.Constant(_literal_text(prefix, quote, piece.value))
+            if piece in positions:
+                place(constant, positions[piece])
+            pieces.append(constant)
+            continue
+        expression = _field_expression(piece.expression, module, positions, filename, place)
+        if expression is None:
+            return None
+        conversion = ord(piece.conversion) if piece.conversion else -1
+        spec = None
+        if piece.format_spec is not None:
+            spec_values: list[ast.expr] = []
+            for spec_piece in piece.format_spec:
+                if isinstance(spec_piece, cst.FormattedStringText):
+                    _append_constant(spec_values, _literal_text(prefix, quote, spec_piece.value))
+                else:
+                    nested = _formatted_pieces(
+                        _Fake(prefix, quote, [spec_piece]), module, positions, filename, place)
+                    if nested is None:
+                        return None
+                    spec_values.extend(nested)
+            spec = ast.JoinedStr(values=spec_values)
+            place(spec, positions[piece])
+            for value in spec_values:
+                if isinstance(value, ast.Constant):
+                    place(value, positions[piece])
+        if piece.equal is not None:
+            # `{x=}` shows the expression's text before its value (repr unless a spec/conversion says).
+            text = module.code_for_node(piece.expression)
+            pieces.append(ast.Constant(text + "="))
+            if conversion == -1 and spec is None:
+                conversion = ord("r")
+        value = ast.FormattedValue(value=expression, conversion=conversion, format_spec=spec)
+        place(value, positions[piece])
+        pieces.append(value)
+    return pieces
+
+
+class _Fake:
+    """A FormattedString-like holder, to reuse `_formatted_pieces` for replacement fields in a spec."""
+
+    def __init__(self, prefix: str, quote: str, parts: list[Any]) -> None:
+        self.prefix, self.quote, self.parts = prefix, quote, parts
+
+
+def _field_expression(expr: Any, module: Any, positions: Any, filename: str,
+                      place: _Placer) -> ast.expr | None:
+    code = module.code_for_node(expr)
+    pos = positions[expr]
+    try:
+        tree = parse_source("(" + code + "\n)", filename=filename)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    value = tree.body[0].value
+    shift = place.byte_col(pos.start.line, pos.start.column) - 1
+    # Move the expression to where it sits in the file: same lines; columns on its first line
+    # shifted by its start column less the "(" we added.
+    for sub in ast.walk(value):
+        if hasattr(sub, "lineno"):
+            if sub.lineno == 1:
+                sub.col_offset += shift
+            if getattr(sub, "end_lineno", None) == 1 and sub.end_col_offset is not None:
+                sub.end_col_offset += shift
+    ast.increment_lineno(value, pos.start.line - 1)
+    return value
+
+
+class _Placer:
+    """Sets a node's position from a libcst range: same lines; columns as `ast` counts them
+    (UTF-8 bytes), where libcst counts characters."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = list(lines)
+
+    def byte_col(self, line: int, column: int) -> int:
+        if not (1 <= line <= len(self.lines)):
+            return column
+        return len(self.lines[line - 1][:column].encode("utf-8"))
+
+    def __call__(self, node: ast.AST, pos: Any) -> None:
+        node.lineno = pos.start.line
+        node.col_offset = self.byte_col(pos.start.line, pos.start.column)
+        node.end_lineno = pos.end.line
+        node.end_col_offset = self.byte_col(pos.end.line, pos.end.column)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, replacements: dict[str, ast.expr]) -> None:
+        self.replacements = replacements
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return self.replacements.get(node.id, node)

@@ -1,0 +1,143 @@
+"""Python 3.12 grammar on any interpreter: golflint/code/parse.py.
+
+The tree golflint builds must be the tree CPython 3.12 builds (same nodes, same positions outside
+f-string internals), so every rule gives the same findings on 3.11 as on 3.12. Where a 3.12
+interpreter exists it is asked directly; otherwise the shape it printed for our sample is stored in
+tests/data/pep701_sample.shape312.json.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ast_compare import shape
+from golflint_testing import make_submission, run_rules
+
+from golflint.code.parse import parse_source
+from golflint.code.units import CodeUnit
+
+HERE = Path(__file__).parent
+SAMPLE = HERE / "data" / "pep701_sample.py"
+STORED_SHAPE = HERE / "data" / "pep701_sample.shape312.json"
+PEP701_RECORDS = [
+    "2026-04-03_MuonEqR_DepthRecurrence_WD090_AllInt6",
+    "2026-04-06_SP8192_QK5_LegalTTT_1.0828",
+    "2026-04-08_SP8192_ParallelResid_ScoreFirstTTT",
+    "2026-04-09_A2_Muon097_3Seed",
+    "2026-04-09_SP8192_3LayerRecur_ParResid_QK525_LegalTTT",
+]
+
+
+def python312() -> str | None:
+    """A Python >= 3.12 interpreter (GOLFLINT_PYTHON312, python3.12 on PATH, or a pyenv install)."""
+    candidates = [os.environ.get("GOLFLINT_PYTHON312"), shutil.which("python3.12"),
+                  *sorted(glob.glob("/root/.pyenv/versions/3.1[2-9]*/bin/python3"))]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            done = subprocess.run([candidate, "-c", "import sys; assert sys.version_info >= (3, 12)"],
+                                  capture_output=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return candidate
+    return None
+
+
+def shape_under_312(interpreter: str, path: Path) -> list:
+    done = subprocess.run([interpreter, str(HERE / "ast_compare.py"), str(path)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(done.stdout)
+
+
+def as_json(value) -> list:
+    return json.loads(json.dumps(value))
+
+
+def corpus_records() -> Path:
+    for base in (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus",
+                 Path(os.environ.get("GOLFLINT_CORPUS", "/nonexistent"))):
+        records = base / "parameter-golf" / "records"
+        if records.is_dir():
+            return records
+    pytest.skip("the accepted records are absent: set GOLFLINT_CORPUS to a folder holding "
+                "parameter-golf/records (see docs/corpus.md)")
+
+
+def test_the_sample_is_code_this_interpreter_cannot_parse_alone():
+    if sys.version_info >= (3, 12):
+        pytest.skip("3.12+ reads PEP 701 itself; the fallback is for 3.10/3.11")
+    import ast
+
+    with pytest.raises(SyntaxError):
+        ast.parse(SAMPLE.read_text(encoding="utf-8"))
+
+
+def test_pep701_sample_gives_the_tree_of_python_312():
+    mine = as_json(shape(parse_source(SAMPLE.read_text(encoding="utf-8"))))
+    interpreter = python312()
+    expected = (shape_under_312(interpreter, SAMPLE) if interpreter
+                else json.loads(STORED_SHAPE.read_text(encoding="utf-8")))
+    assert mine == expected
+
+
+def test_the_stored_shape_is_what_python_312_prints():
+    interpreter = python312()
+    if interpreter is None:
+        pytest.skip("no Python 3.12+ here; the stored shape is used instead")
+    assert shape_under_312(interpreter, SAMPLE) == json.loads(STORED_SHAPE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", PEP701_RECORDS[:2])
+def test_accepted_pep701_record_parses_as_under_312(name, tmp_path):
+    records = corpus_records()
+    interpreter = python312()
+    if interpreter is None:
+        pytest.skip("no Python 3.12+ interpreter here to compare with")
+    result = run_rules(records / "track_10min_16mb" / name, ["GL000"])
+    assert [f for f in result.findings if f.rule == "GL000"] == []
+    from golflint.config import default_settings
+    from golflint.submission import Submission
+
+    sub = Submission(records / "track_10min_16mb" / name, "record", default_settings())
+    decoded = [u for u in sub.code_units if u.is_python and u.layer == 1]
+    assert decoded and decoded[0].tree is not None
+    source = tmp_path / "decoded.py"
+    source.write_text(decoded[0].source, encoding="utf-8")
+    assert as_json(shape(decoded[0].tree)) == shape_under_312(interpreter, source)
+
+
+def test_byte_order_mark_is_not_a_syntax_error(tmp_path):
+    unit = CodeUnit.parse_python("train_gpt.py", "\ufeffimport os\nprint(os.sep)\n")
+    assert unit.syntax_error is None and unit.tree is not None
+    assert unit.tree.body[1].lineno == 2
+    root = make_submission(tmp_path / "records" / "track_10min_16mb" / "bom",
+                           {"train_gpt.py": "\ufeffimport os\nprint(os.sep)\n".encode("utf-8")})
+    assert [f for f in run_rules(root, ["GL000"]).findings if f.rule == "GL000"] == []
+
+
+@pytest.mark.parametrize("source", [
+    'x = f"{"\n',                       # an unterminated field: no grammar accepts it
+    "def (:\n    pass\n",
+    'x = f"{d["k"]}" +\n',              # 3.12 f-string, but the statement itself is broken
+])
+def test_code_no_grammar_accepts_still_fails_to_parse(source, tmp_path):
+    unit = CodeUnit.parse_python("train_gpt.py", source)
+    assert unit.tree is None and unit.syntax_error
+    root = make_submission(tmp_path / "records" / "track_10min_16mb" / "broken", {"train_gpt.py": source})
+    assert [f.rule for f in run_rules(root, ["GL000"]).findings] == ["GL000"]
+
+
+def test_placeholder_never_shadows_a_name_of_the_submission():
+    source = '_p0 = 1\nx = f"{_p0} {dict(a=1)["a"]}"\n'
+    tree = parse_source(source)
+    names = {n.id for n in __import__("ast").walk(tree) if type(n).__name__ == "Name"}
+    assert "_p0" in names and not any(n.startswith("__p") for n in names)
