@@ -32,13 +32,16 @@ class Analysis:
 
 
 def analyze_units(units: list, spec: Spec) -> Analysis:
+    from ..facts.phases import ProgramPhases
     from .interp import Interpreter
 
     interp = Interpreter(units, spec)
     imported = [u for u in units if u.reason.startswith("imported by")]
     roots = [u for u in units if u not in imported]
     interp.run(roots + imported)
-    return Analysis(verdicts=judge(interp.events), exhausted=interp.exhausted, statements=interp.statements)
+    scoring = frozenset(ProgramPhases(units, spec).scoring)
+    return Analysis(verdicts=judge(interp.events, scoring), exhausted=interp.exhausted,
+                    statements=interp.statements)
 
 
 def analyze(sub: "Submission") -> Analysis:

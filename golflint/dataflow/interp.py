@@ -26,6 +26,8 @@ from .model import (
     CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
     CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
 )
+from ..facts.index import index_of
+from ..facts.values import FixedBound
 from .spec import PLACEHOLDER, Spec
 
 _STRUCTURAL = (FUNC, CLASS, MOD)
@@ -259,7 +261,8 @@ class Interpreter:
     def event(self, kind: str, node: ast.AST, labels: frozenset, **detail: Any) -> Event:
         ev = Event(kind=kind, time=self._tick(), unit=self.unit, line=getattr(node, "lineno", self.frame.line),
                    regions=regions_of(labels), labels=labels, path=tuple(self.path),
-                   stack=tuple((f.frame_id, f.module.unit, f.line) for f in self.frames),
+                   stack=tuple((f.frame_id, f.module.unit, f.line, id(f.func.node) if f.func else 0)
+                              for f in self.frames),
                    segment=self.segment, nograd=self.nograd, detail=detail)
         self.events.append(ev)
         return ev
@@ -702,7 +705,10 @@ class Interpreter:
         index = self.eval(target.slice)
         objs = self._objs(container)
         key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
-        if has_data(index):
+        # A write at a position (`x[b, :n] = toks`) fills a buffer; only a write at a key computed
+        # from token contents (`table[tok] += 1`) is a cache write.
+        keyed = has_data(index) and self._keyed(target.slice)
+        if keyed:
             # A table written at a position computed from token contents: a cache write.
             cache_write = self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
                                      sink=f"write to `{ast.unparse(target)[:60]}`")
@@ -715,10 +721,18 @@ class Interpreter:
                 fields = self.heap.setdefault(oid, {})
                 fields[key] = (fields.get(key, EMPTY) if aug else EMPTY) | labels
             return
-        if has_data(index):
+        if keyed:
             self._taint_base(target.value, _cache_contents(labels | _strip(index), cache_write))
         else:
             self._taint_base(target.value, labels | _strip(index))
+
+    def _keyed(self, index: ast.AST) -> bool:
+        """Is a written index a key computed from token contents (`t[tok]`, `t[prev, :]`) rather
+        than a stretch of positions (`x[b, :n]`, `x[i:j]`), which fills a buffer?"""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        if not any(isinstance(p, ast.Slice) for p in parts):
+            return True
+        return any(not isinstance(p, ast.Slice) and has_data(self.eval(p)) for p in parts)
 
     def _taint_base(self, expr: ast.AST, labels: frozenset) -> None:
         """By side effect: a container written into carries what was written."""
@@ -877,7 +891,39 @@ class Interpreter:
                     out |= v
             container = container | out
         base = _strip(container)
+        if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
+            self._partial_view(node, base, index)
         return self._cut(node, base, index) | _strip(index)
+
+    def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> None:
+        """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens."""
+        sl = node.slice
+        idx = index_of(self.unit)
+        start_zero = sl.lower is None or (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0)
+        if start_zero and sl.upper is not None and sl.step is None and not has_data(index) \
+                and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
+            if any(r.all_gens for r in regions_of(base)):
+                return  # a prefix of one window of a loop, not of the stream
+            fixed, value = FixedBound(idx)(sl.upper)
+            # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs
+            if fixed and (value is None or 0 < value < self.spec.min_validation_tokens):
+                what = "validation tokens" if regions_of(base) else "validation shards"
+                self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
+                           text=ast.unparse(node)[:60])
+            return
+        if isinstance(sl.lower, ast.Name) and isinstance(sl.upper, ast.BinOp) and isinstance(sl.upper.op, ast.Add) \
+                and isinstance(sl.upper.left, ast.Name) and sl.upper.left.id == sl.lower.id \
+                and isinstance(sl.upper.right, ast.Constant) and isinstance(sl.upper.right.value, int):
+            width = sl.upper.right.value
+            for _, _, loop in reversed(self.frame.loops):
+                if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == sl.lower.id:
+                    it = loop.iter
+                    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and len(it.args) == 3 \
+                            and isinstance(it.args[2], ast.Constant) and isinstance(it.args[2].value, int) \
+                            and it.args[2].value > width:
+                        step = it.args[2].value
+                        self.event("skip", loop, base, step=step, width=width)
+                    break
 
     def _e_Slice(self, node: ast.Slice) -> frozenset:
         return self.eval(node.lower) | self.eval(node.upper) | self.eval(node.step)
@@ -1013,7 +1059,7 @@ class Interpreter:
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual[len("builtins."):] if qual.startswith("builtins.") else qual
-        if short in spec.shape_calls:
+        if short in spec.shape_calls or short in spec.position_calls:
             return _keep_iter(all_args)
         if short in spec.read_calls:
             return self._read(node, all_args)
@@ -1122,7 +1168,7 @@ class Interpreter:
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
-        if name in spec.shape_methods:
+        if name in spec.shape_methods or name in spec.position_methods:
             return _keep_iter(recv)
         if name in spec.param_methods:
             return _strip(recv) | {PARAM}

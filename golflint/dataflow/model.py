@@ -123,7 +123,7 @@ class Event:
     regions: frozenset        # validation regions involved
     labels: frozenset         # all labels of the value
     path: tuple               # ((if execution id, branch), ...) taken to get here
-    stack: tuple              # ((frame id, unit, current line), ...) outermost first
+    stack: tuple              # ((frame id, unit, current line, id(function node) or 0), ...) outermost first
     segment: int              # events of different segments are never ordered
     nograd: bool = False
     detail: dict = field(default_factory=dict)

@@ -34,7 +34,8 @@ def _source_of(regions, unit) -> str:
     return f"validation data read at {where}"
 
 
-def judge(events: list[Event]) -> list[Verdict]:
+def judge(events: list[Event], scoring_functions: frozenset = frozenset()) -> list[Verdict]:
+    """`scoring_functions`: ids of the function nodes the phase model calls scoring functions."""
     by_segment: dict[int, list[Event]] = defaultdict(list)
     for ev in events:
         by_segment[ev.segment].append(ev)
@@ -44,11 +45,11 @@ def judge(events: list[Event]) -> list[Verdict]:
         out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message))
 
     for seg in by_segment.values():
-        _judge_segment(seg, events, add)
+        _judge_segment(seg, events, add, scoring_functions)
     return sorted(out.values(), key=lambda v: (v.rule, v.unit.label, v.line))
 
 
-def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
+def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_functions: frozenset) -> None:
     scores = [e for e in seg if e.kind == "score"]
     updates = [e for e in seg if e.kind in ("update", "cache") and e.regions]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
@@ -75,6 +76,14 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
                  and any_overlap(e.regions, u.regions)
                  # a cache matters only to the scores that read that very cache
                  and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)]
+        if later and before:
+            # The first score after the update is the one it affects. When the earlier score ran
+            # in a separate evaluation (a diagnostic pass) and the update runs inside the pass of
+            # that next score, the tokens are trained on before they are scored in this pass.
+            nearest = min(later, key=lambda e: e.forward_time)
+            if not any(_same_pass(b, u, nearest) for b in before):
+                before = []
+            later = [nearest] + [e for e in later if e is not nearest]
         if later and not before:
             e = later[0]
             add("GL101", u.unit, u.line,
@@ -118,7 +127,32 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
                 f"{_source_of(ev.regions, ev.unit)} feeds quantization calibration here "
                 f"({ev.detail.get('how', 'calibration')})")
 
-    _judge_train_reads(seg, scores, last_train_update, all_events, add)
+    for ev in seg:
+        if ev.kind == "prefix":
+            add("GL109", ev.unit, ev.line,
+                f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`): "
+                "the score covers only part of the validation set")
+        elif ev.kind == "skip":
+            step, width = ev.detail["step"], ev.detail["width"]
+            add("GL109", ev.unit, ev.line,
+                f"the loop steps {step} tokens but scores windows of {width}: {step - width} of every "
+                f"{step} validation tokens are never scored")
+
+    _judge_train_reads(seg, scores, last_train_update, all_events, add, scoring_functions)
+
+
+def _same_pass(first: Event, update: Event, again: Event) -> bool:
+    """Do the update and the second score run inside one call that also made the first score?
+
+    The deepest call that holds both the update and the second score is their pass; the first
+    score belongs to it when it ran inside that call too (epochs over the same chunks, or a
+    module body that scores, trains and scores again)."""
+    shared = None
+    for (a, *_), (b, *_) in zip(update.stack, again.stack):
+        if a != b:
+            break
+        shared = a
+    return shared is not None and any(f[0] == shared for f in first.stack)
 
 
 def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event]):
@@ -134,24 +168,21 @@ def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event
 
 
 def _judge_train_reads(seg: list[Event], scores: list[Event], last_train_update: int | None,
-                       all_events: list[Event], add) -> None:
+                       all_events: list[Event], add, scoring_functions: frozenset) -> None:
     reads = [e for e in seg if e.kind == "read"]
     if not reads:
         return
-    scoring_frames: set[int] = set()
-    training_frames: set[int] = set()
-    for e in seg:
-        if e.kind == "score":
-            scoring_frames.update(f[0] for f in e.stack)
-        elif e.kind == "update" and e.train:
-            training_frames.update(f[0] for f in e.stack)
-    # A function that scores and does not train (module bodies never count).
-    eval_frames = scoring_frames - training_frames
+    # The frames of functions that score by structure (the phase model's scoring functions: a
+    # no-grad region that accumulates a forward or a loss) on some scoring path. A caller that
+    # only calls one (main, `train_and_eval()`) is not evaluation.
+    # A function that also trains (its own loop steps on training data) is training, not evaluation.
+    training_frames = {f[0] for e in seg if e.kind == "update" and e.train for f in e.stack}
+    eval_frames = {f[0] for e in scores for f in e.stack if f[3] in scoring_functions} - training_frames
     scored_reads = {x[1] for e in scores for x in e.labels if isinstance(x, tuple) and x[0] == TREAD}
     for r in reads:
         frame = next((f for f in r.stack[1:] if f[0] in eval_frames), None)
         if frame is not None:
-            _, unit, line = frame
+            _, unit, line, _ = frame
             add("GL202", unit, line,
                 f"training data is read during evaluation (the read at {_where(r.unit, r.line, unit)} runs inside "
                 "a function that scores validation data)")

@@ -131,8 +131,8 @@ import fnmatch  # noqa: E402
 import re  # noqa: E402
 from typing import Iterable, Iterator  # noqa: E402
 
-from ..code.flow import imported_root, index_of  # noqa: E402
-from ..code.phases import Phase, phases_of  # noqa: E402
+from ..facts.index import imported_root, index_of  # noqa: E402
+from ..facts.phases import Phase, phases_of  # noqa: E402
 from ..findings import Finding, Severity  # noqa: E402
 from .base import Invalid, Valid  # noqa: E402
 

@@ -3,7 +3,7 @@
 All three read structure, not names: the target is whatever is passed as the target of a loss
 (`cross_entropy(logits, y)`, `nll_loss`) or used as the index of a gold read (`probs.gather(-1, y)`,
 `probs[arange, y]`); the prediction is the expression scored against it. Dependencies are followed
-through local assignments with code/flow.py's reaching definitions, so a cache updated with the
+through local assignments with facts/index.py's reaching definitions, so a cache updated with the
 target AFTER it was scored (a later statement, or the previous loop iteration) is not a dependency.
 """
 
@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from ...code.flow import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
+from ...facts.index import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
 from ...findings import Finding, Severity
 from ..base import Invalid, Rule, Valid
 

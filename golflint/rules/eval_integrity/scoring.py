@@ -11,6 +11,10 @@ import ast
 import re
 from typing import Iterable, Iterator
 
+from ...dataflow import analyze
+from ...facts.index import index_of, walk
+from ...facts.phases import phases_of
+from ...facts.values import FixedBound, clocked, loop_of, measured
 from ...findings import Finding, Severity
 from ..base import Invalid, Rule, Valid
 
@@ -106,29 +110,50 @@ def _enclosing_functions(unit) -> dict[int, ast.AST]:
 
 
 # -- GL109 ---------------------------------------------------------------------------------------------
-_FULL_EVAL = """
+_VAL = """
+import numpy as np
 import torch
-
-def evaluate(model, val_tokens, seq_len):
-    usable = ((val_tokens.numel() - 1) // seq_len) * seq_len
-    val_tokens = val_tokens[: usable + 1]
-    total = 0.0
-    for start in range(0, usable, seq_len):
-        x = val_tokens[start:start + seq_len]
-        y = val_tokens[start + 1:start + seq_len + 1]
-        total += model.loss(x, y).item() * seq_len
-    return total / usable
+from model import GPT
+model = GPT()
+val = torch.from_numpy(np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16))
 """
 
 
-class PartialEvaluation(Rule):
-    """The reported score covers less than the whole validation set: validation tokens sliced to a
-    constant or configured count, a subset of the validation shards, an early `break` out of the
-    scoring loop on a step count, or a stride larger than the window so tokens are skipped.
+def _ex(body: str) -> str:
+    import textwrap
 
-    Slicing to a length computed from the data itself (the baseline trims to a multiple of the
-    sequence length) is not partial. A slice behind a setting is judged under the run
-    configuration (a warning when the submitted run leaves it off).
+    return _VAL + textwrap.dedent(body).lstrip("\n")
+
+
+_VAL_LINES = _VAL.count("\n") - 1  # the leading newline is stripped
+
+_FULL_EVAL = _ex("""
+    def evaluate(model, tokens, seq_len):
+        usable = ((tokens.numel() - 1) // seq_len) * seq_len
+        tokens = tokens[: usable + 1]
+        total = 0.0
+        with torch.no_grad():
+            for start in range(0, usable, seq_len):
+                x = tokens[start:start + seq_len]
+                y = tokens[start + 1:start + seq_len + 1]
+                total += model(x, y).item() * seq_len
+        return total / usable
+    print(evaluate(model, val, 1024))
+    """)
+
+
+class PartialEvaluation(Rule):
+    """The reported score covers less than the whole validation set: validation tokens cut to a
+    constant or configured count, a subset of the validation shards, a scoring loop stopped early
+    on a step count or by a clock, or a stride larger than the window so tokens are skipped.
+
+    Validation data is what the dataflow follows from the validation shard files, whatever the
+    variables are called; a scoring loop is a loop that accumulates a forward or a loss (the phase
+    model). Cutting to a length measured from the data (the baseline trims to a multiple of the
+    sequence length), an empty slice that starts an accumulator (`val[:0]`), and a loop that ends
+    when its queue of batches ends are not partial. A cut behind a setting is judged under the run
+    configuration (a warning when the submitted run leaves it off). The size of the validation
+    split is a rulebook fact (`analysis.min_validation_tokens`).
 
     **Why.** `val_bpb` is defined on the full fixed validation split; a score on a subset is a
     different, noisier number, and easy to cherry-pick.
@@ -150,27 +175,41 @@ class PartialEvaluation(Rule):
             val_files = sorted(glob.glob("./data/fineweb_val_*.bin"))
             train_files = sorted(glob.glob("./data/fineweb_train_*.bin"))[:10]
             """, note="a subset of training shards is fine"),
-        Valid("""
-            def evaluate(model, val_tokens, seq_len, stride):
+        Valid(_ex("""
+            def evaluate(model, tokens, seq_len, stride):
                 total = 0.0
-                for start in range(0, val_tokens.numel() - seq_len, stride):
-                    total += model.loss(val_tokens[start:start + seq_len]).item()
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, stride):
+                        total += model(tokens[start:start + seq_len]).item()
                 return total
-            """, note="a sliding window with a configurable stride"),
-        Valid("""
-            def evaluate(model, val_batches):
+            print(evaluate(model, val, 1024, 64))
+            """), note="a sliding window with a configurable stride"),
+        Valid(_ex("""
+            def evaluate(model, tokens):
+                batches = list(tokens.split(4096))
+                n = len(batches)
                 total = 0.0
-                for step, batch in enumerate(val_batches):
-                    if batch is None:
-                        break
-                    total += model.loss(batch).item()
+                i = 0
+                with torch.no_grad():
+                    while True:
+                        if i >= n:
+                            break
+                        total += model(batches[i]).item()
+                        i += 1
                 return total
-            """),
+            print(evaluate(model, val))
+            """), note="a queue that ends when the batches end"),
+        Valid(_ex("""
+            seen = val[:0]
+            with torch.no_grad():
+                for i in range(0, val.numel() - 1024, 1024):
+                    seen = torch.cat([seen, val[i:i + 1024]])
+            """), note="an empty slice starts an accumulator"),
     )
     invalid = (
         Invalid("""
             import torch
-            val_tokens = torch.load("val.pt")
+            val_tokens = torch.load("data/fineweb_val_tokens.pt")
             val_tokens = val_tokens[:2_000_000]
             """, lines=3),
         Invalid("""
@@ -178,93 +217,78 @@ class PartialEvaluation(Rule):
             VAL_SHARDS = int(os.environ.get("VAL_SHARDS", "1"))
             val_files = sorted(glob.glob("./data/fineweb_val_*.bin"))[:VAL_SHARDS]
             """, lines=3),
-        Invalid("""
-            def evaluate(model, val_batches, max_eval_steps=50):
+        Invalid(_ex("""
+            def evaluate(model, tokens, max_eval_steps=50):
                 total = 0.0
-                for step, batch in enumerate(val_batches):
-                    if step >= max_eval_steps:
-                        break
-                    total += model.loss(batch).item()
+                with torch.no_grad():
+                    for step, batch in enumerate(tokens.split(4096)):
+                        if step >= max_eval_steps:
+                            break
+                        total += model(batch).item()
                 return total
-            """, lines=4),
-        Invalid("""
-            def evaluate(model, val_tokens):
+            print(evaluate(model, val))
+            """), lines=_VAL_LINES + 5),
+        Invalid(_ex("""
+            def evaluate(model, tokens):
                 total = 0.0
-                for start in range(0, val_tokens.numel() - 1024, 4096):
-                    total += model.loss(val_tokens[start:start + 1024]).item()
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - 1024, 4096):
+                        total += model(tokens[start:start + 1024]).item()
                 return total
-            """, lines=3, note="a stride of 4096 over 1024-token windows skips three quarters"),
+            print(evaluate(model, val))
+            """), lines=_VAL_LINES + 4, note="a stride of 4096 over 1024-token windows skips three quarters"),
+        Invalid(_ex("""
+            import time
+            def evaluate(model, tokens, budget_s=300.0):
+                t0 = time.perf_counter()
+                total = 0.0
+                with torch.no_grad():
+                    for batch in tokens.split(4096):
+                        if time.perf_counter() - t0 > budget_s:
+                            break
+                        total += model(batch).item()
+                return total
+            print(evaluate(model, val))
+            """), lines=_VAL_LINES + 7, note="scoring stopped by a clock"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
+        # Cuts and skipping windows: the dataflow knows which values hold validation data.
+        for verdict in analyze(sub).for_rule(self.id):
+            yield self.report_at(verdict.unit, verdict.line, verdict.message)
+        # Early stops: the phase model knows which loops score.
+        phases = phases_of(sub)
         for unit in sub.python_units:
-            funcs = _enclosing_functions(unit)
-            for node in unit.nodes(ast.Subscript):
-                found = self._slice(unit, node)  # type: ignore[arg-type]
-                if found:
-                    yield self.report_at(unit, node.lineno, found)
+            if unit.tree is None:
+                continue
+            idx = index_of(unit)
             for node in unit.nodes(ast.Break):
-                fn = funcs.get(node.lineno)
-                if fn is not None and EVAL_FUNCTION.search(getattr(fn, "name", "")):
-                    found = self._early_break(unit, fn, node)  # type: ignore[arg-type]
-                    if found:
-                        yield self.report_at(unit, found[0], found[1])
-            for node in unit.nodes(ast.For):
-                found = self._skipping_stride(node)  # type: ignore[arg-type]
+                found = self._early_break(phases, unit, idx, node)
                 if found:
-                    yield self.report_at(unit, node.lineno, found)
+                    yield self.report_at(unit, found[0], found[1])
 
     @staticmethod
-    def _slice(unit, node: ast.Subscript) -> str | None:
-        sl = node.slice
-        if not isinstance(sl, ast.Slice) or sl.upper is None or sl.step is not None:
+    def _early_break(phases, unit, idx, brk: ast.Break) -> tuple[int, str] | None:
+        guard = idx.parents.get(id(brk))
+        if not isinstance(guard, ast.If) or brk not in guard.body:
             return None
-        base = node.value
-        while isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id in ("sorted", "list"):
-            base = base.args[0] if base.args else base
-        is_files = isinstance(base, ast.Call) and any(
-            isinstance(a, ast.Constant) and isinstance(a.value, str) and re.search(r"val", a.value)
-            for a in ast.walk(base)) or VAL_FILES.match(_name(base))
-        if not (_is_val(base) or is_files):
+        loop = loop_of(idx, brk)
+        if loop is None or not phases.scoring_loop(unit, loop):
             return None
-        if sl.lower is not None and not (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0):
-            return None  # a window [a:b] inside a loop, not a truncation
-        if not _fixed_bound(sl.upper, unit):
-            return None
-        what = "validation shards" if is_files and not _is_val(base) else "validation tokens"
-        return (f"the {what} are cut to `{ast.unparse(sl.upper)[:40]}` "
-                f"(`{ast.unparse(node)[:60]}`): the score covers only part of the validation set")
-
-    @staticmethod
-    def _early_break(unit, fn: ast.AST, brk: ast.Break) -> tuple[int, str] | None:
-        for node in ast.walk(fn):
-            if isinstance(node, ast.If) and brk in node.body and isinstance(node.test, ast.Compare):
-                test = node.test
-                if any(isinstance(op, (ast.Gt, ast.GtE, ast.Eq)) for op in test.ops) \
-                        and not _length_derived(test) and not _mentions_val(test):
-                    return node.lineno, (f"the scoring loop of {getattr(fn, 'name', '?')}() stops early "
-                                         f"(`if {ast.unparse(test)[:50]}: break`): the score covers only the "
-                                         "first batches of the validation set")
-        return None
-
-    @staticmethod
-    def _skipping_stride(loop: ast.For) -> str | None:
-        it = loop.iter
-        if not (isinstance(it, ast.Call) and _name(it.func) == "range" and len(it.args) == 3):
-            return None
-        step = it.args[2]
-        var = loop.target.id if isinstance(loop.target, ast.Name) else None
-        if var is None or not isinstance(step, ast.Constant) or not isinstance(step.value, int):
-            return None
-        for node in ast.walk(loop):
-            if isinstance(node, ast.Subscript) and _is_val(node.value) and isinstance(node.slice, ast.Slice):
-                upper = node.slice.upper
-                if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Add) \
-                        and isinstance(upper.left, ast.Name) and upper.left.id == var \
-                        and isinstance(upper.right, ast.Constant) and isinstance(upper.right.value, int) \
-                        and upper.right.value < step.value:
-                    return (f"the loop steps {step.value} tokens but scores windows of {upper.right.value}: "
-                            f"{step.value - upper.right.value} of every {step.value} validation tokens are never scored")
+        test = guard.test
+        if clocked(idx, test):
+            return guard.lineno, (f"the scoring loop stops on a clock (`if {ast.unparse(test)[:50]}: break`): "
+                                  "the score covers only the tokens scored before time ran out")
+        if measured(idx, test):
+            return None  # the loop ends when the data ends
+        fixed = FixedBound(idx)
+        for cmp in (n for n in walk(test) if isinstance(n, ast.Compare)):
+            if not any(isinstance(op, (ast.Gt, ast.GtE, ast.Eq)) for op in cmp.ops):
+                continue
+            operands = [cmp.left, *cmp.comparators]
+            if any(fixed(o)[0] for o in operands) and not all(fixed(o)[0] for o in operands):
+                return guard.lineno, (f"the scoring loop stops early (`if {ast.unparse(test)[:50]}: break`): "
+                                      "the score covers only the first batches of the validation set")
         return None
 
 

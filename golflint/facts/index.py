@@ -19,8 +19,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .names import ImportMap, string_value
-from .units import CodeUnit
+from ..code.names import ImportMap, string_value
+from ..code.units import CodeUnit
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -1,0 +1,138 @@
+"""What a value is made of, by structure: a constant or a setting, a measured length, a clock.
+
+Used by the scoring rules to tell a cut to a fixed count (`val[:2_000_000]`, `[:N]` with
+`N = int(os.environ.get(...))`, a parameter with a constant default) from a trim measured from
+the data (`val[:usable + 1]` with `usable` computed from `numel()`), and a loop bound on a step
+count from one on the data's own length. Names never decide: only what a name is bound to.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .index import FUNCTIONS, Scope, UnitIndex, walk
+
+LENGTH_CALLS = frozenset({"len", "numel", "size", "nelement", "count"})
+LENGTH_ATTRS = frozenset({"shape"})
+CLOCK_CALLS = frozenset({"time.time", "time.perf_counter", "time.monotonic", "time.time_ns",
+                         "time.perf_counter_ns", "time.monotonic_ns"})
+ENV_CALLS = frozenset({"os.environ.get", "os.getenv"})
+MAX_DEPTH = 6
+
+
+def _scope_at(idx: UnitIndex, node: ast.AST) -> Scope:
+    return idx.scope_containing(node)
+
+
+def measured(idx: UnitIndex, expr: ast.AST) -> bool:
+    """Does `expr` (through its reaching definitions) measure data: `len(x)`, `x.numel()`, `x.shape`?"""
+    scope = _scope_at(idx, expr)
+    for node in scope.closure(expr):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in LENGTH_CALLS:
+                return True
+        elif isinstance(node, ast.Attribute) and node.attr in LENGTH_ATTRS:
+            return True
+    return False
+
+
+def clocked(idx: UnitIndex, expr: ast.AST) -> bool:
+    """Does `expr` (through its reaching definitions) read a clock?"""
+    scope = _scope_at(idx, expr)
+    return any(isinstance(n, ast.Call) and (idx.imports.call_name(n) or "") in CLOCK_CALLS
+               for n in scope.closure(expr))
+
+
+def _parameter_default(idx: UnitIndex, name: ast.Name) -> ast.expr | None:
+    """The default of the enclosing function's parameter `name`, if it is one."""
+    fn = idx.enclosing_function(name)
+    while fn is not None:
+        a = fn.args
+        positional = [*a.posonlyargs, *a.args]
+        defaults = dict(zip([p.arg for p in positional[len(positional) - len(a.defaults):]], a.defaults))
+        defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        if name.id in defaults:
+            return defaults[name.id]
+        if any(p.arg == name.id for p in (*positional, *a.kwonlyargs)):
+            return None
+        fn = idx.enclosing_function(fn)
+    return None
+
+
+class FixedBound:
+    """Is an expression a constant or a configured setting (not computed from the data)?
+
+    `value` is the number when it is known (a literal, or a setting's default).
+    Unknown expressions (a parameter without default, a computed count) are not fixed."""
+
+    def __init__(self, idx: UnitIndex):
+        self.idx = idx
+
+    def __call__(self, expr: ast.AST) -> tuple[bool, float | None]:
+        if measured(self.idx, expr):
+            return False, None
+        return self._fixed(expr, 0)
+
+    def _fixed(self, node: ast.AST, depth: int) -> tuple[bool, float | None]:
+        idx = self.idx
+        if depth > MAX_DEPTH or node is None:
+            return False, None
+        if isinstance(node, ast.Constant):
+            ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+            return ok, (node.value if ok else None)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            ok, v = self._fixed(node.operand, depth + 1)
+            return ok, (-v if v is not None else None)
+        if isinstance(node, ast.Call):
+            name = idx.imports.call_name(node) or ""
+            if name in ENV_CALLS:
+                default = node.args[1] if len(node.args) > 1 else None
+                value = None
+                if isinstance(default, ast.Constant):
+                    try:
+                        value = float(default.value)
+                    except (TypeError, ValueError):
+                        value = None
+                return True, value
+            if name in ("int", "float", "builtins.int", "builtins.float") and node.args:
+                return self._fixed(node.args[0], depth + 1)
+            return False, None
+        if isinstance(node, ast.Subscript) and idx.imports.qualname(node.value) == "os.environ":
+            return True, None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Pow)):
+            (a, x), (b, y) = self._fixed(node.left, depth + 1), self._fixed(node.right, depth + 1)
+            if not (a and b):
+                return False, None
+            try:
+                value = None if x is None or y is None else {
+                    ast.Add: lambda: x + y, ast.Sub: lambda: x - y, ast.Mult: lambda: x * y,
+                    ast.FloorDiv: lambda: x // y, ast.Pow: lambda: x ** y}[type(node.op)]()
+            except (ArithmeticError, OverflowError):
+                value = None
+            return True, value
+        if isinstance(node, ast.Name):
+            values = _scope_at(idx, node).reaching(node.id, (node.lineno, node.col_offset))
+            if values:
+                return self._fixed(values[0], depth + 1)
+            default = _parameter_default(idx, node)
+            if default is not None:
+                return self._fixed(default, depth + 1)
+            return False, None
+        if isinstance(node, ast.Attribute) and node.attr in idx.class_attrs:
+            return self._fixed(idx.class_attrs[node.attr], depth + 1)
+        return False, None
+
+
+def loop_of(idx: UnitIndex, node: ast.AST) -> ast.AST | None:
+    """The innermost loop around `node` inside its function."""
+    parent = idx.parents.get(id(node))
+    while parent is not None and not isinstance(parent, FUNCTIONS):
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            return parent
+        parent = idx.parents.get(id(parent))
+    return None
+
+
+__all__ = ["FixedBound", "clocked", "loop_of", "measured", "walk"]
