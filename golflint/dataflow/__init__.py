@@ -18,7 +18,7 @@ from .verdicts import Verdict, judge
 if TYPE_CHECKING:
     from ..submission import Submission
 
-_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = weakref.WeakKeyDictionary()
+_RESULTS: weakref.WeakKeyDictionary[Any, Analysis] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -44,7 +44,7 @@ def analyze_units(units: list, spec: Spec) -> Analysis:
                     statements=interp.statements)
 
 
-def analyze(sub: "Submission") -> Analysis:
+def analyze(sub: Submission) -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
         return cached
@@ -58,7 +58,7 @@ def analyze(sub: "Submission") -> Analysis:
 class DataflowRule(Rule):
     """A rule whose verdicts come from the shared dataflow analysis."""
 
-    def check(self, sub: "Submission"):
+    def check(self, sub: Submission):
         analysis = analyze(sub)
         for verdict in analysis.for_rule(self.id):
             yield self.report_at(verdict.unit, verdict.line, verdict.message)

@@ -18,16 +18,37 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..code.names import ImportMap
 from ..code.units import CodeUnit
-from .model import (
-    CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
-    CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
-)
 from ..facts.index import index_of
 from ..facts.values import FixedBound
+from .model import (
+    CACHE_WRITE,
+    CLASS,
+    EMPTY,
+    FUNC,
+    HOOK,
+    ITER,
+    MOD,
+    OBJ,
+    OUT,
+    PARAM,
+    SCORE,
+    STATEFUL,
+    TRAIN,
+    TRAINPATH,
+    TREAD,
+    VALPATH,
+    WIDE,
+    Event,
+    Region,
+    has_data,
+    is_data,
+    regions_of,
+)
 from .spec import PLACEHOLDER, Spec
 
 _STRUCTURAL = (FUNC, CLASS, MOD)
@@ -65,7 +86,7 @@ class Budget(Exception):
 
 
 class FuncInfo:
-    __slots__ = ("fid", "node", "unit", "module", "cls", "nograd", "is_static")
+    __slots__ = ("cls", "fid", "is_static", "module", "node", "nograd", "unit")
 
     def __init__(self, fid, node, unit, module, cls, nograd, is_static):
         self.fid, self.node, self.unit, self.module, self.cls = fid, node, unit, module, cls
@@ -73,7 +94,7 @@ class FuncInfo:
 
 
 class ClassInfo:
-    __slots__ = ("cid", "node", "unit", "module", "bases", "fields", "methods", "is_module")
+    __slots__ = ("bases", "cid", "fields", "is_module", "methods", "module", "node", "unit")
 
     def __init__(self, cid, node, unit, module):
         self.cid, self.node, self.unit, self.module = cid, node, unit, module
@@ -84,7 +105,7 @@ class ClassInfo:
 
 
 class ModuleInfo:
-    __slots__ = ("mid", "unit", "name", "env", "state")
+    __slots__ = ("env", "mid", "name", "state", "unit")
 
     def __init__(self, mid, unit, name):
         self.mid, self.unit, self.name = mid, unit, name
@@ -93,8 +114,18 @@ class ModuleInfo:
 
 
 class Frame:
-    __slots__ = ("fid", "env", "module", "closure", "func", "ret", "globals_", "line", "loops",
-                 "frame_id")
+    __slots__ = (
+        "closure",
+        "env",
+        "fid",
+        "frame_id",
+        "func",
+        "globals_",
+        "line",
+        "loops",
+        "module",
+        "ret",
+    )
 
     def __init__(self, frame_id, module, closure, func):
         self.frame_id = frame_id
@@ -109,9 +140,8 @@ class Frame:
 
 
 def module_name(path: str) -> str:
-    p = path[:-3] if path.endswith(".py") else path
-    if p.endswith("/__init__"):
-        p = p[: -len("/__init__")]
+    p = path.removesuffix(".py")
+    p = p.removesuffix("/__init__")
     return p.replace("/", ".")
 
 
@@ -146,6 +176,7 @@ class Interpreter:
         self._str_cache: dict[int, frozenset] = {}
         self._assigned_cache: dict[int, set[str]] = {}
         self._calib_cache: dict[int, bool] = {}
+        self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
         for i, unit in enumerate(units):
             info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
             self.modules[i] = info
@@ -712,6 +743,8 @@ class Interpreter:
             # A table written at a position computed from token contents: a cache write.
             cache_write = self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
                                      sink=f"write to `{ast.unparse(target)[:60]}`")
+            if cache_write.regions:
+                self._val_cache_writes.add(cache_write.time)
         elif self._is_score(labels):
             self.score(node, labels, target)
         if PARAM in container and has_data(labels):
@@ -725,6 +758,23 @@ class Interpreter:
             self._taint_base(target.value, _cache_contents(labels | _strip(index), cache_write))
         else:
             self._taint_base(target.value, labels | _strip(index))
+
+    def _val_derived(self, labels: frozenset, depth: int = 0) -> bool:
+        """Validation tokens, or a table filled from them (a cache write keyed by their contents),
+        also as a field of a dict or object (`{"model": ..., "cache": tokens}`)."""
+        if depth < 3 and any(self._val_derived(v, depth + 1)
+                             for oid in self._objs(labels) for v in self.heap.get(oid, {}).values()):
+            return True
+        return bool(regions_of(labels)) or any(
+            isinstance(x, tuple) and x[0] == CACHE_WRITE and x[1] in self._val_cache_writes for x in labels)
+
+    def _ship(self, node: ast.AST, labels: frozenset, how: str) -> None:
+        if self._val_derived(labels):
+            inner = labels
+            for oid in self._objs(labels):
+                for v in self.heap.get(oid, {}).values():
+                    inner |= v
+            self.event("ship", node, _strip(inner), how=how)
 
     def _keyed(self, index: ast.AST) -> bool:
         """Is a written index a key computed from token contents (`t[tok]`, `t[prev, :]`) rather
@@ -1058,7 +1108,7 @@ class Interpreter:
 
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
-        short = qual[len("builtins."):] if qual.startswith("builtins.") else qual
+        short = qual.removeprefix("builtins.")
         if short in spec.shape_calls or short in spec.position_calls:
             return _keep_iter(all_args)
         if short in spec.read_calls:
@@ -1067,6 +1117,8 @@ class Interpreter:
             if has_data(all_args):
                 self.event("update", node, all_args, sink=f"`{short}`")
             return all_args
+        if short in spec.ship_calls:
+            self._ship(node, all_args, f"`{short}`")
         if short in spec.best_of_calls:
             self._best_of(node, args, kwargs)
         if short == "next":
@@ -1174,10 +1226,20 @@ class Interpreter:
             return _strip(recv) | {PARAM}
         if name in spec.update_methods:
             if has_data(recv):
-                self.event("update", node, data_recv, sink=f"`.{name}()`")
+                # The modules whose outputs the loss carries (an adapter passed to the model):
+                # what this step trains, when they are known.
+                trains = frozenset(o for o in objs if self._is_module_class(self.obj_class.get(o, -1)))
+                self.event("update", node, data_recv | {(OBJ, o) for o in trains}, sink=f"`.{name}()`",
+                           trains=trains)
             return EMPTY
         if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
             return self._read(node, data_recv | all_args)
+        if name in spec.ship_methods:
+            # a buffer registered with persistent=False stays out of the saved state
+            transient = any(k.arg == "persistent" and isinstance(k.value, ast.Constant) and k.value.value is False
+                            for k in node.keywords)
+            if not transient:
+                self._ship(node, all_args, f"`.{name}()`")
         if name in spec.hook_methods:
             if node.args and self._calibration_hook(node.args[0]):
                 self.calib_hooks += 1
@@ -1188,6 +1250,8 @@ class Interpreter:
             return EMPTY
         if name in spec.cache_write_methods and has_data(all_args):
             cache_write = self.event("cache", node, all_args, sink=f"`.{name}()`")
+            if cache_write.regions:
+                self._val_cache_writes.add(cache_write.time)
             self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
             return recv
         if name in spec.inplace_methods and PARAM in recv and has_data(all_args):

@@ -36,7 +36,7 @@ EMPTY: frozenset = frozenset()
 class Region:
     """A stretch of validation tokens. Interned: identity is equality."""
 
-    __slots__ = ("key", "gens", "parents", "unit", "line", "__dict__")
+    __slots__ = ("__dict__", "gens", "key", "line", "parents", "unit")
 
     def __init__(self, key: tuple, gens: frozenset, parents: frozenset, unit: Any, line: int):
         self.key = key            # (unit label, line, col) of the read / slice / loop
@@ -64,7 +64,7 @@ class Region:
         return out
 
     @cached_property
-    def source(self) -> "Region":
+    def source(self) -> Region:
         """The root (the read) this region was cut from (first one, when several)."""
         r = self
         while r.parents:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, SCORE, TREAD, Event, any_overlap, compatible
+from .model import CACHE_WRITE, OBJ, SCORE, TREAD, Event, any_overlap, compatible
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
         later = [e for e in scores if e.forward_time > u.time and compatible(e.path, u.path)
                  and any_overlap(e.regions, u.regions)
                  # a cache matters only to the scores that read that very cache
-                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)]
+                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
+                 and _affects(u, e)]
         if later and before:
             # The first score after the update is the one it affects. When the earlier score ran
             # in a separate evaluation (a diagnostic pass) and the update runs inside the pass of
@@ -128,7 +129,11 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"({ev.detail.get('how', 'calibration')})")
 
     for ev in seg:
-        if ev.kind == "prefix":
+        if ev.kind == "ship":
+            add("GL110", ev.unit, ev.line,
+                f"{_source_of(ev.regions, ev.unit) if ev.regions else 'a table filled from validation tokens'} "
+                f"is written into what ships ({ev.detail['how']}): the artifact then carries the answers")
+        elif ev.kind == "prefix":
             add("GL109", ev.unit, ev.line,
                 f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`): "
                 "the score covers only part of the validation set")
@@ -139,6 +144,14 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"{step} validation tokens are never scored")
 
     _judge_train_reads(seg, scores, last_train_update, all_events, add, scoring_functions)
+
+
+def _affects(update: Event, score: Event) -> bool:
+    """Can the update change the score? When the step is known to train only certain modules
+    (a fresh adapter passed to the model), only scores computed through those modules are affected:
+    a compile warm-up that trains a throwaway adapter changes no later score."""
+    trains = update.detail.get("trains")
+    return not trains or any((OBJ, o) in score.labels for o in trains)
 
 
 def _same_pass(first: Event, update: Event, again: Event) -> bool:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import ast
 import enum
 import weakref
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..code.units import CodeUnit
 from .index import FUNCTIONS, UnitIndex, imported_root, index_of, walk
@@ -42,7 +43,7 @@ class Phase(str, enum.Enum):
 
 
 def _module_name(unit: CodeUnit) -> str:
-    path = unit.path[:-3] if unit.path.endswith(".py") else unit.path
+    path = unit.path.removesuffix(".py")
     return path.replace("/", ".").removesuffix(".__init__")
 
 
@@ -274,10 +275,10 @@ class ProgramPhases:
         return Phase.OTHER
 
 
-_CACHE: "weakref.WeakKeyDictionary[Submission, ProgramPhases]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Submission, ProgramPhases] = weakref.WeakKeyDictionary()
 
 
-def phases_of(sub: "Submission") -> ProgramPhases:
+def phases_of(sub: Submission) -> ProgramPhases:
     found = _CACHE.get(sub)
     if found is None:
         found = _CACHE[sub] = ProgramPhases(sub.python_units, Semantics.from_settings(sub.settings))

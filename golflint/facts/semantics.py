@@ -61,6 +61,8 @@ class Semantics:
     position_calls: frozenset[str]
     position_methods: frozenset[str]
     hook_methods: frozenset[str]
+    ship_calls: frozenset[str]
+    ship_methods: frozenset[str]
     calibration_ops: frozenset[str]
     best_of_calls: frozenset[str]
     min_validation_tokens: int
@@ -68,7 +70,7 @@ class Semantics:
     max_statements: int
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "Semantics":
+    def from_settings(cls, settings: Settings) -> Semantics:
         def names(key: str) -> frozenset[str]:
             return frozenset(str(x) for x in settings.get(f"analysis.{key}", []) or [])
 
@@ -96,6 +98,8 @@ class Semantics:
             position_calls=names("position_calls"),
             position_methods=names("position_methods"),
             hook_methods=names("hook_methods"),
+            ship_calls=names("ship_calls"),
+            ship_methods=names("ship_methods"),
             calibration_ops=names("calibration_ops"),
             best_of_calls=names("best_of_calls"),
             min_validation_tokens=int(settings.get("analysis.min_validation_tokens", 30_000_000)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ...dataflow import analyze
 from ...facts.index import index_of, walk
@@ -18,22 +18,13 @@ from ...facts.values import FixedBound, clocked, loop_of, measured
 from ...findings import Finding, Severity
 from ..base import Invalid, Rule, Valid
 
-VAL_NAME = re.compile(r"^(val|valid|validation|eval)_?(tokens?|toks|ids|data|set|seq|stream)$", re.I)
-VAL_FILES = re.compile(r"^(val|valid|validation)_?(files|shards|paths)$", re.I)
-LENGTH_CALLS = {"len", "numel", "size", "shape", "nelement", "count"}
-EVAL_FUNCTION = re.compile(r"(eval|valid|score|bpb)", re.I)
-STATE_NAME = re.compile(r"(state|sd|artifact|quant|obj|payload|export|ckpt|checkpoint)", re.I)
-SAVE_CALLS = {"torch.save", "numpy.save", "numpy.savez", "numpy.savez_compressed", "pickle.dump"}
-TABLE_CALLS = {"bincount", "unique", "histc", "Counter", "index_add_", "scatter_add_", "collections.Counter"}
-BYTES_PER_TOKEN_NAME = re.compile(r"(bytes?_?per_?tok(en)?|tok(en)?s?_?per_?byte|avg_?bytes|mean_?bytes|\bbpt\b)",
-                                  re.I)
-BYTE_TABLE_FILE = re.compile(r"byte", re.I)
+BYTE_TABLE_FILE = re.compile(r"byte", re.IGNORECASE)
 FILE_LOADERS = {"numpy.load", "torch.load", "json.load", "numpy.fromfile", "numpy.loadtxt", "pickle.load"}
-LN2 = re.compile(r"(math\.log\(2\)|np\.log\(2\)|numpy\.log\(2\)|torch\.log\(|log\(2(\.0)?\)|0\.693\d*|\bln2\b|LN2)")
 TOKEN_DTYPES = re.compile(r"(uint16|int16|int32|uint32)")
 
 
 def _name(node: ast.AST) -> str:
+    """The called API's last name (`sp.id_to_piece` -> `id_to_piece`): library vocabulary only."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
@@ -41,72 +32,9 @@ def _name(node: ast.AST) -> str:
     return ""
 
 
-def _is_val(node: ast.AST) -> bool:
-    return bool(VAL_NAME.match(_name(node)))
-
-
-def _mentions_val(node: ast.AST) -> bool:
-    return any(_is_val(n) for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute)))
-
-
-def _length_derived(node: ast.AST) -> bool:
-    """True when an expression measures something (`x.numel()`, `len(x)`, `x.shape[0]`)."""
-    for n in ast.walk(node):
-        if isinstance(n, ast.Call) and _name(n.func) in LENGTH_CALLS:
-            return True
-        if isinstance(n, ast.Attribute) and n.attr in LENGTH_CALLS:
-            return True
-    return False
-
-
-def _assigned(unit, name: str) -> list[ast.AST]:
-    """Values assigned to `name` (a variable or an attribute/class attribute of that name)."""
-    out = []
-    for node in unit.nodes(ast.Assign, ast.AnnAssign):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if node.value is not None and any(_name(t) == name for t in targets):
-            out.append(node.value)
-    return out
-
-
-def _fixed_bound(node: ast.AST, unit, depth: int = 0) -> bool:
-    """True when a slice bound is a constant or a setting (not measured from the data). Unknown
-    values (a parameter, a computed count) are not judged."""
-    if depth > 6:
-        return False
-    if _length_derived(node):
-        return False
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, int) and not isinstance(node.value, bool)
-    if isinstance(node, ast.Call):
-        name = unit.imports.call_name(node) or ""
-        if name in ("os.environ.get", "os.getenv"):
-            return True
-        if name in ("int", "float") and node.args:
-            return _fixed_bound(node.args[0], unit, depth + 1)
-        return False
-    if isinstance(node, ast.Subscript) and unit.imports.qualname(node.value) == "os.environ":
-        return True
-    if isinstance(node, ast.BinOp):
-        return _fixed_bound(node.left, unit, depth + 1) and _fixed_bound(node.right, unit, depth + 1)
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        values = _assigned(unit, _name(node))
-        return bool(values) and all(_fixed_bound(v, unit, depth + 1) for v in values)
-    return False
-
-
 def _functions(unit) -> Iterator[ast.FunctionDef]:
     for fn in unit.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
         yield fn  # type: ignore[misc]
-
-
-def _enclosing_functions(unit) -> dict[int, ast.AST]:
-    """line -> innermost function containing it (for scoping checks to evaluation code)."""
-    out: dict[int, ast.AST] = {}
-    for fn in sorted(_functions(unit), key=lambda f: f.lineno):
-        for line in range(fn.lineno, (fn.end_lineno or fn.lineno) + 1):
-            out[line] = fn
-    return out
 
 
 # -- GL109 ---------------------------------------------------------------------------------------------
@@ -316,88 +244,72 @@ class ValidationDataInArtifact(Rule):
     message = "validation data is written into the artifact or embedded in the code"
     hint = "keep validation tokens and anything computed from them out of the saved artifact and the code"
     valid = (
-        Valid("""
-            import torch
+        Valid(_ex("""
             def export(model, path):
                 torch.save({"model": model.state_dict(), "step": 100}, path)
-            """),
-        Valid("""
-            import torch
-            class LM(torch.nn.Module):
-                def __init__(self, train_tokens):
+            export(model, "final_model.pt")
+            """)),
+        Valid(_ex("""
+            train = torch.from_numpy(np.fromfile("data/fineweb_train_000000.bin", dtype=np.uint16))
+            class Prior(torch.nn.Module):
+                def __init__(self, tokens):
                     super().__init__()
-                    self.register_buffer("unigram", torch.bincount(train_tokens, minlength=1024).float())
-            """, note="tables from training data are fine"),
+                    self.register_buffer("unigram", torch.bincount(tokens, minlength=1024).float())
+            prior = Prior(train)
+            """), note="tables from training data are fine"),
+        Valid(_ex("""
+            class Lut(torch.nn.Module):
+                def __init__(self, sp):
+                    super().__init__()
+                    table = torch.tensor([len(sp.id_to_piece(i)) for i in range(1024)])
+                    self.register_buffer("piece_bytes", table, persistent=False)
+            """), note="a tokenizer table, and not saved (persistent=False)"),
         Valid("""
             import numpy as np, base64
             LUT = np.frombuffer(base64.b85decode("VPRomVPRom"), dtype=np.float32)
             """, note="a short float table is not token data"),
     )
     invalid = (
-        Invalid("""
-            import torch
-            def export(model, val_tokens):
+        Invalid(_ex("""
+            def export(model, tokens):
                 state = model.state_dict()
-                state["prefix"] = val_tokens[:500_000]
+                state["prefix"] = tokens[:500_000]
                 torch.save(state, "final_model.pt")
-            """, lines=4),
-        Invalid("""
-            import torch
-            def attach(model, val_tokens):
-                model.register_buffer("val_bigram", torch.bincount(val_tokens[:-1] * 1024 + val_tokens[1:]))
-            """, lines=3),
-        Invalid("""
-            import torch
-            def export(model, val_tokens):
-                torch.save({"model": model.state_dict(), "cache": val_tokens}, "final_model.pt")
-            """, lines=3),
+            export(model, val)
+            """), lines=_VAL_LINES + 4),
+        Invalid(_ex("""
+            def attach(model, tokens):
+                model.register_buffer("bigram", torch.bincount(tokens[:-1] * 1024 + tokens[1:]))
+            attach(model, val)
+            """), lines=_VAL_LINES + 2),
+        Invalid(_ex("""
+            def export(model, tokens):
+                torch.save({"model": model.state_dict(), "cache": tokens}, "final_model.pt")
+            export(model, val)
+            """), lines=_VAL_LINES + 2),
+        Invalid(_ex("""
+            counts = torch.zeros(1024, 1024)
+            for i in range(val.numel() - 1):
+                counts[val[i], val[i + 1]] += 1
+            np.save("bigram_table.npy", counts.numpy())
+            """), lines=_VAL_LINES + 4, note="a count table filled from validation tokens, saved as a side file"),
         Invalid("import numpy as np, base64\nPREFIX = np.frombuffer(base64.b85decode('" + "VPRom" * 4000 + "'), "
                 "dtype=np.uint16)\n", lines=2, note="token data embedded in the code: warning"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
+        # What ships: the dataflow follows validation tokens (and tables filled from them) into
+        # saved files, registered buffers and parameters, whatever the variables are called.
+        for verdict in analyze(sub).for_rule(self.id):
+            yield self.report_at(verdict.unit, verdict.line, verdict.message)
         for unit in sub.python_units:
-            tables = self._val_tables(unit)
-            for node in unit.nodes(ast.Assign):
-                target = node.targets[0] if node.targets else None  # type: ignore[attr-defined]
-                if isinstance(target, ast.Subscript) and STATE_NAME.search(_name(target.value)) \
-                        and self._val_valued(node.value, tables):  # type: ignore[attr-defined]
-                    yield self.report_at(unit, node.lineno, f"validation data (`{ast.unparse(node.value)[:50]}`) "  # type: ignore[attr-defined]
-                                         f"is stored in `{ast.unparse(target.value)[:30]}`, which goes into "
-                                         "the artifact")
             for call in unit.nodes(ast.Call):
-                yield from self._call(unit, call, tables)  # type: ignore[arg-type]
+                yield from self._literal_tokens(unit, call)  # type: ignore[arg-type]
 
-    @staticmethod
-    def _val_tables(unit) -> set[str]:
-        """Names bound to slices of validation tokens or to count tables built from them."""
-        out: set[str] = set()
-        for node in unit.nodes(ast.Assign):
-            value = node.value  # type: ignore[attr-defined]
-            names = [t.id for t in node.targets if isinstance(t, ast.Name)]  # type: ignore[attr-defined]
-            if (isinstance(value, ast.Subscript) and _is_val(value.value)) or (
-                    isinstance(value, ast.Call) and _name(value.func) in TABLE_CALLS and _mentions_val(value)):
-                out.update(n for n in names if not _is_val(ast.Name(n)))
-        return out
-
-    @staticmethod
-    def _val_valued(node: ast.AST, tables: set[str]) -> bool:
-        return _mentions_val(node) or any(isinstance(n, ast.Name) and n.id in tables for n in ast.walk(node))
-
-    def _call(self, unit, call: ast.Call, tables: set[str]) -> Iterator[Finding]:
+    def _literal_tokens(self, unit, call: ast.Call) -> Iterator[Finding]:
+        """A large literal decoded into an integer token array: possibly validation text."""
         name = unit.imports.call_name(call) or ""
-        attr = _name(call.func)
-        if attr == "register_buffer" and len(call.args) > 1 and self._val_valued(call.args[1], tables):
-            yield self.report_at(unit, call.lineno, "a buffer built from validation data is registered on "
-                                 "the model, so it is saved in the artifact")
-        elif name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") and call.args \
-                and self._val_valued(call.args[0], tables):
-            yield self.report_at(unit, call.lineno, "a parameter is initialized from validation data")
-        elif name in SAVE_CALLS and call.args:
-            obj = call.args[0] if name != "torch.save" else call.args[0]
-            if isinstance(obj, ast.Dict) and any(v is not None and self._val_valued(v, tables) for v in obj.values):
-                yield self.report_at(unit, call.lineno, f"`{name}` writes validation data into the saved artifact")
-        elif name in ("numpy.frombuffer", "torch.frombuffer") and call.args:
+        if name in ("numpy.frombuffer", "torch.frombuffer") and call.args:
             dtype = next((k.value for k in call.keywords if k.arg == "dtype"), None)
             literal = max((len(n.value) for n in ast.walk(call.args[0])
                            if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes))), default=0)
@@ -465,7 +377,13 @@ class BpbDenominatorNotFromTokenizer(Rule):
             BYTES_PER_TOKEN = 4.1
             def bpb(val_loss):
                 return val_loss / math.log(2) / BYTES_PER_TOKEN
-            """, lines=2),
+            """, lines=4),
+        Invalid("""
+            import math, os
+            RATIO = float(os.environ.get("RATIO", "3.9"))
+            def bpb(loss_sum, n_tokens):
+                return loss_sum / math.log(2) / (n_tokens * RATIO)
+            """, lines=4, note="a configured ratio times the token count"),
         Invalid("""
             import math
             def report(val_loss):
@@ -493,44 +411,50 @@ class BpbDenominatorNotFromTokenizer(Rule):
             yield from self._byte_pieces(unit)
 
     def _constants(self, unit) -> Iterator[Finding]:
-        used = {n.id for n in unit.nodes(ast.Name) if isinstance(n.ctx, ast.Load)}  # type: ignore[attr-defined]
-        for node in unit.nodes(ast.Assign):
-            value = node.value  # type: ignore[attr-defined]
-            for target in node.targets:  # type: ignore[attr-defined]
-                name = _name(target)
-                if BYTES_PER_TOKEN_NAME.search(name) and name in used and self._number(value) is not None:
-                    yield self.report_at(unit, node.lineno, f"`{name} = {ast.unparse(value)[:30]}` hard-codes "
-                                         "the bytes per token instead of counting the scored tokens' bytes")
-                elif "bpb" in name.lower() and LN2.search(ast.unparse(value)):
-                    constant = self._denominator_constant(value)
-                    if constant is not None:
-                        yield self.report_at(unit, node.lineno, f"`{name}` divides by the constant {constant:g} "
-                                             "as bytes per token instead of counting the scored tokens' bytes")
+        """Bits (a loss divided by ln 2) turned into bits per byte by a fixed number: a division by
+        a constant or a setting between 1.5 and 10 (bytes per token), or a multiplication by one
+        between 0.1 and 0.67 (tokens per byte). Structure decides: what the operands are bound to."""
+        if unit.tree is None:
+            return
+        idx = index_of(unit)
+        fixed = FixedBound(idx)
+        seen: set[int] = set()
+        for node in unit.nodes(ast.BinOp):
+            if not isinstance(node.op, (ast.Div, ast.Mult)):  # type: ignore[attr-defined]
+                continue
+            right = node.right  # type: ignore[attr-defined]
+            # `/ 4.1`, or `/ (token_count * 4.1)`: one factor of the divisor is the fixed ratio
+            factors = [right.left, right.right] if isinstance(node.op, ast.Div) and isinstance(right, ast.BinOp) \
+                and isinstance(right.op, ast.Mult) else [right]  # type: ignore[attr-defined]
+            ratio = None
+            for factor in factors:
+                ok, value = fixed(factor)
+                if ok and value:
+                    r = value if isinstance(node.op, ast.Div) else 1 / value  # type: ignore[attr-defined]
+                    if 1.5 <= r <= 10.0:
+                        ratio = r
+            if ratio is None:
+                continue
+            scope = idx.scope_containing(node)
+            if not any(self._ln2(idx, n) for n in scope.closure(node.left)):  # type: ignore[attr-defined]
+                continue
+            if node.lineno in seen:  # type: ignore[attr-defined]
+                continue
+            seen.add(node.lineno)  # type: ignore[attr-defined]
+            yield self.report_at(unit, node.lineno,  # type: ignore[attr-defined]
+                                 f"`{ast.unparse(node)[:60]}` turns bits per token into bits per byte with "
+                                 f"the fixed ratio {ratio:g} bytes per token instead of counting the scored "
+                                 "tokens' bytes")
 
     @staticmethod
-    def _number(node: ast.AST) -> float | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            return float(node.value)
-        if isinstance(node, ast.Call) and _name(node.func) == "float" and node.args:
-            inner = node.args[0]
-            if isinstance(inner, ast.Call) and len(inner.args) > 1:  # float(os.environ.get("BPT", "3.9"))
-                inner = inner.args[1]
-            if isinstance(inner, ast.Constant):
-                try:
-                    return float(inner.value)
-                except (TypeError, ValueError):
-                    return None
-        return None
-
-    @staticmethod
-    def _denominator_constant(node: ast.AST) -> float | None:
-        for n in ast.walk(node):
-            if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.Mult)) \
-                    and isinstance(n.right, ast.Constant) and isinstance(n.right.value, float):
-                value = n.right.value if isinstance(n.op, ast.Div) else 1 / n.right.value if n.right.value else 0
-                if 1.5 <= value <= 10.0:
-                    return n.right.value
-        return None
+    def _ln2(idx, node: ast.AST) -> bool:
+        """`math.log(2)` / `np.log(2.0)` / `torch.log(...)` of 2 / the constant 0.6931..."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            return abs(node.value - 0.6931471805599453) < 1e-4
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = idx.imports.call_name(node) or ""
+            return name.rsplit(".", 1)[-1] == "log" and node.args[0].value in (2, 2.0)
+        return False
 
     def _side_tables(self, unit) -> Iterator[Finding]:
         for call in unit.nodes(ast.Call):
