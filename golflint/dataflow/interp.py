@@ -41,7 +41,9 @@ from .model import (
     TRAIN,
     TRAINPATH,
     TREAD,
+    FIT,
     VALPATH,
+    VIA,
     WIDE,
     Event,
     Region,
@@ -177,6 +179,7 @@ class Interpreter:
         self._assigned_cache: dict[int, set[str]] = {}
         self._calib_cache: dict[int, bool] = {}
         self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
+        self.frozen: set = set()                    # module objects whose parameters were frozen
         for i, unit in enumerate(units):
             info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
             self.modules[i] = info
@@ -451,6 +454,11 @@ class Interpreter:
 
     def _s_Assign(self, node: ast.Assign) -> None:
         labels = self.eval(node.value)
+        loops = self.frame.loops
+        if loops and isinstance(loops[-1][2], ast.While) and isinstance(node.value, ast.Call):
+            # A `while` loop has no loop variable: what a call returns in its body (the next
+            # claimed batch, the next chunk) is that iteration's own.
+            labels = labels | {(ITER, loops[-1][0])}
         for target in node.targets:
             self.assign(target, labels, node, value_node=node.value)
 
@@ -795,8 +803,9 @@ class Interpreter:
             self.store_attr(recv, expr.attr, _strip(labels))
 
     def _is_score(self, labels: frozenset) -> bool:
+        """A model output on validation data, computed under no-grad or accumulated under it."""
         return bool(regions_of(labels)) and any(
-            isinstance(x, tuple) and x[0] == OUT and x[2] for x in labels)
+            isinstance(x, tuple) and x[0] == OUT and (x[2] or self.nograd) for x in labels)
 
     def score(self, node: ast.AST, labels: frozenset, target: ast.AST | None) -> frozenset:
         self.event("score", node, labels, target=ast.unparse(target)[:60] if target is not None else "")
@@ -941,6 +950,9 @@ class Interpreter:
                     out |= v
             container = container | out
         base = _strip(container)
+        if _empty_slice(node.slice):
+            # `x[:0]`: no tokens at all (an empty accumulator to concatenate onto)
+            return frozenset(x for x in base if not is_data(x))
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
             self._partial_view(node, base, index)
         return self._cut(node, base, index) | _strip(index)
@@ -1115,7 +1127,9 @@ class Interpreter:
             return self._read(node, all_args)
         if short in spec.update_calls:
             if has_data(all_args):
-                self.event("update", node, all_args, sink=f"`{short}`")
+                ev = self.event("update", node, all_args, sink=f"`{short}`")
+                # the gradients it returns carry the fit: a score computed from them comes after it
+                return all_args | {(FIT, ev.time)}
             return all_args
         if short in spec.ship_calls:
             self._ship(node, all_args, f"`{short}`")
@@ -1183,7 +1197,11 @@ class Interpreter:
                     continue
             opaque = True
         if opaque:
+            # an output computed through a module carries which module (what a step on it trains)
+            via = {(VIA, o) for o in self._objs(callee) if self._is_module_class(self.obj_class.get(o, -1))}
             out |= self._opaque(node, (callee - {x for x in callee if isinstance(x, tuple) and x[0] == OBJ}) | all_args)
+            if has_data(out):
+                out |= via
         return out
 
     def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
@@ -1228,12 +1246,17 @@ class Interpreter:
             if has_data(recv):
                 # The modules whose outputs the loss carries (an adapter passed to the model):
                 # what this step trains, when they are known.
-                trains = frozenset(o for o in objs if self._is_module_class(self.obj_class.get(o, -1)))
-                self.event("update", node, data_recv | {(OBJ, o) for o in trains}, sink=f"`.{name}()`",
-                           trains=trains)
+                modules = {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+                modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
+                trains = frozenset(modules - self.frozen)
+                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains)
             return EMPTY
         if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
             return self._read(node, data_recv | all_args)
+        if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value is False:
+            # frozen: a training step no longer changes this module
+            self.frozen |= {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
         if name in spec.ship_methods:
             # a buffer registered with persistent=False stays out of the saved state
             transient = any(k.arg == "persistent" and isinstance(k.value, ast.Constant) and k.value.value is False
@@ -1405,6 +1428,12 @@ class Interpreter:
             self.call_stack.pop()
             self.frames.pop()
         return frame.ret
+
+
+def _empty_slice(index: ast.AST) -> bool:
+    return isinstance(index, ast.Slice) and index.step is None \
+        and isinstance(index.upper, ast.Constant) and index.upper.value == 0 \
+        and (index.lower is None or (isinstance(index.lower, ast.Constant) and index.lower.value == 0))
 
 
 def func_value(call: ast.Call) -> ast.AST:

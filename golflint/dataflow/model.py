@@ -28,6 +28,10 @@ HOOK = "HOOK"              # a calibration hook handle
 # splits; ("TREAD", event index) data from one training-data read.
 OUT, ITER, OBJ, FUNC, CLASS, MOD, SCORE, WIDE, TREAD = (
     "OUT", "ITER", "OBJ", "FUNC", "CLASS", "MOD", "SCORE", "WIDE", "TREAD")
+# ("VIA", object id): computed through that module object (an adapter called on hidden states).
+VIA = "VIA"
+# ("FIT", time of an update): a value computed from the gradients that update returned.
+FIT = "FIT"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()

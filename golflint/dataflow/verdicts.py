@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, OBJ, SCORE, TREAD, Event, any_overlap, compatible
+from .model import CACHE_WRITE, FIT, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             continue
         before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
                   and any_overlap(e.regions, u.regions)]
-        later = [e for e in scores if e.forward_time > u.time and compatible(e.path, u.path)
+        later = [e for e in scores if (e.forward_time > u.time or (FIT, u.time) in e.labels)
+                 and compatible(e.path, u.path)
                  and any_overlap(e.regions, u.regions)
                  # a cache matters only to the scores that read that very cache
                  and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
@@ -81,7 +82,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             # The first score after the update is the one it affects. When the earlier score ran
             # in a separate evaluation (a diagnostic pass) and the update runs inside the pass of
             # that next score, the tokens are trained on before they are scored in this pass.
-            nearest = min(later, key=lambda e: e.forward_time)
+            nearest = min(later, key=lambda e: e.forward_time if e.forward_time > u.time else e.time)
             if not any(_same_pass(b, u, nearest) for b in before):
                 before = []
             later = [nearest] + [e for e in later if e is not nearest]
@@ -151,7 +152,7 @@ def _affects(update: Event, score: Event) -> bool:
     (a fresh adapter passed to the model), only scores computed through those modules are affected:
     a compile warm-up that trains a throwaway adapter changes no later score."""
     trains = update.detail.get("trains")
-    return not trains or any((OBJ, o) in score.labels for o in trains)
+    return not trains or any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in trains)
 
 
 def _same_pass(first: Event, update: Event, again: Event) -> bool:

@@ -481,15 +481,24 @@ class BpbDenominatorNotFromTokenizer(Rule):
             calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
             if not any(_name(c.func) == "id_to_piece" for c in calls):
                 continue
-            if any(_name(c.func) in ("is_byte", "IsByte") for c in calls) or "<0x" in ast.unparse(fn):
+            handles_bytes = any(_name(c.func) in ("is_byte", "IsByte") for c in calls) or "<0x" in ast.unparse(fn)
+            handles_marker = any(isinstance(n, ast.Constant) and isinstance(n.value, str) and "\u2581" in n.value
+                                 for n in ast.walk(fn))
+            if handles_bytes and handles_marker:
                 continue
             for c in calls:
                 if _name(c.func) == "len" and c.args and "id_to_piece" in ast.unparse(c.args[0]) \
                         or _name(c.func) == "len" and c.args and isinstance(c.args[0], (ast.Name, ast.Call)) \
                         and self._piece_name(c.args[0], fn):
+                    if not handles_bytes:
+                        why = ("so byte-fallback pieces (`<0x41>`) count 6 bytes instead of 1; check "
+                               "`sp.is_byte(i)` first")
+                    else:
+                        why = ("including the leading-space marker `\u2581`, which then counts as its 3 UTF-8 "
+                               "bytes instead of one space; strip it and count the space only after a "
+                               "non-boundary token")
                     yield self.report_at(unit, c.lineno, f"{fn.name}() counts each piece by the length of its "
-                                         "text, so byte-fallback pieces (`<0x41>`) count 6 bytes instead of 1; "
-                                         "check `sp.is_byte(i)` first")
+                                         f"text, {why}")
                     break
 
     @staticmethod
