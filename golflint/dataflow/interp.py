@@ -42,6 +42,7 @@ from .model import (
     TRAINPATH,
     TREAD,
     FIT,
+    LEAF,
     VALPATH,
     VIA,
     WIDE,
@@ -1119,6 +1120,13 @@ class Interpreter:
         return self._library_call(node, qual, args, kwargs, all_args)
 
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
+        if any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
+               for k in node.keywords):
+            # a tensor fitted by gradient (a steering vector, a logit bias): marked by where it is made
+            all_args = all_args | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
+        return self._library_call_inner(node, qual, args, kwargs, all_args)
+
+    def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
         if short in spec.shape_calls or short in spec.position_calls:
@@ -1249,7 +1257,8 @@ class Interpreter:
                 modules = {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
                 modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
                 trains = frozenset(modules - self.frozen)
-                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains)
+                fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
+                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits)
             return EMPTY
         if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
             return self._read(node, data_recv | all_args)

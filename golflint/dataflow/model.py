@@ -32,6 +32,9 @@ OUT, ITER, OBJ, FUNC, CLASS, MOD, SCORE, WIDE, TREAD = (
 VIA = "VIA"
 # ("FIT", time of an update): a value computed from the gradients that update returned.
 FIT = "FIT"
+# ("LEAF", unit label, line, col): a tensor made with requires_grad=True, fitted by the steps whose
+# loss carries it; a score computed through it after such a step comes after that step.
+LEAF = "LEAF"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()

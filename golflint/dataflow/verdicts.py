@@ -55,6 +55,8 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
     train_updates = [e for e in seg if e.kind == "update" and e.train]
     last_train_update = max((e.time for e in train_updates), default=None)
 
+    # The calls in which a score was accumulated (`total += ...` ran in that frame).
+    scoring_frames = {e.stack[-1][0] for e in scores if e.stack}
     for u in updates:
         verb = "trained on" if u.kind == "update" else "written into a cache"
         sink = u.detail.get("sink", "")
@@ -72,18 +74,21 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             continue
         before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
                   and any_overlap(e.regions, u.regions)]
-        later = [e for e in scores if (e.forward_time > u.time or (FIT, u.time) in e.labels)
+        fits = u.detail.get("fits") or ()
+        later = [e for e in scores if (e.forward_time > u.time or (FIT, u.time) in e.labels
+                                       or (e.time > u.time and any(f in e.labels for f in fits)))
                  and compatible(e.path, u.path)
                  and any_overlap(e.regions, u.regions)
                  # a cache matters only to the scores that read that very cache
                  and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
                  and _affects(u, e)]
         if later and before:
-            # The first score after the update is the one it affects. When the earlier score ran
-            # in a separate evaluation (a diagnostic pass) and the update runs inside the pass of
-            # that next score, the tokens are trained on before they are scored in this pass.
+            # Rescoring (GL103) is adaptation made while scoring (score-first TTT, a cache filled
+            # by the scoring loop) followed by a second scoring of the same tokens. An update made
+            # outside any scoring pass (a fine-tuning loop, a per-batch fit) after a separate
+            # diagnostic score trains on tokens before the scoring that counts (GL101).
             nearest = min(later, key=lambda e: e.forward_time if e.forward_time > u.time else e.time)
-            if not any(_same_pass(b, u, nearest) for b in before):
+            if not any(_in_scoring_pass(b, u, scoring_frames) for b in before):
                 before = []
             later = [nearest] + [e for e in later if e is not nearest]
         if later and not before:
@@ -155,18 +160,15 @@ def _affects(update: Event, score: Event) -> bool:
     return not trains or any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in trains)
 
 
-def _same_pass(first: Event, update: Event, again: Event) -> bool:
-    """Do the update and the second score run inside one call that also made the first score?
-
-    The deepest call that holds both the update and the second score is their pass; the first
-    score belongs to it when it ran inside that call too (epochs over the same chunks, or a
-    module body that scores, trains and scores again)."""
-    shared = None
-    for (a, *_), (b, *_) in zip(update.stack, again.stack):
-        if a != b:
+def _in_scoring_pass(first: Event, update: Event, scoring_frames: set) -> bool:
+    """Was the update made inside the pass that made the first score: a call that accumulates
+    scores (a scoring loop's function, or a module body that scores) holding both?"""
+    shared = []
+    for fa, fb in zip(update.stack, first.stack):
+        if fa[0] != fb[0]:
             break
-        shared = a
-    return shared is not None and any(f[0] == shared for f in first.stack)
+        shared.append(fa)
+    return any(f[0] in scoring_frames for f in shared)
 
 
 def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event]):
