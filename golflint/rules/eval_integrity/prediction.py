@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from ...facts.targets import newest_token_keys
 from ...facts.index import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
 from ...findings import Finding, Severity
 from ..base import Invalid, Rule, Valid
@@ -381,6 +382,14 @@ class TargetAwarePrediction(Rule):
                             f"`{_snippet(idx, line)}` (line {line}), which produces the prediction it "
                             "is scored against", target_line=site.lineno)
                         break
+            # Stream-indexed caches: the key mixes the newest position's token with its context.
+            for read, newest, key in newest_token_keys(idx):
+                line = _stmt_line(idx, read)
+                yield self.report_at(
+                    unit, line,
+                    f"the table read `{_snippet(idx, line)}` (line {line}) is keyed on `{ast.unparse(key)[:40]}`, "
+                    f"which mixes `{ast.unparse(newest.node)}`, the newest position this loop reads (the "
+                    "token being predicted), with its context: the lookup knows the answer")
 
 
 def _is_distribution(idx: UnitIndex, scope: Scope, expr: ast.AST) -> bool:
