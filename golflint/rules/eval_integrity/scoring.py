@@ -1,8 +1,9 @@
 """GL1xx rules (scoring): what the reported score covers and how its bytes are counted.
 
 GL109 partial evaluation, GL110 validation data in the artifact or the code, GL111 a BPB
-denominator that does not come from the tokenizer. Validation data is recognized by name
-(`val_tokens`, `self.val_ids`, ...), the way the baseline and its descendants spell it.
+denominator that does not come from the tokenizer. Validation data is what the shared dataflow
+follows from the validation shard files (golflint/dataflow/), scoring loops and values come from
+the shared facts (golflint/facts/): no verdict rests on a function or variable name.
 """
 
 from __future__ import annotations
