@@ -1017,6 +1017,8 @@ class Interpreter:
         out = _strip(left | right)
         if isinstance(node.op, ast.MatMult) and regions_of(out) and self._gram(node.left, node.right):
             self.event("calib", node, out, how="activation Gram matrix (X^T X)")
+        elif isinstance(node.op, ast.MatMult) and TRAIN in out and self._gram(node.left, node.right):
+            self.event("calib_train", node, out, how="activation Gram matrix (X^T X)")
         return out
 
     @staticmethod
@@ -1191,6 +1193,8 @@ class Interpreter:
             return labels
         if self.calib_hooks and regions_of(labels):
             self.event("calib", node, labels, how="forward pass with calibration hooks registered")
+        elif self.calib_hooks and TRAIN in labels:
+            self.event("calib_train", node, labels, how="forward pass with calibration hooks registered")
         return labels | {(OUT, self._tick(), self.nograd)}
 
     def _call_object(self, node, callee: frozenset, args, kwargs, all_args) -> frozenset:

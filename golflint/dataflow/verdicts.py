@@ -13,6 +13,10 @@ from typing import Any
 from .model import CACHE_WRITE, FIT, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
 
 
+# Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
+AFTER_TRAINING_CALIBRATION = "GL202:calibration-after-training"
+
+
 @dataclass(frozen=True)
 class Verdict:
     rule: str
@@ -129,6 +133,11 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                     "selection on the validation set")
 
     for ev in seg:
+        if ev.kind == "calib_train" and last_train_update is not None and ev.time > last_train_update:
+            # judged by GL202 against the training timer (is time reserved for it?)
+            add(AFTER_TRAINING_CALIBRATION, ev.unit, ev.line,
+                f"training data feeds quantization calibration here ({ev.detail.get('how', 'calibration')}) "
+                "after the last training step")
         if ev.kind == "calib" and ev.regions:
             add("GL107", ev.unit, ev.line,
                 f"{_source_of(ev.regions, ev.unit)} feeds quantization calibration here "

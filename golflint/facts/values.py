@@ -135,4 +135,86 @@ def loop_of(idx: UnitIndex, node: ast.AST) -> ast.AST | None:
     return None
 
 
-__all__ = ["FixedBound", "clocked", "loop_of", "measured", "walk"]
+def _deep_closure(idx: UnitIndex, expr: ast.AST, limit: int = 2000) -> list[ast.AST]:
+    """`closure`, also through class settings (`args.cap` -> the class body's `cap = ...`)."""
+    out: list[ast.AST] = []
+    seen: set[int] = set()
+    stack = [expr]
+    while stack and len(out) < limit:
+        node = stack.pop()
+        for n in _scope_at(idx, node).closure(node):
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            out.append(n)
+            if isinstance(n, ast.Attribute) and n.attr in idx.class_attrs:
+                stack.append(idx.class_attrs[n.attr])
+    return out
+
+
+def _reaching_all(idx: UnitIndex, name: ast.Name) -> list[ast.AST]:
+    """Every definition of `name` in its scope (a cap reduced later by `cap -= reserve`)."""
+    scope = _scope_at(idx, name)
+    return [v for _, v in scope.defs.get(name.id, []) if v is not None]
+
+
+class TrainingTimer:
+    """Where the training loop compares a clock with the training cap, and whether time is
+    reserved inside it: the cap (a setting equal to the track's training seconds, or that in ms)
+    reduced by a positive constant or setting before the comparison."""
+
+    def __init__(self, idx: UnitIndex, train_seconds: float):
+        self.idx = idx
+        self.caps = {float(train_seconds), float(train_seconds) * 1000.0}
+        self.fixed = FixedBound(idx)
+        self.timers: list[tuple[int, bool]] = []     # (line, reserved)
+        if idx.unit.tree is None:
+            return
+        for node in idx.unit.nodes(ast.Compare):
+            operands = [node.left, *node.comparators]
+            clock = [o for o in operands if clocked(idx, o)]
+            if not clock:
+                continue
+            for other in operands:
+                if other in clock:
+                    continue
+                closure = _deep_closure(idx, other)
+                if not any(self._is_cap(n) for n in closure):
+                    continue
+                self.timers.append((node.lineno, self._reserved(other, closure)))
+
+    def _is_cap(self, node: ast.AST) -> bool:
+        """The track's training seconds (or milliseconds), as a number or a setting's default text."""
+        if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+            return False
+        try:
+            return float(node.value) in self.caps
+        except (TypeError, ValueError):
+            return False
+
+    def _reserved(self, expr: ast.AST, closure: list[ast.AST]) -> bool:
+        candidates = list(closure)
+        for n in closure:
+            if isinstance(n, ast.Name):
+                candidates.extend(_reaching_all(self.idx, n))
+        for n in candidates:
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and not clocked(self.idx, n.right):
+                ok, value = self.fixed(n.right)
+                if ok and value is not None and value > 0:
+                    return True
+                if not ok and any(self._is_setting(m) for m in _deep_closure(self.idx, n.right)):
+                    return True   # a reserve computed from a setting we cannot evaluate
+        return False
+
+    def _is_setting(self, node: ast.AST) -> bool:
+        """An environment setting whose default is a positive number."""
+        if not (isinstance(node, ast.Call) and (self.idx.imports.call_name(node) or "") in ENV_CALLS
+                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)):
+            return False
+        try:
+            return float(node.args[1].value) > 0
+        except (TypeError, ValueError):
+            return False
+
+
+__all__ = ["FixedBound", "TrainingTimer", "clocked", "loop_of", "measured", "walk"]

@@ -118,6 +118,33 @@ with torch.no_grad():
     )
 
 
+    def check(self, sub):
+        yield from super().check(sub)
+        # Calibration on training data after training: legal inside the 600 s ("any calibration
+        # mechanisms have to be part of the 600s of training time"), so only when the training
+        # loop's timer reserves no time for it.
+        from ..dataflow import analyze
+        from ..dataflow.verdicts import AFTER_TRAINING_CALIBRATION
+        from ..facts.index import index_of as _index_of
+        from ..facts.values import TrainingTimer
+
+        candidates = analyze(sub).for_rule(AFTER_TRAINING_CALIBRATION)
+        if not candidates:
+            return
+        seconds = float(sub.settings.get(f"tracks.{sub.track}.train_seconds", 600.0))
+        timers = [(unit, line, reserved) for unit in sub.python_units if unit.tree is not None
+                  for line, reserved in TrainingTimer(_index_of(unit), seconds).timers]
+        if not timers or any(reserved for _, _, reserved in timers):
+            return
+        unit, line, _ = timers[0]
+        where = f"line {line}" if unit is candidates[0].unit else f"{unit.label}:{line}"
+        for verdict in candidates:
+            yield self.report_at(verdict.unit, verdict.line,
+                                 f"{verdict.message}, but the training timer ({where}) stops at the full "
+                                 f"{seconds:g} s and reserves no time for it: calibration on training data "
+                                 "must fit inside the training time")
+
+
 RULES: list[type[Rule]] = [TrainDataReadInEval]
 
 
