@@ -179,18 +179,25 @@ class TrainingTimer:
                 if other in clock:
                     continue
                 closure = _deep_closure(idx, other)
-                if not any(self._is_cap(n) for n in closure):
+                limits = [v for v in (self._cap_value(n) for n in closure) if v is not None]
+                if not limits:
                     continue
-                self.timers.append((node.lineno, self._reserved(other, closure)))
+                # a cap set below the track's limit (590 s), a cap minus a reserve, or an assertion
+                # that training plus calibration fit: time is reserved
+                below = any(v < min(c for c in self.caps if c >= v) for v in limits)
+                in_assert = isinstance(idx.statement_of(node), ast.Assert)
+                self.timers.append((node.lineno, below or in_assert or self._reserved(other, closure)))
 
-    def _is_cap(self, node: ast.AST) -> bool:
-        """The track's training seconds (or milliseconds), as a number or a setting's default text."""
+    def _cap_value(self, node: ast.AST) -> float | None:
+        """A number (or a setting's default text) between half the track's training limit and the
+        limit, in seconds or milliseconds: the training timer's cap."""
         if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
-            return False
+            return None
         try:
-            return float(node.value) in self.caps
+            value = float(node.value)
         except (TypeError, ValueError):
-            return False
+            return None
+        return value if any(cap / 2 <= value <= cap for cap in self.caps) else None
 
     def _reserved(self, expr: ast.AST, closure: list[ast.AST]) -> bool:
         candidates = list(closure)
