@@ -17,7 +17,7 @@ LENGTH_ATTRS = frozenset({"shape"})
 CLOCK_CALLS = frozenset({"time.time", "time.perf_counter", "time.monotonic", "time.time_ns",
                          "time.perf_counter_ns", "time.monotonic_ns"})
 ENV_CALLS = frozenset({"os.environ.get", "os.getenv"})
-MAX_DEPTH = 6
+MAX_DEPTH = 12
 
 
 def _scope_at(idx: UnitIndex, node: ast.AST) -> Scope:
@@ -71,8 +71,6 @@ class FixedBound:
         self.idx = idx
 
     def __call__(self, expr: ast.AST) -> tuple[bool, float | None]:
-        if measured(self.idx, expr):
-            return False, None
         return self._fixed(expr, 0)
 
     def _fixed(self, node: ast.AST, depth: int) -> tuple[bool, float | None]:
@@ -98,6 +96,12 @@ class FixedBound:
                 return True, value
             if name in ("int", "float", "builtins.int", "builtins.float") and node.args:
                 return self._fixed(node.args[0], depth + 1)
+            if name in ("min", "builtins.min") and len(node.args) > 1:
+                # capped by a fixed count even when another argument is measured from the data
+                found = [self._fixed(a, depth + 1) for a in node.args]
+                values = [v for ok, v in found if ok and v is not None]
+                if any(ok for ok, _ in found):
+                    return True, min(values) if values else None
             return False, None
         if isinstance(node, ast.Subscript) and idx.imports.qualname(node.value) == "os.environ":
             return True, None
