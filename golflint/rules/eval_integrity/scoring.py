@@ -470,27 +470,42 @@ class BpbDenominatorNotFromTokenizer(Rule):
                 yield self.report_at(unit, call.lineno, f"the byte counts come from a side file "  # type: ignore[attr-defined]
                                      f"(`{arg.value}`), not from the tokenizer: `golflint verify` must recompute "
                                      "them", severity=Severity.WARNING)
+        # `with np.load(meta) as data: table = data["base_bytes"]`: a byte table stored in a file
+        if unit.tree is None:
+            return
+        idx = index_of(unit)
+        for node in unit.nodes(ast.Subscript):
+            key = node.slice  # type: ignore[attr-defined]
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and BYTE_TABLE_FILE.search(key.value)):
+                continue
+            scope = idx.scope_containing(node)
+            if any(isinstance(n, ast.Call) and (unit.imports.call_name(n) or "") in FILE_LOADERS
+                   for n in scope.closure(node.value)):  # type: ignore[attr-defined]
+                yield self.report_at(unit, node.lineno, f"the byte counts come from a file's `{key.value}` "  # type: ignore[attr-defined]
+                                     "table, not from the tokenizer: `golflint verify` must recompute them",
+                                     severity=Severity.WARNING)
 
     def _byte_pieces(self, unit) -> Iterator[Finding]:
         # Walk only the functions that call id_to_piece (found from the shared index), not all of them.
         piece_lines = [c.lineno for c in unit.nodes(ast.Call) if _name(c.func) == "id_to_piece"]  # type: ignore[attr-defined]
-        if not piece_lines:
+        if not piece_lines or unit.tree is None:
             return
+        idx = index_of(unit)
         for fn in _functions(unit):
             if not any(fn.lineno <= line <= (fn.end_lineno or fn.lineno) for line in piece_lines):
                 continue
             calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
             if not any(_name(c.func) == "id_to_piece" for c in calls):
                 continue
+            yield from self._double_space(unit, fn)
             handles_bytes = any(_name(c.func) in ("is_byte", "IsByte") for c in calls) or "<0x" in ast.unparse(fn)
             handles_marker = any(isinstance(n, ast.Constant) and isinstance(n.value, str) and "\u2581" in n.value
                                  for n in ast.walk(fn))
             if handles_bytes and handles_marker:
                 continue
+            scope = idx.scope_for(fn)
             for c in calls:
-                if _name(c.func) == "len" and c.args and "id_to_piece" in ast.unparse(c.args[0]) \
-                        or _name(c.func) == "len" and c.args and isinstance(c.args[0], (ast.Name, ast.Call)) \
-                        and self._piece_name(c.args[0], fn):
+                if _name(c.func) == "len" and c.args and self._piece_text(scope, c.args[0]):
                     if not handles_bytes:
                         why = ("so byte-fallback pieces (`<0x41>`) count 6 bytes instead of 1; check "
                                "`sp.is_byte(i)` first")
@@ -503,17 +518,35 @@ class BpbDenominatorNotFromTokenizer(Rule):
                     break
 
     @staticmethod
-    def _piece_name(node: ast.AST, fn: ast.AST) -> bool:
-        base = node
-        while isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute):
-            base = base.func.value
-        if not isinstance(base, ast.Name):
-            return False
-        for n in ast.walk(fn):
-            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == base.id for t in n.targets) \
-                    and "id_to_piece" in ast.unparse(n.value):
-                return True
-        return False
+    def _piece_text(scope, node: ast.AST) -> bool:
+        """Is `node` (through its definitions) the text of a piece (`sp.id_to_piece(i)`)?"""
+        return any(isinstance(n, ast.Call) and _name(n.func) == "id_to_piece" for n in scope.closure(node))
+
+    def _double_space(self, unit, fn: ast.AST) -> Iterator[Finding]:
+        """For pieces that start with the marker, the base count already adds the space (`+ 1`) and
+        a leading-space flag is set too: the evaluation adds the flag's byte a second time."""
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.If) and any(
+                    isinstance(n, ast.Call) and _name(n.func) == "startswith" and any(
+                        isinstance(a, ast.Constant) and a.value == "\u2581" for a in n.args)
+                    for n in ast.walk(node.test))):
+                continue
+            flag = counted = None
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+                    value = stmt.value
+                    if isinstance(value, ast.Constant) and value.value in (True, 1):
+                        flag = stmt
+                    elif isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(
+                            isinstance(n, ast.Call) and _name(n.func) == "len" for n in ast.walk(value)) and any(
+                            isinstance(n, ast.Constant) and n.value == 1 for n in (value.left, value.right)):
+                        counted = stmt
+            if flag is not None and counted is not None:
+                yield self.report_at(unit, counted.lineno,
+                                     f"{getattr(fn, 'name', '?')}() counts the leading space of marker pieces in "
+                                     f"the base bytes (`{ast.unparse(counted)[:50]}`) and also flags it "
+                                     f"(`{ast.unparse(flag)[:40]}`), which the evaluation adds again: spaces "
+                                     "count twice")
 
 
 RULES: list[type[Rule]] = [PartialEvaluation, ValidationDataInArtifact, BpbDenominatorNotFromTokenizer]
