@@ -118,3 +118,58 @@ def test_renaming_keeps_lines_and_changes_names():
     assert "val_tokens" not in out and "eval_val" not in out and "np.zeros" not in out
     assert out.count("\n") == source.count("\n") and ".sum()" in out
 
+
+
+# -- the facts themselves ----------------------------------------------------------------------------
+def _unit(tmp_path, code):
+    from golflint.config import default_settings
+    from golflint.submission import Submission
+
+    root = make_submission(tmp_path / "records" / "track_10min_16mb" / "u", {"train_gpt.py": code})
+    return Submission(root, "record", default_settings()).python_units[0]
+
+
+def _expr(unit, line):
+    import ast
+
+    return next(n for n in unit.nodes(ast.Assign) if n.lineno == line).value
+
+
+def test_fixed_bound_follows_settings_parameters_and_min(tmp_path):
+    from golflint.facts.index import index_of
+    from golflint.facts.values import FixedBound
+
+    unit = _unit(tmp_path, "import os\n"
+                           "CAP = int(os.environ.get('CAP', '5000'))\n"
+                           "def f(t, n=64):\n"
+                           "    a = min(CAP * 2, t.numel())\n"
+                           "    b = n + 1\n"
+                           "    c = t.numel() - 1\n")
+    fixed = FixedBound(index_of(unit))
+    assert fixed(_expr(unit, 4)) == (True, 10000.0)
+    assert fixed(_expr(unit, 5)) == (True, 65)
+    assert fixed(_expr(unit, 6)) == (False, None)
+
+
+def test_training_timer_sees_reserves(tmp_path):
+    from golflint.facts.index import index_of
+    from golflint.facts.values import TrainingTimer
+
+    no_reserve = _unit(tmp_path / "a", "import os, time\nCAP = float(os.environ.get('MAX_WALLCLOCK_SECONDS', '600'))\n"
+                                       "t0 = time.time()\nwhile time.time() - t0 < CAP:\n    pass\n")
+    reserve = _unit(tmp_path / "b", "import os, time\nCAP = float(os.environ.get('MAX_WALLCLOCK_SECONDS', '600'))\n"
+                                    "KEEP = float(os.environ.get('CALIB_SECONDS', '12'))\n"
+                                    "t0 = time.time()\nwhile time.time() - t0 < CAP - KEEP:\n    pass\n")
+    assert TrainingTimer(index_of(no_reserve), 600).timers == [(4, False)]
+    assert TrainingTimer(index_of(reserve), 600).timers == [(5, True)]
+
+
+def test_vocabulary_comes_from_the_rulebook():
+    from golflint.config import default_settings
+    from golflint.facts.semantics import Semantics
+
+    settings = default_settings().with_overrides({"analysis": {"step_methods": ["advance"]}})
+    vocab = Semantics.from_settings(settings)
+    assert vocab.is_training_step("", "advance") and not vocab.is_training_step("", "step")
+    assert vocab.is_training_step("torch.autograd.grad", None)
+    assert "torch.no_grad" in vocab.nograd_contexts

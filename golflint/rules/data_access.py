@@ -154,7 +154,6 @@ RULES: list[type[Rule]] = [TrainDataReadInEval]
 # =============================================================================================
 
 import ast  # noqa: E402 - kept inside this rule block on purpose
-import fnmatch  # noqa: E402
 import re  # noqa: E402
 from typing import Iterable, Iterator  # noqa: E402
 

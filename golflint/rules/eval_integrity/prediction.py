@@ -10,7 +10,6 @@ target AFTER it was scored (a later statement, or the previous loop iteration) i
 from __future__ import annotations
 
 import ast
-import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
