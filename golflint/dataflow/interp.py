@@ -181,6 +181,7 @@ class Interpreter:
         self._calib_cache: dict[int, bool] = {}
         self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
         self.frozen: set = set()                    # module objects whose parameters were frozen
+        self.packs: dict = {}                       # `*args` received by a function: its positions
         for i, unit in enumerate(units):
             info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
             self.modules[i] = info
@@ -804,7 +805,11 @@ class Interpreter:
             self.store_attr(recv, expr.attr, _strip(labels))
 
     def _is_score(self, labels: frozenset) -> bool:
-        """A model output on validation data, computed under no-grad or accumulated under it."""
+        """A model output on validation data, computed under no-grad or accumulated under it,
+        outside the model's own methods (a forward that collects activations does not score)."""
+        func = self.frame.func
+        if func is not None and func.cls is not None and self._is_module_class(func.cls):
+            return False
         return bool(regions_of(labels)) and any(
             isinstance(x, tuple) and x[0] == OUT and (x[2] or self.nograd) for x in labels)
 
@@ -1091,6 +1096,8 @@ class Interpreter:
         func = node.func
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            args = self._expand_starred(node.args, args)
         all_args = EMPTY
         for a in args:
             all_args |= a
@@ -1120,6 +1127,22 @@ class Interpreter:
             # A variable holding something callable we cannot see into (a model).
             return self._opaque(node, _strip(callee) | all_args)
         return self._library_call(node, qual, args, kwargs, all_args)
+
+    def _expand_starred(self, nodes: list, args: list) -> list:
+        """`fn(*args)`: a pack of positional arguments received by `*args` goes back position by
+        position; anything else may land anywhere, so every later position may get any of it."""
+        out: list = []
+        for node, labels in zip(nodes, args):
+            if not isinstance(node, ast.Starred):
+                out.append(labels)
+                continue
+            packs = [self.packs[x[1]] for x in labels if isinstance(x, tuple) and x[0] == OBJ and x[1] in self.packs]
+            if len(packs) == 1:
+                out.extend(packs[0])
+            else:
+                spread = _strip(labels)
+                return out + [spread] * _SPREAD
+        return out
 
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         if any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
@@ -1402,6 +1425,8 @@ class Interpreter:
                 frame.env[p.arg] = args[i]
             elif p.arg in kwargs:
                 frame.env[p.arg] = kwargs[p.arg]
+            elif None in kwargs:      # `fn(**kwargs)`: any keyword may be this one
+                frame.env[p.arg] = kwargs[None]
             elif i >= first_default:
                 pending_defaults.append((p.arg, a.defaults[i - first_default]))
             else:
@@ -1410,7 +1435,10 @@ class Interpreter:
         for x in args[len(params):]:
             extra |= x
         if a.vararg:
-            frame.env[a.vararg.arg] = extra
+            # remember the positions, so `fn(*args)` passes each one where it came from
+            pack = ("pack", fid, self.frame_counter)
+            self.packs[pack] = list(args[len(params):])
+            frame.env[a.vararg.arg] = extra | {(OBJ, pack)}
         for p, d in zip(a.kwonlyargs, a.kw_defaults):
             if p.arg in kwargs:
                 frame.env[p.arg] = kwargs[p.arg]
@@ -1441,6 +1469,9 @@ class Interpreter:
             self.call_stack.pop()
             self.frames.pop()
         return frame.ret
+
+
+_SPREAD = 8   # positions a starred argument is spread over
 
 
 def _empty_slice(index: ast.AST) -> bool:
