@@ -6,8 +6,8 @@ the rulebook's (facts/semantics.py):
   (a model forward, a loss): the evaluation loop;
 - a *training function* takes a training step (`.backward()`, `torch.autograd.grad`, an
   optimizer's `.step()`; directly or through calls) and is not a scoring function;
-- a *scoring loop* is a loop that accumulates a forward or a loss and either does so under
-  no-grad or takes no training step itself (a training loop also sums its losses, but it steps);
+- a *scoring loop* is a loop that accumulates a forward or a loss under no-grad, or calls a
+  scoring function (a training loop also sums its losses, but not under no-grad);
 - in any body (a function's or the module's), statements after the last one that trains run after
   training ends, so they belong to evaluation (quantize, round-trip, final score);
 - evaluation is everything those reach through calls resolved inside the submission's own units;
@@ -148,25 +148,20 @@ class ProgramPhases:
         return any(self.is_training_step(unit, n) for n in scope.nodes)
 
     def scoring_loop(self, unit: CodeUnit, loop: ast.AST) -> bool:
-        """Does this loop score: accumulate a forward or a loss, under no-grad or without a
-        training step of its own? Calls made in the loop count when they accumulate."""
+        """Does this loop score: accumulate a forward or a loss under no-grad, or call a scoring
+        function? (A loop that only sums other things, such as a pruning budget, does not.)"""
         idx = self.index[id(unit)]
         fn = idx.enclosing_function(loop)
         scope = idx.scope_for(fn) if fn is not None else idx.module
         nograd = {id(n) for r in (self._nograd_regions(unit, fn) if fn is not None else [])
                   for n in walk(r)}
-        accumulates = trains = False
         for node in walk(loop):
-            if self._accumulates_forward(idx, scope, node):
-                accumulates = True
-                if id(node) in nograd:
-                    return True
-            elif isinstance(node, ast.Call):
-                if self.is_training_step(unit, node):
-                    trains = True
-                elif any(id(callee) in self.scoring for _, callee in self.resolve_call(unit, node)):
-                    return True
-        return accumulates and not trains
+            if id(node) in nograd and self._accumulates_forward(idx, scope, node):
+                return True
+            if isinstance(node, ast.Call) and any(id(callee) in self.scoring
+                                                  for _, callee in self.resolve_call(unit, node)):
+                return True
+        return False
 
     def _training_functions(self) -> set[int]:
         trains = {id(fn) for unit in self.units for fn in self._functions(unit)
