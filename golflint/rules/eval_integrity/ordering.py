@@ -157,8 +157,12 @@ class ValDataInTraining(DataflowRule):
 
     Reports training updates fed by validation data that the script never scores first: a training
     file pattern that also matches the validation shards (`fineweb_*.bin`), validation tokens
-    concatenated into training batches, or a model trained on validation data only. Shard names
-    and patterns are settings (`analysis.val_patterns`, `analysis.val_shard_examples`).
+    concatenated into training batches, or a model trained on validation data only. The README
+    and shell scripts count too: a line that links or copies a validation shard in as a training
+    shard (`ln -s .../fineweb_val_000000.bin .../fineweb_train_000000.bin`), and a setting, in a
+    run command or a configuration listing, that points the variable the code reads its training
+    files from at validation shards (`TRAIN_FILES=fineweb_val_*.bin`). Shard names and patterns are
+    settings (`analysis.val_patterns`, `analysis.val_shard_examples`).
 
     **Why.** "No training on validation data": the score must measure tokens the model never
     learned from.

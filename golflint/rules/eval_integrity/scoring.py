@@ -339,10 +339,13 @@ def build_byte_lut(sp, vocab_size):
 
 
 class BpbDenominatorNotFromTokenizer(Rule):
-    """The bits-per-byte denominator is not derived from the tokenizer and the scored tokens: a
-    hard-coded bytes-per-token constant (error), a byte table read from a side file (warning:
-    `golflint verify` recomputes it), or byte-fallback pieces (`<0x41>`) counted by the length of
-    their text form instead of as one byte (error).
+    """The bits-per-byte denominator is not derived from the tokenizer and the scored tokens: bits
+    per token turned into bits per byte by a fixed ratio (a constant or a setting between 1.5 and
+    10 bytes per token, also times the token count; error), a byte table read from a side file or
+    a file's table (warning: `golflint verify` recomputes it), byte-fallback pieces (`<0x41>`)
+    counted by the length of their text form instead of as one byte, the leading-space marker
+    counted as its 3 UTF-8 bytes, or the marker's space counted in the base table and flagged for
+    the evaluation to add again (errors). Structure decides, never variable names.
 
     **Why.** BPB = bits per token × tokens per byte. A denominator that is guessed, tuned, or
     counted wrong moves the score without changing the model; tokenizer changes get the closest
