@@ -170,14 +170,13 @@ def _affects(update: Event, score: Event) -> bool:
 
 
 def _in_scoring_pass(first: Event, update: Event, scoring_frames: set) -> bool:
-    """Was the update made inside the pass that made the first score: a call that accumulates
-    scores (a scoring loop's function, or a module body that scores) holding both?"""
-    shared = []
-    for fa, fb in zip(update.stack, first.stack):
-        if fa[0] != fb[0]:
-            break
-        shared.append(fa)
-    return any(f[0] in scoring_frames for f in shared)
+    """Was the update made inside the pass that made the first score? That pass is the call whose
+    loop cut the scored tokens into chunks (the loop keys of the score's regions name the frame
+    they ran in), or the call that accumulated the score when no loop cut them."""
+    frames = {key[3] for r in first.regions for key in r.all_gens if len(key) > 3}
+    if not frames and first.stack:
+        frames = {first.stack[-1][0]}
+    return any(f[0] in frames for f in update.stack)
 
 
 def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event]):
