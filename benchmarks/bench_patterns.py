@@ -5,7 +5,7 @@
 The script is the baseline-style fixture (tests/fixtures/patterns/baseline_legal) plus the violating
 fixtures' functions (with --legal: the legal ones), repeated with renamed functions until it is about
 150 KB (the largest accepted record is 158 KB); the violating mix is the worst case, every copy has
-scoring sites, caches and shifts to follow. Prints the parse time, the shared index build (code/flow.py + code/phases.py), and
+scoring sites, caches and shifts to follow. Prints the parse time, the shared index build (facts/index.py + facts/phases.py), and
 each rule's own time on the warm index, best of R runs.
 """
 
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from golflint.code import flow, phases
+from golflint.facts import index as flow, phases
 from golflint.config import default_settings
 from golflint.engine import instantiate_rules
 from golflint.submission import Submission

@@ -41,13 +41,13 @@ def test_hard_negatives_have_no_scoring_findings(tmp_path, fixture, packed):
 def test_partial_prefix_and_constant_denominator(tmp_path):
     got = scoring(folder(tmp_path, "eval_partial"))
     assert [(rule, line, sev) for rule, line, sev, _ in got] == [
-        ("GL109", 33, Severity.ERROR), ("GL111", 13, Severity.ERROR)]
+        ("GL109", 33, Severity.ERROR), ("GL111", 44, Severity.ERROR)]
 
 
 def test_findings_point_into_the_decoded_layer(tmp_path):
     got = scoring(folder(tmp_path, "eval_partial", packed=True))
     assert {(rule, line, where) for rule, line, _, where in got} == {
-        ("GL109", 33, "train_gpt.py (decoded, layer 1)"), ("GL111", 13, "train_gpt.py (decoded, layer 1)")}
+        ("GL109", 33, "train_gpt.py (decoded, layer 1)"), ("GL111", 44, "train_gpt.py (decoded, layer 1)")}
 
 
 def test_partial_slice_names_its_setting(tmp_path):

@@ -19,7 +19,7 @@ from .verdicts import Verdict, judge
 if TYPE_CHECKING:
     from ..submission import Submission
 
-_RESULTS: "weakref.WeakKeyDictionary[Any, Analysis]" = folder_memo(weakref.WeakKeyDictionary())
+_RESULTS: weakref.WeakKeyDictionary[Any, Analysis] = folder_memo(weakref.WeakKeyDictionary())
 
 
 @dataclass
@@ -33,16 +33,19 @@ class Analysis:
 
 
 def analyze_units(units: list, spec: Spec) -> Analysis:
+    from ..facts.phases import ProgramPhases
     from .interp import Interpreter
 
     interp = Interpreter(units, spec)
     imported = [u for u in units if u.reason.startswith("imported by")]
     roots = [u for u in units if u not in imported]
     interp.run(roots + imported)
-    return Analysis(verdicts=judge(interp.events), exhausted=interp.exhausted, statements=interp.statements)
+    scoring = frozenset(ProgramPhases(units, spec).scoring)
+    return Analysis(verdicts=judge(interp.events, scoring), exhausted=interp.exhausted,
+                    statements=interp.statements)
 
 
-def analyze(sub: "Submission") -> Analysis:
+def analyze(sub: Submission) -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
         return cached
@@ -54,7 +57,7 @@ def analyze(sub: "Submission") -> Analysis:
 class DataflowRule(Rule):
     """A rule whose verdicts come from the shared dataflow analysis."""
 
-    def check(self, sub: "Submission"):
+    def check(self, sub: Submission):
         analysis = analyze(sub)
         for verdict in analysis.for_rule(self.id):
             yield self.report_at(verdict.unit, verdict.line, verdict.message)

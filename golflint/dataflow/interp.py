@@ -18,14 +18,40 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..code.names import ImportMap
 from ..code.units import CodeUnit
+from ..facts.index import index_of
+from ..facts.values import FixedBound
 from ..memo import folder_memo
 from .model import (
-    CLASS, EMPTY, FUNC, HOOK, ITER, MOD, OBJ, OUT, PARAM, SCORE, STATEFUL, TRAIN, TRAINPATH, TREAD,
-    CACHE_WRITE, VALPATH, WIDE, Event, Region, has_data, is_data, regions_of,
+    CACHE_WRITE,
+    CLASS,
+    EMPTY,
+    FUNC,
+    HOOK,
+    ITER,
+    MOD,
+    OBJ,
+    OUT,
+    PARAM,
+    SCORE,
+    STATEFUL,
+    TRAIN,
+    TRAINPATH,
+    TREAD,
+    FIT,
+    LEAF,
+    VALPATH,
+    VIA,
+    WIDE,
+    Event,
+    Region,
+    has_data,
+    is_data,
+    regions_of,
 )
 from .spec import PLACEHOLDER, Spec
 
@@ -90,7 +116,7 @@ class Budget(Exception):
 
 
 class FuncInfo:
-    __slots__ = ("fid", "node", "unit", "module", "cls", "nograd", "is_static")
+    __slots__ = ("cls", "fid", "is_static", "module", "node", "nograd", "unit")
 
     def __init__(self, fid, node, unit, module, cls, nograd, is_static):
         self.fid, self.node, self.unit, self.module, self.cls = fid, node, unit, module, cls
@@ -98,7 +124,7 @@ class FuncInfo:
 
 
 class ClassInfo:
-    __slots__ = ("cid", "node", "unit", "module", "bases", "fields", "methods", "is_module")
+    __slots__ = ("bases", "cid", "fields", "is_module", "methods", "module", "node", "unit")
 
     def __init__(self, cid, node, unit, module):
         self.cid, self.node, self.unit, self.module = cid, node, unit, module
@@ -109,7 +135,7 @@ class ClassInfo:
 
 
 class ModuleInfo:
-    __slots__ = ("mid", "unit", "name", "env", "state")
+    __slots__ = ("env", "mid", "name", "state", "unit")
 
     def __init__(self, mid, unit, name):
         self.mid, self.unit, self.name = mid, unit, name
@@ -118,8 +144,18 @@ class ModuleInfo:
 
 
 class Frame:
-    __slots__ = ("fid", "env", "module", "closure", "func", "ret", "globals_", "line", "loops",
-                 "frame_id")
+    __slots__ = (
+        "closure",
+        "env",
+        "fid",
+        "frame_id",
+        "func",
+        "globals_",
+        "line",
+        "loops",
+        "module",
+        "ret",
+    )
 
     def __init__(self, frame_id, module, closure, func):
         self.frame_id = frame_id
@@ -134,9 +170,8 @@ class Frame:
 
 
 def module_name(path: str) -> str:
-    p = path[:-3] if path.endswith(".py") else path
-    if p.endswith("/__init__"):
-        p = p[: -len("/__init__")]
+    p = path.removesuffix(".py")
+    p = p.removesuffix("/__init__")
     return p.replace("/", ".")
 
 
@@ -171,6 +206,9 @@ class Interpreter:
         self._str_cache: dict[int, frozenset] = {}
         self._assigned_cache: dict[int, set[str]] = {}
         self._calib_cache: dict[int, bool] = {}
+        self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
+        self.frozen: set = set()                    # module objects whose parameters were frozen
+        self.packs: dict = {}                       # `*args` received by a function: its positions
         for i, unit in enumerate(units):
             info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
             self.modules[i] = info
@@ -286,7 +324,8 @@ class Interpreter:
     def event(self, kind: str, node: ast.AST, labels: frozenset, **detail: Any) -> Event:
         ev = Event(kind=kind, time=self._tick(), unit=self.unit, line=getattr(node, "lineno", self.frame.line),
                    regions=regions_of(labels), labels=labels, path=tuple(self.path),
-                   stack=tuple((f.frame_id, f.module.unit, f.line) for f in self.frames),
+                   stack=tuple((f.frame_id, f.module.unit, f.line, id(f.func.node) if f.func else 0)
+                              for f in self.frames),
                    segment=self.segment, nograd=self.nograd, detail=detail)
         self.events.append(ev)
         return ev
@@ -444,6 +483,11 @@ class Interpreter:
 
     def _s_Assign(self, node: ast.Assign) -> None:
         labels = self.eval(node.value)
+        loops = self.frame.loops
+        if loops and isinstance(loops[-1][2], ast.While) and isinstance(node.value, ast.Call):
+            # A `while` loop has no loop variable: what a call returns in its body (the next
+            # claimed batch, the next chunk) is that iteration's own.
+            labels = labels | {(ITER, loops[-1][0])}
         for target in node.targets:
             self.assign(target, labels, node, value_node=node.value)
 
@@ -643,7 +687,12 @@ class Interpreter:
                     regs = regions_of(labels)
                     if regs:
                         labels = (labels - regs) | {self.region(node.target, labels, regs)}
-                    self.assign(target, labels, node)
+                    if _enumerated(node) and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+                        # `for i, tok in enumerate(xs)`: i is a position, only tok carries xs
+                        self.assign(target.elts[0], _keep_iter(labels), node)
+                        self.assign(target.elts[1], labels, node)
+                    else:
+                        self.assign(target, labels, node)
                 elif isinstance(node, ast.While):
                     self.eval(node.test)
                 self._exec_block(node.body)
@@ -729,10 +778,15 @@ class Interpreter:
         index = self.eval(target.slice)
         objs = self._objs(container)
         key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
-        if has_data(index):
+        # A write at a position (`x[b, :n] = toks`) fills a buffer; only a write at a key computed
+        # from token contents (`table[tok] += 1`) is a cache write.
+        keyed = has_data(index) and self._keyed(target.slice)
+        if keyed:
             # A table written at a position computed from token contents: a cache write.
             cache_write = self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
                                      sink=f"write to `{ast.unparse(target)[:60]}`")
+            if cache_write.regions:
+                self._val_cache_writes.add(cache_write.time)
         elif self._is_score(labels):
             self.score(node, labels, target)
         if PARAM in container and has_data(labels):
@@ -742,10 +796,35 @@ class Interpreter:
                 fields = self.heap.setdefault(oid, {})
                 fields[key] = (fields.get(key, EMPTY) if aug else EMPTY) | labels
             return
-        if has_data(index):
+        if keyed:
             self._taint_base(target.value, _cache_contents(labels | _strip(index), cache_write))
         else:
             self._taint_base(target.value, labels | _strip(index))
+
+    def _val_derived(self, labels: frozenset, depth: int = 0) -> bool:
+        """Validation tokens, or a table filled from them (a cache write keyed by their contents),
+        also as a field of a dict or object (`{"model": ..., "cache": tokens}`)."""
+        if depth < 3 and any(self._val_derived(v, depth + 1)
+                             for oid in self._objs(labels) for v in self.heap.get(oid, {}).values()):
+            return True
+        return bool(regions_of(labels)) or any(
+            isinstance(x, tuple) and x[0] == CACHE_WRITE and x[1] in self._val_cache_writes for x in labels)
+
+    def _ship(self, node: ast.AST, labels: frozenset, how: str) -> None:
+        if self._val_derived(labels):
+            inner = labels
+            for oid in self._objs(labels):
+                for v in self.heap.get(oid, {}).values():
+                    inner |= v
+            self.event("ship", node, _strip(inner), how=how)
+
+    def _keyed(self, index: ast.AST) -> bool:
+        """Is a written index a key computed from token contents (`t[tok]`, `t[prev, :]`) rather
+        than a stretch of positions (`x[b, :n]`, `x[i:j]`), which fills a buffer?"""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        if not any(isinstance(p, ast.Slice) for p in parts):
+            return True
+        return any(not isinstance(p, ast.Slice) and has_data(self.eval(p)) for p in parts)
 
     def _taint_base(self, expr: ast.AST, labels: frozenset) -> None:
         """By side effect: a container written into carries what was written."""
@@ -758,8 +837,13 @@ class Interpreter:
             self.store_attr(recv, expr.attr, _strip(labels))
 
     def _is_score(self, labels: frozenset) -> bool:
+        """A model output on validation data, computed under no-grad or accumulated under it,
+        outside the model's own methods (a forward that collects activations does not score)."""
+        func = self.frame.func
+        if func is not None and func.cls is not None and self._is_module_class(func.cls):
+            return False
         return bool(regions_of(labels)) and any(
-            isinstance(x, tuple) and x[0] == OUT and x[2] for x in labels)
+            isinstance(x, tuple) and x[0] == OUT and (x[2] or self.nograd) for x in labels)
 
     def score(self, node: ast.AST, labels: frozenset, target: ast.AST | None) -> frozenset:
         self.event("score", node, labels, target=ast.unparse(target)[:60] if target is not None else "")
@@ -904,7 +988,42 @@ class Interpreter:
                     out |= v
             container = container | out
         base = _strip(container)
+        if _empty_slice(node.slice):
+            # `x[:0]`: no tokens at all (an empty accumulator to concatenate onto)
+            return frozenset(x for x in base if not is_data(x))
+        if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
+            self._partial_view(node, base, index)
         return self._cut(node, base, index) | _strip(index)
+
+    def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> None:
+        """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens."""
+        sl = node.slice
+        idx = index_of(self.unit)
+        start_zero = sl.lower is None or (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0)
+        if start_zero and sl.upper is not None and sl.step is None and not has_data(index) \
+                and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
+            if any(r.all_gens for r in regions_of(base)):
+                return  # a prefix of one window of a loop, not of the stream
+            fixed, value = FixedBound(idx)(sl.upper)
+            # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs
+            if fixed and (value is None or 0 < value < self.spec.min_validation_tokens):
+                what = "validation tokens" if regions_of(base) else "validation shards"
+                self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
+                           text=ast.unparse(node)[:60])
+            return
+        if isinstance(sl.lower, ast.Name) and isinstance(sl.upper, ast.BinOp) and isinstance(sl.upper.op, ast.Add) \
+                and isinstance(sl.upper.left, ast.Name) and sl.upper.left.id == sl.lower.id \
+                and isinstance(sl.upper.right, ast.Constant) and isinstance(sl.upper.right.value, int):
+            width = sl.upper.right.value
+            for _, _, loop in reversed(self.frame.loops):
+                if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == sl.lower.id:
+                    it = loop.iter
+                    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and len(it.args) == 3 \
+                            and isinstance(it.args[2], ast.Constant) and isinstance(it.args[2].value, int) \
+                            and it.args[2].value > width:
+                        step = it.args[2].value
+                        self.event("skip", loop, base, step=step, width=width)
+                    break
 
     def _e_Slice(self, node: ast.Slice) -> frozenset:
         return self.eval(node.lower) | self.eval(node.upper) | self.eval(node.step)
@@ -935,6 +1054,8 @@ class Interpreter:
         out = _strip(left | right)
         if isinstance(node.op, ast.MatMult) and regions_of(out) and self._gram(node.left, node.right):
             self.event("calib", node, out, how="activation Gram matrix (X^T X)")
+        elif isinstance(node.op, ast.MatMult) and TRAIN in out and self._gram(node.left, node.right):
+            self.event("calib_train", node, out, how="activation Gram matrix (X^T X)")
         return out
 
     @staticmethod
@@ -1007,6 +1128,8 @@ class Interpreter:
         func = node.func
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            args = self._expand_starred(node.args, args)
         all_args = EMPTY
         for a in args:
             all_args |= a
@@ -1037,17 +1160,44 @@ class Interpreter:
             return self._opaque(node, _strip(callee) | all_args)
         return self._library_call(node, qual, args, kwargs, all_args)
 
+    def _expand_starred(self, nodes: list, args: list) -> list:
+        """`fn(*args)`: a pack of positional arguments received by `*args` goes back position by
+        position; anything else may land anywhere, so every later position may get any of it."""
+        out: list = []
+        for node, labels in zip(nodes, args):
+            if not isinstance(node, ast.Starred):
+                out.append(labels)
+                continue
+            packs = [self.packs[x[1]] for x in labels if isinstance(x, tuple) and x[0] == OBJ and x[1] in self.packs]
+            if len(packs) == 1:
+                out.extend(packs[0])
+            else:
+                spread = _strip(labels)
+                return out + [spread] * _SPREAD
+        return out
+
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
+        if any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
+               for k in node.keywords):
+            # a tensor fitted by gradient (a steering vector, a logit bias): marked by where it is made
+            all_args = all_args | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
+        return self._library_call_inner(node, qual, args, kwargs, all_args)
+
+    def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
-        short = qual[len("builtins."):] if qual.startswith("builtins.") else qual
-        if short in spec.shape_calls:
+        short = qual.removeprefix("builtins.")
+        if short in spec.shape_calls or short in spec.position_calls:
             return _keep_iter(all_args)
         if short in spec.read_calls:
             return self._read(node, all_args)
         if short in spec.update_calls:
             if has_data(all_args):
-                self.event("update", node, all_args, sink=f"`{short}`")
+                ev = self.event("update", node, all_args, sink=f"`{short}`")
+                # the gradients it returns carry the fit: a score computed from them comes after it
+                return all_args | {(FIT, ev.time)}
             return all_args
+        if short in spec.ship_calls:
+            self._ship(node, all_args, f"`{short}`")
         if short in spec.best_of_calls:
             self._best_of(node, args, kwargs)
         if short == "next":
@@ -1098,6 +1248,8 @@ class Interpreter:
             return labels
         if self.calib_hooks and regions_of(labels):
             self.event("calib", node, labels, how="forward pass with calibration hooks registered")
+        elif self.calib_hooks and TRAIN in labels:
+            self.event("calib_train", node, labels, how="forward pass with calibration hooks registered")
         return labels | {(OUT, self._tick(), self.nograd)}
 
     def _call_object(self, node, callee: frozenset, args, kwargs, all_args) -> frozenset:
@@ -1112,7 +1264,11 @@ class Interpreter:
                     continue
             opaque = True
         if opaque:
+            # an output computed through a module carries which module (what a step on it trains)
+            via = {(VIA, o) for o in self._objs(callee) if self._is_module_class(self.obj_class.get(o, -1))}
             out |= self._opaque(node, (callee - {x for x in callee if isinstance(x, tuple) and x[0] == OBJ}) | all_args)
+            if has_data(out):
+                out |= via
         return out
 
     def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
@@ -1149,16 +1305,32 @@ class Interpreter:
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
-        if name in spec.shape_methods:
+        if name in spec.shape_methods or name in spec.position_methods:
             return _keep_iter(recv)
         if name in spec.param_methods:
             return _strip(recv) | {PARAM}
         if name in spec.update_methods:
             if has_data(recv):
-                self.event("update", node, data_recv, sink=f"`.{name}()`")
+                # The modules whose outputs the loss carries (an adapter passed to the model):
+                # what this step trains, when they are known.
+                modules = {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+                modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
+                trains = frozenset(modules - self.frozen)
+                fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
+                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits)
             return EMPTY
         if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
             return self._read(node, data_recv | all_args)
+        if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value is False:
+            # frozen: a training step no longer changes this module
+            self.frozen |= {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+        if name in spec.ship_methods:
+            # a buffer registered with persistent=False stays out of the saved state
+            transient = any(k.arg == "persistent" and isinstance(k.value, ast.Constant) and k.value.value is False
+                            for k in node.keywords)
+            if not transient:
+                self._ship(node, all_args, f"`.{name}()`")
         if name in spec.hook_methods:
             if node.args and self._calibration_hook(node.args[0]):
                 self.calib_hooks += 1
@@ -1169,6 +1341,8 @@ class Interpreter:
             return EMPTY
         if name in spec.cache_write_methods and has_data(all_args):
             cache_write = self.event("cache", node, all_args, sink=f"`.{name}()`")
+            if cache_write.regions:
+                self._val_cache_writes.add(cache_write.time)
             self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
             return recv
         if name in spec.inplace_methods and PARAM in recv and has_data(all_args):
@@ -1283,6 +1457,8 @@ class Interpreter:
                 frame.env[p.arg] = args[i]
             elif p.arg in kwargs:
                 frame.env[p.arg] = kwargs[p.arg]
+            elif None in kwargs:      # `fn(**kwargs)`: any keyword may be this one
+                frame.env[p.arg] = kwargs[None]
             elif i >= first_default:
                 pending_defaults.append((p.arg, a.defaults[i - first_default]))
             else:
@@ -1291,7 +1467,10 @@ class Interpreter:
         for x in args[len(params):]:
             extra |= x
         if a.vararg:
-            frame.env[a.vararg.arg] = extra
+            # remember the positions, so `fn(*args)` passes each one where it came from
+            pack = ("pack", fid, self.frame_counter)
+            self.packs[pack] = list(args[len(params):])
+            frame.env[a.vararg.arg] = extra | {(OBJ, pack)}
         for p, d in zip(a.kwonlyargs, a.kw_defaults):
             if p.arg in kwargs:
                 frame.env[p.arg] = kwargs[p.arg]
@@ -1322,6 +1501,21 @@ class Interpreter:
             self.call_stack.pop()
             self.frames.pop()
         return frame.ret
+
+
+_SPREAD = 8   # positions a starred argument is spread over
+
+
+def _enumerated(loop: ast.AST) -> bool:
+    it = getattr(loop, "iter", None)
+    return isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "enumerate" \
+        and len(it.args) == 1
+
+
+def _empty_slice(index: ast.AST) -> bool:
+    return isinstance(index, ast.Slice) and index.step is None \
+        and isinstance(index.upper, ast.Constant) and index.upper.value == 0 \
+        and (index.lower is None or (isinstance(index.lower, ast.Constant) and index.lower.value == 0))
 
 
 def func_value(call: ast.Call) -> ast.AST:

@@ -28,6 +28,13 @@ HOOK = "HOOK"              # a calibration hook handle
 # splits; ("TREAD", event index) data from one training-data read.
 OUT, ITER, OBJ, FUNC, CLASS, MOD, SCORE, WIDE, TREAD = (
     "OUT", "ITER", "OBJ", "FUNC", "CLASS", "MOD", "SCORE", "WIDE", "TREAD")
+# ("VIA", object id): computed through that module object (an adapter called on hidden states).
+VIA = "VIA"
+# ("FIT", time of an update): a value computed from the gradients that update returned.
+FIT = "FIT"
+# ("LEAF", unit label, line, col): a tensor made with requires_grad=True, fitted by the steps whose
+# loss carries it; a score computed through it after such a step comes after that step.
+LEAF = "LEAF"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()
@@ -36,7 +43,7 @@ EMPTY: frozenset = frozenset()
 class Region:
     """A stretch of validation tokens. Interned: identity is equality."""
 
-    __slots__ = ("key", "gens", "parents", "unit", "line", "__dict__")
+    __slots__ = ("__dict__", "gens", "key", "line", "parents", "unit")
 
     def __init__(self, key: tuple, gens: frozenset, parents: frozenset, unit: Any, line: int):
         self.key = key            # (unit label, line, col) of the read / slice / loop
@@ -64,7 +71,7 @@ class Region:
         return out
 
     @cached_property
-    def source(self) -> "Region":
+    def source(self) -> Region:
         """The root (the read) this region was cut from (first one, when several)."""
         r = self
         while r.parents:
@@ -123,7 +130,7 @@ class Event:
     regions: frozenset        # validation regions involved
     labels: frozenset         # all labels of the value
     path: tuple               # ((if execution id, branch), ...) taken to get here
-    stack: tuple              # ((frame id, unit, current line), ...) outermost first
+    stack: tuple              # ((frame id, unit, current line, id(function node) or 0), ...) outermost first
     segment: int              # events of different segments are never ordered
     nograd: bool = False
     detail: dict = field(default_factory=dict)

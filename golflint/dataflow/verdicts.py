@@ -10,7 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, SCORE, TREAD, Event, any_overlap, compatible
+from .model import CACHE_WRITE, FIT, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
+
+
+# Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
+AFTER_TRAINING_CALIBRATION = "GL202:calibration-after-training"
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ def _source_of(regions, unit) -> str:
     return f"validation data read at {where}"
 
 
-def judge(events: list[Event]) -> list[Verdict]:
+def judge(events: list[Event], scoring_functions: frozenset = frozenset()) -> list[Verdict]:
+    """`scoring_functions`: ids of the function nodes the phase model calls scoring functions."""
     by_segment: dict[int, list[Event]] = defaultdict(list)
     for ev in events:
         by_segment[ev.segment].append(ev)
@@ -44,11 +49,11 @@ def judge(events: list[Event]) -> list[Verdict]:
         out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message))
 
     for seg in by_segment.values():
-        _judge_segment(seg, events, add)
+        _judge_segment(seg, events, add, scoring_functions)
     return sorted(out.values(), key=lambda v: (v.rule, v.unit.label, v.line))
 
 
-def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
+def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_functions: frozenset) -> None:
     scores = [e for e in seg if e.kind == "score"]
     updates = [e for e in seg if e.kind in ("update", "cache") and e.regions]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
@@ -71,20 +76,25 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
                 msg = f"{src} is mixed into a training batch that reaches {sink} here"
             add("GL102", u.unit, u.line, msg)
             continue
-        # Only the first score on each side is ever named, so stop at it; the cheap tests first.
-        first_before = None
-        for e in scores:          # in time order (events are recorded as they happen)
-            if e.time >= u.time:
-                break
-            if compatible(e.path, u.path) and any_overlap(e.regions, u.regions):
-                first_before = e
-                break
-        first_later = next((e for e, forward in scored if forward > u.time
-                            # a cache matters only to the scores that read that very cache
-                            and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
-                            and compatible(e.path, u.path) and any_overlap(e.regions, u.regions)), None)
-        before = [first_before] if first_before is not None else []
-        later = [first_later] if first_later is not None else []
+        before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
+                  and any_overlap(e.regions, u.regions)]
+        fits = u.detail.get("fits") or ()
+        later = [e for e, forward in scored if (forward > u.time or (FIT, u.time) in e.labels
+                                                or (e.time > u.time and any(f in e.labels for f in fits)))
+                 and compatible(e.path, u.path)
+                 and any_overlap(e.regions, u.regions)
+                 # a cache matters only to the scores that read that very cache
+                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
+                 and _affects(u, e)]
+        if later and before:
+            # Rescoring (GL103) is adaptation made while scoring (score-first TTT, a cache filled
+            # by the scoring loop) followed by a second scoring of the same tokens. An update made
+            # outside any scoring pass (a fine-tuning loop, a per-batch fit) after a separate
+            # diagnostic score trains on tokens before the scoring that counts (GL101).
+            nearest = min(later, key=lambda e: e.forward_time if e.forward_time > u.time else e.time)
+            if not any(_in_scoring_pass(b, u) for b in before):
+                before = []
+            later = [nearest] + [e for e in later if e is not nearest]
         if later and not before:
             e = later[0]
             add("GL101", u.unit, u.line,
@@ -123,12 +133,50 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add) -> None:
                     "selection on the validation set")
 
     for ev in seg:
+        if ev.kind == "calib_train" and last_train_update is not None and ev.time > last_train_update:
+            # judged by GL202 against the training timer (is time reserved for it?)
+            add(AFTER_TRAINING_CALIBRATION, ev.unit, ev.line,
+                f"training data feeds quantization calibration here ({ev.detail.get('how', 'calibration')}) "
+                "after the last training step")
         if ev.kind == "calib" and ev.regions:
             add("GL107", ev.unit, ev.line,
                 f"{_source_of(ev.regions, ev.unit)} feeds quantization calibration here "
                 f"({ev.detail.get('how', 'calibration')})")
 
-    _judge_train_reads(seg, scores, last_train_update, all_events, add)
+    for ev in seg:
+        if ev.kind == "ship":
+            add("GL110", ev.unit, ev.line,
+                f"{_source_of(ev.regions, ev.unit) if ev.regions else 'a table filled from validation tokens'} "
+                f"is written into what ships ({ev.detail['how']}): the artifact then carries the answers")
+        elif ev.kind == "prefix":
+            add("GL109", ev.unit, ev.line,
+                f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`): "
+                "the score covers only part of the validation set")
+        elif ev.kind == "skip":
+            step, width = ev.detail["step"], ev.detail["width"]
+            add("GL109", ev.unit, ev.line,
+                f"the loop steps {step} tokens but scores windows of {width}: {step - width} of every "
+                f"{step} validation tokens are never scored")
+
+    _judge_train_reads(seg, scores, last_train_update, all_events, add, scoring_functions)
+
+
+def _affects(update: Event, score: Event) -> bool:
+    """Can the update change the score? When the step is known to train only certain modules
+    (a fresh adapter passed to the model), only scores computed through those modules are affected:
+    a compile warm-up that trains a throwaway adapter changes no later score."""
+    trains = update.detail.get("trains")
+    return not trains or any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in trains)
+
+
+def _in_scoring_pass(first: Event, update: Event) -> bool:
+    """Was the update made inside the pass that made the first score? That pass is the call whose
+    loop cut the scored tokens into chunks (the loop keys of the score's regions name the frame
+    they ran in), or the call that accumulated the score when no loop cut them."""
+    frames = {key[3] for r in first.regions for key in r.all_gens if len(key) > 3}
+    if not frames and first.stack:
+        frames = {first.stack[-1][0]}
+    return any(f[0] in frames for f in update.stack)
 
 
 def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event]):
@@ -144,24 +192,21 @@ def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event
 
 
 def _judge_train_reads(seg: list[Event], scores: list[Event], last_train_update: int | None,
-                       all_events: list[Event], add) -> None:
+                       all_events: list[Event], add, scoring_functions: frozenset) -> None:
     reads = [e for e in seg if e.kind == "read"]
     if not reads:
         return
-    scoring_frames: set[int] = set()
-    training_frames: set[int] = set()
-    for e in seg:
-        if e.kind == "score":
-            scoring_frames.update(f[0] for f in e.stack)
-        elif e.kind == "update" and e.train:
-            training_frames.update(f[0] for f in e.stack)
-    # A function that scores and does not train (module bodies never count).
-    eval_frames = scoring_frames - training_frames
+    # The frames of functions that score by structure (the phase model's scoring functions: a
+    # no-grad region that accumulates a forward or a loss) on some scoring path. A caller that
+    # only calls one (main, `train_and_eval()`) is not evaluation.
+    # A function that also trains (its own loop steps on training data) is training, not evaluation.
+    training_frames = {f[0] for e in seg if e.kind == "update" and e.train for f in e.stack}
+    eval_frames = {f[0] for e in scores for f in e.stack if f[3] in scoring_functions} - training_frames
     scored_reads = {x[1] for e in scores for x in e.labels if isinstance(x, tuple) and x[0] == TREAD}
     for r in reads:
         frame = next((f for f in r.stack[1:] if f[0] in eval_frames), None)
         if frame is not None:
-            _, unit, line = frame
+            _, unit, line, _ = frame
             add("GL202", unit, line,
                 f"training data is read during evaluation (the read at {_where(r.unit, r.line, unit)} runs inside "
                 "a function that scores validation data)")

@@ -247,6 +247,13 @@ class _Evaluator:
                 return {"int": int, "float": float, "str": str, "bool": bool}[name](v)
             except (TypeError, ValueError):
                 raise _Unknown from None
+        if name in ("getattr", "builtins.getattr") and len(node.args) == 3 \
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            # getattr(args, "flag", default): the setting when the code defines one, else the default
+            attr = node.args[1].value
+            if attr in self.idx.options or attr in self.idx.attributes:
+                return self._attribute(ast.Attribute(value=node.args[0], attr=attr, ctx=ast.Load()))
+            return self.value(node.args[2])
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("lower", "upper", "strip") and not node.args:
             v = self.value(node.func.value)
             if isinstance(v, str):

@@ -7,7 +7,10 @@ calibration and selections; the order of those events inside loops decides the v
 
 from __future__ import annotations
 
+import re
+
 from ...dataflow import DataflowRule
+from ...facts.semantics import Semantics as Spec
 from ...findings import Severity
 from ..base import Invalid, Rule, Valid
 
@@ -154,8 +157,12 @@ class ValDataInTraining(DataflowRule):
 
     Reports training updates fed by validation data that the script never scores first: a training
     file pattern that also matches the validation shards (`fineweb_*.bin`), validation tokens
-    concatenated into training batches, or a model trained on validation data only. Shard names
-    and patterns are settings (`analysis.val_patterns`, `analysis.val_shard_examples`).
+    concatenated into training batches, or a model trained on validation data only. The README
+    and shell scripts count too: a line that links or copies a validation shard in as a training
+    shard (`ln -s .../fineweb_val_000000.bin .../fineweb_train_000000.bin`), and a setting, in a
+    run command or a configuration listing, that points the variable the code reads its training
+    files from at validation shards (`TRAIN_FILES=fineweb_val_*.bin`). Shard names and patterns are
+    settings (`analysis.val_patterns`, `analysis.val_shard_examples`).
 
     **Why.** "No training on validation data": the score must measure tokens the model never
     learned from.
@@ -226,7 +233,97 @@ class ValDataInTraining(DataflowRule):
                 loss.backward()
                 opt.step()
             """, lines=10, note="trained on validation data only"),
+        Invalid(files={
+            "train_gpt.py": "import os\nTRAIN_FILES = os.environ.get('TRAIN_FILES', 'data/fineweb_train_*.bin')\n",
+            "README.md": "# Run\n\n```\nTRAIN_FILES=data/fineweb_val_*.bin torchrun train_gpt.py\n```\n",
+        }, file="README.md", lines=4, note="the run command points the training files at validation shards"),
+        Invalid(files={
+            "train_gpt.py": "import os\nDATA = os.environ.get('DATA_PATH', 'data/sp1024')\n",
+            "README.md": "# Data\n\n```\nln -s /data/sp1024/fineweb_val_000000.bin /data/valonly/fineweb_train_000000.bin\n```\n",
+        }, file="README.md", lines=4, note="a validation shard linked in as a training shard"),
     )
+
+    def check(self, sub):
+        yield from super().check(sub)
+        yield from self._run_commands(sub)
+        yield from self._shell_lines(sub)
+
+    def _run_commands(self, sub):
+        """A run command that sets a variable the code reads as its training path to validation shards."""
+        spec = Spec.from_settings(sub.settings)
+        cfg = sub.run_config
+        defaults = _path_defaults(sub)
+        seen = set()
+        for variant in cfg.variants:
+            for name, setting in variant.settings.items():
+                default = defaults.get(name)
+                if setting.value is None or default is None or default.value is None \
+                        or setting.source.startswith("default") or (name, setting.source) in seen:
+                    continue
+                val, train, _ = spec.classify_path(setting.value)
+                d_val, d_train, _ = spec.classify_path(default.value)
+                if val and not train and d_train and not d_val:
+                    seen.add((name, setting.source))
+                    file, _, line = setting.source.partition(" line ")
+                    yield self.report(f"the run command sets {name}={setting.value}, a validation shard pattern, "
+                                      f"where the code reads its training files ({default.source})",
+                                      file=file or None, line=int(line) if line.isdigit() else None)
+
+    def _shell_lines(self, sub):
+        """README or shell lines that link or copy a validation shard in as a training shard."""
+        spec = Spec.from_settings(sub.settings)
+        defaults = _path_defaults(sub)
+        for rel in sorted(p for p in sub.files if p.endswith((".md", ".sh")) and "/" not in p):
+            text = sub.text(rel) or ""
+            for number, line in enumerate(text.splitlines(), 1):
+                for name, value in _ASSIGN.findall(line):
+                    # a configuration listing (`TRAIN_FILES=fineweb_val_*.bin`) outside a run command
+                    default = defaults.get(name)
+                    if default is None or default.value is None:
+                        continue
+                    val, train, _ = spec.classify_path(value.strip("'\""))
+                    d_val, d_train, _ = spec.classify_path(default.value)
+                    if val and not train and d_train and not d_val:
+                        yield self.report(f"`{name}={value}` points the training files ({default.source}) at "
+                                          "validation shards", file=rel, line=number)
+                m = _LINK.search(line)
+                if not m:
+                    continue
+                src, dst = m.group("src"), m.group("dst")
+                s_val, s_train, _ = spec.classify_path(src)
+                d_val, d_train, _ = spec.classify_path(dst.rsplit("/", 1)[-1])
+                if s_val and not s_train and d_train and not d_val:
+                    yield self.report(f"`{line.strip()[:80]}` puts a validation shard where training reads "
+                                      "its shards", file=rel, line=number)
+
+
+def _path_defaults(sub) -> dict:
+    """Variable -> its in-code default (a Setting), also when the default is a path expression
+    (`os.environ.get("TRAIN_FILES", os.path.join(root, "fineweb_train_*.bin"))`)."""
+    import ast
+
+    from ...facts.index import index_of
+    from ...runconfig.model import Setting
+
+    out = dict(sub.run_config.defaults)
+    for unit in sub.python_units:
+        if unit.tree is None:
+            continue
+        idx = index_of(unit)
+        for call in unit.nodes(ast.Call):
+            if (unit.imports.call_name(call) or "") not in ("os.environ.get", "os.getenv") or len(call.args) < 2:
+                continue
+            name = call.args[0].value if isinstance(call.args[0], ast.Constant) else None
+            if not isinstance(name, str) or (name in out and out[name].value is not None):
+                continue
+            text = idx.resolve_string(call.args[1], idx.scope_containing(call))
+            if text:
+                out[name] = Setting(name, text, f"default in {unit.label} line {call.lineno}")
+    return out
+
+
+_ASSIGN = re.compile(r"(?<![\w$])([A-Z][A-Z0-9_]*)=(\S+)")
+_LINK = re.compile(r"\b(?:ln\s+-\w*s\w*|cp|mv|rsync)\s+(?:-\S+\s+)*(?P<src>\S+)\s+(?P<dst>\S+)")
 
 
 class ValTokensRescored(DataflowRule):

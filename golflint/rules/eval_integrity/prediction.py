@@ -3,18 +3,18 @@
 All three read structure, not names: the target is whatever is passed as the target of a loss
 (`cross_entropy(logits, y)`, `nll_loss`) or used as the index of a gold read (`probs.gather(-1, y)`,
 `probs[arange, y]`); the prediction is the expression scored against it. Dependencies are followed
-through local assignments with code/flow.py's reaching definitions, so a cache updated with the
+through local assignments with facts/index.py's reaching definitions, so a cache updated with the
 target AFTER it was scored (a later statement, or the previous loop iteration) is not a dependency.
 """
 
 from __future__ import annotations
 
 import ast
-import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from ...code.flow import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
+from ...facts.targets import newest_token_keys
+from ...facts.index import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
 from ...findings import Finding, Severity
 from ..base import Invalid, Rule, Valid
 
@@ -381,6 +381,14 @@ class TargetAwarePrediction(Rule):
                             f"`{_snippet(idx, line)}` (line {line}), which produces the prediction it "
                             "is scored against", target_line=site.lineno)
                         break
+            # Stream-indexed caches: the key mixes the newest position's token with its context.
+            for read, newest, key in newest_token_keys(idx):
+                line = _stmt_line(idx, read)
+                yield self.report_at(
+                    unit, line,
+                    f"the table read `{_snippet(idx, line)}` (line {line}) is keyed on `{ast.unparse(key)[:40]}`, "
+                    f"which mixes `{ast.unparse(newest.node)}`, the newest position this loop reads (the "
+                    "token being predicted), with its context: the lookup knows the answer")
 
 
 def _is_distribution(idx: UnitIndex, scope: Scope, expr: ast.AST) -> bool:

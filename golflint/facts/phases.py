@@ -1,9 +1,13 @@
 """When a piece of code runs: during evaluation, at import time, only under a command, or otherwise.
 
-Structure decides, never names:
-- a *scoring function* has a no_grad / inference_mode region that accumulates (`total += ...`)
-  the result of a call (a model forward, a loss): the evaluation loop;
-- a *training function* calls `.backward()` (directly or through calls) and is not a scoring function;
+Structure decides, never names; the API vocabulary (no-grad contexts, training steps, losses) is
+the rulebook's (facts/semantics.py):
+- a *scoring function* has a no-grad region that accumulates (`total += ...`) the result of a call
+  (a model forward, a loss): the evaluation loop;
+- a *training function* takes a training step (`.backward()`, `torch.autograd.grad`, an
+  optimizer's `.step()`; directly or through calls) and is not a scoring function;
+- a *scoring loop* is a loop that accumulates a forward or a loss under no-grad, or calls a
+  scoring function (a training loop also sums its losses, but not under no-grad);
 - in any body (a function's or the module's), statements after the last one that trains run after
   training ends, so they belong to evaluation (quantize, round-trip, final score);
 - evaluation is everything those reach through calls resolved inside the submission's own units;
@@ -16,17 +20,18 @@ from __future__ import annotations
 import ast
 import enum
 import weakref
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from ..code.units import CodeUnit
 from ..memo import folder_memo
-from .flow import FUNCTIONS, UnitIndex, imported_root, index_of, walk
-from .units import CodeUnit
+from .index import FUNCTIONS, UnitIndex, imported_root, index_of, walk
+from .semantics import Semantics
 
 if TYPE_CHECKING:
     from ..submission import Submission
 
-NO_GRAD = ("torch.no_grad", "torch.inference_mode", "torch.autograd.grad_mode.no_grad")
-LOSS_CALLS = ("cross_entropy", "nll_loss", "log_softmax")
+LOOPS = (ast.For, ast.AsyncFor, ast.While)
 BUILTINS = frozenset({"len", "float", "int", "sum", "min", "max", "abs", "round", "range", "bool",
                       "str", "print", "enumerate", "zip", "sorted", "list", "tuple"})
 
@@ -39,12 +44,13 @@ class Phase(str, enum.Enum):
 
 
 def _module_name(unit: CodeUnit) -> str:
-    path = unit.path[:-3] if unit.path.endswith(".py") else unit.path
+    path = unit.path.removesuffix(".py")
     return path.replace("/", ".").removesuffix(".__init__")
 
 
 class ProgramPhases:
-    def __init__(self, units: Iterable[CodeUnit]):
+    def __init__(self, units: Iterable[CodeUnit], semantics: Semantics):
+        self.semantics = semantics
         self.units = [u for u in units if u.tree is not None]
         self.index = {id(u): index_of(u) for u in self.units}
         self.by_module = {_module_name(u): u for u in self.units if u.layer == 0}
@@ -93,28 +99,36 @@ class ProgramPhases:
     # -- classification ---------------------------------------------------------------------------
     def _is_scoring(self, unit: CodeUnit, fn: ast.AST) -> bool:
         idx = self.index[id(unit)]
-        decorated = any(idx.imports.qualname(d.func if isinstance(d, ast.Call) else d) in NO_GRAD
-                        for d in fn.decorator_list)
-        regions = [fn] if decorated else [
-            node for node in idx.scope_for(fn).nodes
-            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
-                isinstance(item.context_expr, ast.Call)
-                and idx.imports.call_name(item.context_expr) in NO_GRAD for item in node.items)]
         scope = idx.scope_for(fn)
-        for region in regions:
+        for region in self._nograd_regions(unit, fn):
             for node in walk(region):
-                if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) \
-                        and isinstance(node.target, ast.Name) \
-                        and any(self._is_forward_or_loss(idx, c) for c in scope.closure(node.value)):
+                if self._accumulates_forward(idx, scope, node):
                     return True
         return False
 
-    @staticmethod
-    def _is_forward_or_loss(idx: UnitIndex, node: ast.AST) -> bool:
+    def _nograd(self, idx: UnitIndex, expr: ast.AST) -> bool:
+        return idx.imports.qualname(expr.func if isinstance(expr, ast.Call) else expr) \
+            in self.semantics.nograd_contexts
+
+    def _nograd_regions(self, unit: CodeUnit, fn: ast.AST) -> list[ast.AST]:
+        idx = self.index[id(unit)]
+        if any(self._nograd(idx, d) for d in getattr(fn, "decorator_list", ())):
+            return [fn]
+        return [node for node in idx.scope_for(fn).nodes
+                if isinstance(node, (ast.With, ast.AsyncWith))
+                and any(self._nograd(idx, item.context_expr) for item in node.items)]
+
+    def _accumulates_forward(self, idx: UnitIndex, scope, node: ast.AST) -> bool:
+        """`total += <something computed from a model forward or a loss>`."""
+        return isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) \
+            and isinstance(node.target, (ast.Name, ast.Attribute, ast.Subscript)) \
+            and any(self._is_forward_or_loss(idx, c) for c in scope.closure(node.value))
+
+    def _is_forward_or_loss(self, idx: UnitIndex, node: ast.AST) -> bool:
         if not isinstance(node, ast.Call):
             return False
         name = idx.imports.call_name(node) or ""
-        if name.rsplit(".", 1)[-1] in LOSS_CALLS:
+        if self.semantics.is_loss(name):
             return True
         func = node.func
         if isinstance(func, ast.Name):
@@ -122,10 +136,33 @@ class ProgramPhases:
         return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
             and func.value.id == "self"
 
+    def is_training_step(self, unit: CodeUnit, node: ast.AST) -> bool:
+        """A call that trains (the rulebook's training steps)."""
+        if not isinstance(node, ast.Call):
+            return False
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        qualname = self.index[id(unit)].imports.call_name(node) or ""
+        return self.semantics.is_training_step(qualname, method)
+
     def _has_backward(self, unit: CodeUnit, scope_node: ast.AST) -> bool:
         scope = self.index[id(unit)].scope_for(scope_node)
-        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                   and n.func.attr == "backward" for n in scope.nodes)
+        return any(self.is_training_step(unit, n) for n in scope.nodes)
+
+    def scoring_loop(self, unit: CodeUnit, loop: ast.AST) -> bool:
+        """Does this loop score: accumulate a forward or a loss under no-grad, or call a scoring
+        function? (A loop that only sums other things, such as a pruning budget, does not.)"""
+        idx = self.index[id(unit)]
+        fn = idx.enclosing_function(loop)
+        scope = idx.scope_for(fn) if fn is not None else idx.module
+        nograd = {id(n) for r in (self._nograd_regions(unit, fn) if fn is not None else [])
+                  for n in walk(r)}
+        for node in walk(loop):
+            if id(node) in nograd and self._accumulates_forward(idx, scope, node):
+                return True
+            if isinstance(node, ast.Call) and any(id(callee) in self.scoring
+                                                  for _, callee in self.resolve_call(unit, node)):
+                return True
+        return False
 
     def _training_functions(self) -> set[int]:
         trains = {id(fn) for unit in self.units for fn in self._functions(unit)
@@ -145,7 +182,7 @@ class ProgramPhases:
     def _statement_trains(self, unit: CodeUnit, stmt: ast.stmt) -> bool:
         for node in walk(stmt):
             if isinstance(node, ast.Call):
-                if isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                if self.is_training_step(unit, node):
                     return True
                 if any(id(fn) in self.training for _, fn in self.resolve_call(unit, node)):
                     return True
@@ -234,11 +271,11 @@ class ProgramPhases:
         return Phase.OTHER
 
 
-_CACHE: "weakref.WeakKeyDictionary[Submission, ProgramPhases]" = folder_memo(weakref.WeakKeyDictionary())
+_CACHE: weakref.WeakKeyDictionary[Submission, ProgramPhases] = folder_memo(weakref.WeakKeyDictionary())
 
 
-def phases_of(sub: "Submission") -> ProgramPhases:
+def phases_of(sub: Submission) -> ProgramPhases:
     found = _CACHE.get(sub)
     if found is None:
-        found = _CACHE[sub] = ProgramPhases(sub.python_units)
+        found = _CACHE[sub] = ProgramPhases(sub.python_units, Semantics.from_settings(sub.settings))
     return found

@@ -16,12 +16,12 @@ from __future__ import annotations
 import ast
 import bisect
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
+from ..code.names import ImportMap, string_value
+from ..code.units import CodeUnit
 from ..memo import folder_memo
-from .names import ImportMap, string_value
-from .units import CodeUnit
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -31,7 +31,7 @@ Pos = tuple[int, int]
 VIEW_METHODS = frozenset({
     "unsqueeze", "squeeze", "view", "reshape", "view_as", "reshape_as", "flatten", "long", "int",
     "to", "type", "contiguous", "clone", "detach", "cuda", "cpu", "expand", "expand_as", "numpy",
-    "tolist", "item",
+    "tolist", "item", "astype", "asnumpy",
 })
 
 
@@ -49,7 +49,7 @@ class Scope:
     """A function (or the module body) with its local definitions in source order."""
 
     node: ast.AST
-    parent: "Scope | None" = None
+    parent: Scope | None = None
     # name -> [(position where it takes effect, value expression or None for opaque)], sorted
     defs: dict[str, list[tuple[Pos, ast.expr | None]]] = field(default_factory=dict)
     # every node that belongs to this scope (nested function bodies belong to their own scope)
@@ -312,7 +312,7 @@ def imported_root(imports: ImportMap, call: ast.Call) -> bool:
     return isinstance(func, ast.Name) and func.id in imports.aliases
 
 
-_CACHE: "weakref.WeakKeyDictionary[CodeUnit, UnitIndex]" = folder_memo(weakref.WeakKeyDictionary())
+_CACHE: weakref.WeakKeyDictionary[CodeUnit, UnitIndex] = folder_memo(weakref.WeakKeyDictionary())
 
 
 def index_of(unit: CodeUnit) -> UnitIndex:
@@ -341,9 +341,7 @@ def _only_new_axes(index: ast.AST) -> bool:
     for p in parts:
         if isinstance(p, ast.Constant) and p.value is None:
             has_new_axis = True
-        elif isinstance(p, ast.Constant) and p.value is Ellipsis:
-            continue
-        elif isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None:
+        elif isinstance(p, ast.Constant) and p.value is Ellipsis or isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None:
             continue
         else:
             return False
