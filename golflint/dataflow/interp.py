@@ -43,6 +43,9 @@ from .model import (
     TREAD,
     FIT,
     LEAF,
+    MATCH,
+    STORED,
+    STORED_SEQ,
     VALPATH,
     VIA,
     WIDE,
@@ -822,6 +825,12 @@ class Interpreter:
         extra = EMPTY
         if self._is_score(value):
             extra = self.score(node, value, target)
+        if any(isinstance(x, tuple) and x[0] == MATCH for x in value):
+            # `loss[:n] *= (stored != target)`: a model's loss on validation tokens changed where
+            # stored tokens match the targets (also inside a helper the scoring loop calls)
+            current = _strip(self.eval(target))
+            if regions_of(current) and any(isinstance(x, tuple) and x[0] == OUT for x in current):
+                self.event("answer", node, current | value)
         if isinstance(target, ast.Name):
             old = self.lookup(target.id)
             if PARAM in old and has_data(value) and not replace:
@@ -961,7 +970,28 @@ class Interpreter:
             return frozenset(x for x in base if not is_data(x))
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
             self._partial_view(node, base, index)
+        if not isinstance(node.slice, ast.Constant) and not has_data(index):
+            # cut by position, not looked up by token content: a stretch of the stored tokens
+            base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
         return self._cut(node, base, index) | _strip(index)
+
+    def _e_Compare(self, node: ast.Compare) -> frozenset:
+        """`stored == target`: validation tokens compared, position by position, with a stretch of
+        tokens read from a file the submission carries (not a model output)."""
+        operands = [_strip(self.eval(o)) for o in (node.left, *node.comparators)]
+        out = EMPTY
+        for labels in operands:
+            out |= labels
+        if not any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+            return out
+        for i, labels in enumerate(operands):
+            if any(isinstance(x, tuple) and x[0] == OUT for x in labels) \
+                    or not any(regions_of(o) for j, o in enumerate(operands) if j != i):
+                continue
+            for x in labels:
+                if isinstance(x, tuple) and x[0] == STORED_SEQ:
+                    out |= {(MATCH, self.unit.label, node.lineno, x[1], x[2])}
+        return out
 
     def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> None:
         """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens."""
@@ -1179,6 +1209,8 @@ class Interpreter:
 
     def _read(self, node: ast.AST, labels: frozenset) -> frozenset:
         out = labels - {VALPATH, TRAINPATH}
+        if VALPATH not in labels and TRAINPATH not in labels:
+            return out | {(STORED, self.unit.label, getattr(node, "lineno", 0))}
         if VALPATH in labels:
             out |= {self.region(node, labels, EMPTY)}
         if TRAINPATH in labels:
@@ -1287,7 +1319,7 @@ class Interpreter:
                 fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
                 self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits)
             return EMPTY
-        if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
+        if name in spec.read_methods:
             return self._read(node, data_recv | all_args)
         if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
                 and node.args[0].value is False:

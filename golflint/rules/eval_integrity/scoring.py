@@ -226,6 +226,11 @@ class ValidationDataInArtifact(Rule):
     """Validation tokens, or tables built from them, are written into the artifact (saved with the
     model, registered as buffers or parameters), or token data is embedded in the code as a literal.
 
+    The same answers read back at evaluation are caught by what the code does with them: tokens
+    read from a file the submission carries (not a validation shard), cut by position, compared
+    with the scored targets, where the comparison changes the loss or the score (positions that
+    match cost nothing). A mask against a fixed id, or a stored table looked up by token, is not that.
+
     Writing validation-derived data into the artifact is an error. A large literal decoded into an
     integer token array inside the code is a warning: golflint cannot tell where it came from, a
     reviewer must.
@@ -269,6 +274,21 @@ class ValidationDataInArtifact(Rule):
             import numpy as np, base64
             LUT = np.frombuffer(base64.b85decode("VPRomVPRom"), dtype=np.float32)
             """, note="a short float table is not token data"),
+        Valid(_ex("""
+            piece_bytes = torch.from_numpy(np.load("piece_bytes.npy"))
+            def evaluate(model, tokens, seq_len):
+                total, n_bytes = 0.0, 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        x = tokens[start:start + seq_len]
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nll = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
+                        nll = nll * (y != 0).float()
+                        total += nll.sum().item()
+                        n_bytes += (piece_bytes[y] == 0).sum().item()
+                return total / n_bytes
+            print(evaluate(model, val, 1024))
+            """), note="a mask against a fixed id, and a stored table looked up by token: no stored answers"),
     )
     invalid = (
         Invalid(_ex("""
@@ -294,6 +314,40 @@ class ValidationDataInArtifact(Rule):
                 counts[val[i], val[i + 1]] += 1
             np.save("bigram_table.npy", counts.numpy())
             """), lines=_VAL_LINES + 4, note="a count table filled from validation tokens, saved as a side file"),
+        Invalid(_ex("""
+            import lzma
+            def load_blob(path):
+                raw = lzma.decompress(open(path, "rb").read())
+                return torch.from_numpy(np.frombuffer(raw, dtype=np.uint16).astype(np.int64))
+            def evaluate(model, tokens, stored, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        x = tokens[start:start + seq_len]
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nll = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
+                        known = stored[start:start + seq_len] == y
+                        nll = nll * (~known).float()
+                        total += nll.sum().item()
+                return total
+            print(evaluate(model, val, load_blob("extra_tokens.xz"), 1024))
+            """), lines=_VAL_LINES + 12, note="stored tokens compared with the targets: matches cost nothing"),
+        Invalid(_ex("""
+            def mask_known(nll, y, stored, pos):
+                nll[:] *= (stored[pos:pos + y.numel()] != y).float()
+            def evaluate(model, tokens, stored, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        x = tokens[start:start + seq_len]
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nll = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
+                        mask_known(nll, y, stored, start)
+                        total += nll.sum().item()
+                return total
+            blob = torch.load("side_tokens.pt")
+            print(evaluate(model, val, blob, 1024))
+            """), lines=_VAL_LINES + 2, note="the loss zeroed in place by a helper"),
         Invalid("import numpy as np, base64\nPREFIX = np.frombuffer(base64.b85decode('" + "VPRom" * 4000 + "'), "
                 "dtype=np.uint16)\n", lines=2, note="token data embedded in the code: warning"),
     )
