@@ -1000,7 +1000,7 @@ class Interpreter:
         start_zero = sl.lower is None or (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0)
         if start_zero and sl.upper is not None and sl.step is None and not has_data(index) \
                 and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
-            if any(r.all_gens for r in regions_of(base)):
+            if any(r.all_gens for r in regions_of(base)) and not self._gathered(base):
                 return  # a prefix of one window of a loop, not of the stream
             fixed, value = FixedBound(idx)(sl.upper)
             # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs
@@ -1022,6 +1022,17 @@ class Interpreter:
                         step = it.args[2].value
                         self.event("skip", loop, base, step=step, width=width)
                     break
+
+    def _gathered(self, labels: frozenset) -> bool:
+        """Windows of a loop that has finished, gathered into one value (`torch.cat(chunks)`, a
+        buffer filled window by window): the value holds the stream, not one window. Seen as the
+        regions of both abstract iterations of a loop that is no longer running."""
+        running = {key for f in self.frames for key, _, _ in f.loops}
+        merged: dict = {}
+        for r in regions_of(labels):
+            for loop, ks in r.all_gens.items():
+                merged.setdefault(loop, set()).update(ks)
+        return any(len(ks) > 1 and loop not in running for loop, ks in merged.items())
 
     def _e_Slice(self, node: ast.Slice) -> frozenset:
         return self.eval(node.lower) | self.eval(node.upper) | self.eval(node.step)
