@@ -45,10 +45,8 @@ class CodeUnit:
         try:
             unit.tree = ast.parse(source, filename=unit.label)
         except SyntaxError as exc:
-            unit.tree = _parse_requoted(source, unit.label) if "f-string" in (exc.msg or "") else None
-            if unit.tree is None:
-                unit.syntax_error = exc.msg
-                unit.syntax_error_line = exc.lineno
+            unit.syntax_error = exc.msg
+            unit.syntax_error_line = exc.lineno
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
             unit.syntax_error = str(exc) or type(exc).__name__
         return unit
@@ -108,98 +106,3 @@ class CodeUnit:
         while unit.parent is not None:
             unit = unit.parent
         return unit.path
-
-
-def _parse_requoted(source: str, label: str) -> ast.Module | None:
-    """Python 3.12 lets an f-string's fields reuse its own quote (`f"{d.get("k")}"`); older
-    parsers reject it. Swap such nested strings' quotes (same length, same lines) and parse again."""
-    fixed = requote_fstrings(source)
-    if fixed is None or fixed == source:
-        return None
-    try:
-        return ast.parse(fixed, filename=label)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def requote_fstrings(source: str) -> str | None:
-    """`f"a{x["k"]}"` -> `f"a{x['k']}"`, character for character; None when a nested string
-    holds both quote kinds (nothing safe to swap to)."""
-    out = list(source)
-    i, n = 0, len(source)
-    while i < n:
-        c = source[i]
-        if c == "#":
-            while i < n and source[i] != "\n":
-                i += 1
-            continue
-        if c in "'\"":
-            j = i - 1
-            while j >= 0 and source[j] in "rRbBuUfF":
-                j -= 1
-            prefix = source[j + 1:i].lower()
-            if j >= 0 and (source[j].isalnum() or source[j] == "_"):
-                prefix = ""
-            triple = source.startswith(c * 3, i)
-            quote = c * 3 if triple else c
-            if "f" in prefix and not triple:
-                end = _fstring(source, out, i + 1, c)
-                if end is None:
-                    return None
-                i = end
-                continue
-            i = _string_end(source, i + len(quote), quote, "r" in prefix)
-            continue
-        i += 1
-    return "".join(out)
-
-
-def _string_end(source: str, i: int, quote: str, raw: bool) -> int:
-    n = len(source)
-    while i < n:
-        if source[i] == "\\" and not raw:
-            i += 2
-            continue
-        if source.startswith(quote, i):
-            return i + len(quote)
-        if len(quote) == 1 and source[i] == "\n":
-            return i
-        i += 1
-    return n
-
-
-def _fstring(source: str, out: list[str], i: int, q: str) -> int | None:
-    """Scan a one-line f-string body from i; re-quote nested strings that use q. Returns the end."""
-    other = "'" if q == '"' else '"'
-    depth, n = 0, len(source)
-    while i < n and source[i] != "\n":
-        c = source[i]
-        if depth == 0:
-            if c == "\\":
-                i += 2
-                continue
-            if source.startswith("{{", i):
-                i += 2
-                continue
-            if c == "{":
-                depth = 1
-            elif c == q:
-                return i + 1
-            i += 1
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif c in "'\"":
-            end = _string_end(source, i + 1, c, False)
-            if c == q:
-                body = source[i + 1:end - 1]
-                if other in body or end > n or source[end - 1] != q:
-                    return None
-                out[i] = out[end - 1] = other
-            i = end
-            continue
-        i += 1
-    return i
-

@@ -43,6 +43,7 @@ from .model import (
     TREAD,
     FIT,
     LEAF,
+    CUT,
     MATCH,
     STORED,
     STORED_SEQ,
@@ -970,6 +971,11 @@ class Interpreter:
             return frozenset(x for x in base if not is_data(x))
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
             self._partial_view(node, base, index)
+        cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT]
+        if cuts and regions_of(base) and not isinstance(node.slice, ast.Slice):
+            self.event("prefix", node, base, what="validation tokens gathered at positions",
+                       bound=cuts[0][1], text=cuts[0][2])
+            index = index - frozenset(cuts)   # reported once, where the stream is gathered
         if not isinstance(node.slice, ast.Constant) and not has_data(index):
             # cut by position, not looked up by token content: a stretch of the stored tokens
             base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
@@ -1022,6 +1028,21 @@ class Interpreter:
                         step = it.args[2].value
                         self.event("skip", loop, base, step=step, width=width)
                     break
+
+    def _cut_positions(self, arg: ast.AST | None) -> frozenset:
+        """Positions of a mask cut to a fixed prefix shorter than the validation split."""
+        while isinstance(arg, ast.Compare):
+            arg = arg.left
+        if not (isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Slice)):
+            return EMPTY
+        sl = arg.slice
+        if sl.upper is None or sl.step is not None or not (
+                sl.lower is None or isinstance(sl.lower, ast.Constant) and sl.lower.value == 0):
+            return EMPTY
+        fixed, value = FixedBound(index_of(self.unit))(sl.upper)
+        if fixed and value is not None and 0 < value < self.spec.min_validation_tokens:
+            return frozenset({(CUT, ast.unparse(sl.upper)[:40], ast.unparse(arg)[:60])})
+        return EMPTY
 
     def _gathered(self, labels: frozenset) -> bool:
         """Windows of a loop that has finished, gathered into one value (`torch.cat(chunks)`, a
@@ -1195,7 +1216,9 @@ class Interpreter:
     def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
-        if short in spec.shape_calls or short in spec.position_calls:
+        if short in spec.position_calls:
+            return _keep_iter(all_args) | self._cut_positions(node.args[0] if node.args else None)
+        if short in spec.shape_calls:
             return _keep_iter(all_args)
         if short in spec.read_calls:
             return self._read(node, all_args)
@@ -1316,7 +1339,11 @@ class Interpreter:
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
-        if name in spec.shape_methods or name in spec.position_methods:
+        if name in spec.position_methods:
+            # `mask.nonzero()` or `torch.nonzero(mask)`
+            where = node.args[0] if node.args else node.func.value if isinstance(node.func, ast.Attribute) else None
+            return _keep_iter(recv) | self._cut_positions(where)
+        if name in spec.shape_methods:
             return _keep_iter(recv)
         if name in spec.param_methods:
             return _strip(recv) | {PARAM}

@@ -40,6 +40,9 @@ LEAF = "LEAF"
 # (`blob[i:j]`, `blob[pos]`): a stretch of stored tokens. ("MATCH", unit label, line, read line): a
 # comparison of validation tokens with such a stretch (what a score may not depend on).
 STORED, STORED_SEQ, MATCH = "STORED", "STORED_SEQ", "MATCH"
+# ("CUT", bound text, expression text): positions taken from a mask cut to a fixed prefix
+# (`np.flatnonzero(written[:cap])`); validation data gathered at them is a prefix of the stream.
+CUT = "CUT"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()

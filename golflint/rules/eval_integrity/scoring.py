@@ -134,6 +134,20 @@ class PartialEvaluation(Rule):
                 for i in range(0, val.numel() - 1024, 1024):
                     seen = torch.cat([seen, val[i:i + 1024]])
             """), note="an empty slice starts an accumulator"),
+        Valid(_ex("""
+            import os
+            def evaluate(model, tokens, seq_len):
+                cap = int(os.environ.get("EVAL_TOKEN_CAP", "0"))
+                if cap > 0:
+                    tokens = tokens[:min(cap, tokens.numel())]
+                losses = []
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        window = tokens[start:start + seq_len + 1]
+                        losses.append(model(window[:seq_len], window[1:seq_len + 1]))
+                return torch.cat(losses).mean()
+            print(evaluate(model, val, 1024))
+            """), note="a cap that is off unless set (0), and a cut of one window inside the loop"),
     )
     invalid = (
         Invalid("""
@@ -179,6 +193,33 @@ class PartialEvaluation(Rule):
                 return total
             print(evaluate(model, val))
             """), lines=_VAL_LINES + 7, note="scoring stopped by a clock"),
+        Invalid(_ex("""
+            import os
+            def mixed_score(model, tokens, seq_len):
+                keep = int(os.environ.get("MIX_TOKENS", "4000000"))
+                nlls, targets = [], []
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nlls.append(model(tokens[start:start + seq_len], y))
+                        targets.append(y)
+                all_nll = torch.cat(nlls)[:keep]
+                return all_nll.sum() / all_nll.numel()
+            print(mixed_score(model, val, 1024))
+            """), lines=_VAL_LINES + 10, note="the windows gathered after the loop, then cut to a configured count"),
+        Invalid(_ex("""
+            def mixed_score(model, tokens, seq_len, subset=8_000_000):
+                n = tokens.numel()
+                nll = torch.zeros(n)
+                written = torch.zeros(n, dtype=torch.bool)
+                with torch.no_grad():
+                    for start in range(0, n - seq_len, seq_len):
+                        nll[start:start + seq_len] = model(tokens[start:start + seq_len])
+                        written[start:start + seq_len] = True
+                picked = torch.nonzero(written[:subset]).flatten()
+                return nll[picked].mean()
+            print(mixed_score(model, val, 1024))
+            """), lines=_VAL_LINES + 10, note="positions of a mask cut to a fixed count select what is scored"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
