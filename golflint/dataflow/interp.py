@@ -1009,8 +1009,10 @@ class Interpreter:
             if any(r.all_gens for r in regions_of(base)) and not self._gathered(base):
                 return  # a prefix of one window of a loop, not of the stream
             fixed, value = FixedBound(idx)(sl.upper)
-            # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs
-            if fixed and (value is None or 0 < value < self.spec.min_validation_tokens):
+            # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs;
+            # a token cap of 1 is off by default (`[:min(n, cap + 1)]` with cap 0): no score has 1 token
+            least = 1 if regions_of(base) else 0
+            if fixed and (value is None or least < value < self.spec.min_validation_tokens):
                 what = "validation tokens" if regions_of(base) else "validation shards"
                 self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
                            text=ast.unparse(node)[:60])

@@ -148,6 +148,17 @@ class PartialEvaluation(Rule):
                 return torch.cat(losses).mean()
             print(evaluate(model, val, 1024))
             """), note="a cap that is off unless set (0), and a cut of one window inside the loop"),
+        Valid("""
+            import os
+            import numpy as np
+            import torch
+            def load_val(pattern, token_limit=0):
+                tokens = torch.from_numpy(np.fromfile(pattern, dtype=np.uint16))
+                if token_limit > 0:
+                    tokens = tokens[:min(tokens.numel(), token_limit + 1)]
+                return tokens
+            val = load_val("data/fineweb_val_000000.bin", int(os.environ.get("VAL_LIMIT", "0")))
+            """, note="a cap at min(measured length, setting + 1) whose setting is off (0) by default"),
     )
     invalid = (
         Invalid("""
