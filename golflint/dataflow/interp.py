@@ -776,8 +776,11 @@ class Interpreter:
     def _val_derived(self, labels: frozenset, depth: int = 0) -> bool:
         """Validation tokens, or a table filled from them (a cache write keyed by their contents),
         also as a field of a dict or object (`{"model": ..., "cache": tokens}`)."""
+        # a field holding a score (`{"val_bpb": val_bpb, "model": ...}` in a checkpoint) is a number
+        # computed from the tokens, not the tokens
         if depth < 3 and any(self._val_derived(v, depth + 1)
-                             for oid in self._objs(labels) for v in self.heap.get(oid, {}).values()):
+                             for oid in self._objs(labels) for v in self.heap.get(oid, {}).values()
+                             if not any(isinstance(x, tuple) and x[0] == SCORE for x in v)):
             return True
         return bool(regions_of(labels)) or any(
             isinstance(x, tuple) and x[0] == CACHE_WRITE and x[1] in self._val_cache_writes for x in labels)

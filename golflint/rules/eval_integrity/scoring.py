@@ -341,6 +341,16 @@ class ValidationDataInArtifact(Rule):
                 return total / n_bytes
             print(evaluate(model, val, 1024))
             """), note="a mask against a fixed id, and a stored table looked up by token: no stored answers"),
+        Valid(_ex("""
+            def evaluate(model, tokens, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        total += model(tokens[start:start + seq_len], tokens[start + 1:start + seq_len + 1]).item()
+                return total
+            score = evaluate(model, val, 1024)
+            torch.save({"model": model.state_dict(), "val_loss": score}, "checkpoint.pt")
+            """), note="a checkpoint that records the validation score: a number, not the tokens"),
     )
     invalid = (
         Invalid(_ex("""
