@@ -200,7 +200,7 @@ def _code_settings(unit: "CodeUnit") -> tuple[dict[str, Setting], dict[str, Sett
     return defaults, soft, forced
 
 
-def _setting_attributes(unit: "CodeUnit") -> dict[str, str]:
+def _setting_attributes(unit: CodeUnit) -> dict[str, str]:
     """`ppm_enabled = bool(int(os.environ.get("PPM_ENABLED", "0")))` in a class or module body:
     attribute name -> the one environment variable it is read from."""
     out: dict[str, str] = {}
@@ -221,7 +221,7 @@ def _setting_attributes(unit: "CodeUnit") -> dict[str, str]:
     return out
 
 
-def _echoed_settings(sub: "Submission") -> dict[str, Setting]:
+def _echoed_settings(sub: Submission) -> dict[str, Setting]:
     """Settings the train logs echo (`ppm_enabled: True` for a hyperparameter read from
     PPM_ENABLED): what the logged run used, when no run command in the folder says. Only values
     every log that echoes the attribute agrees on."""
