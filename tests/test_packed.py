@@ -225,3 +225,17 @@ def test_payload_through_a_user_defined_decoder_is_decoded():
     script = f"import zlib, base64\ndef unpack(s):\n    return zlib.decompress(base64.b64decode(s))\nexec(unpack({blob!r}))\n"
     layers, _ = packed.decode_file(script)
     assert [u.source for u in layers] == [CODE]
+
+
+def test_payload_cleaned_with_replace_and_join_is_decoded():
+    import base64
+    blob = base64.b85encode(lzma.compress(CODE.encode()))
+    wrapped = b"\n".join(blob[i:i + 60] for i in range(0, len(blob), 60))
+    script = (f'import lzma, base64\n_b = b"""\n{wrapped.decode()}\n"""\n'
+              'exec(lzma.decompress(base64.b85decode(_b.replace(b"\\n", b""))).decode("utf-8"))\n')
+    layers, problems = packed.decode_file(script)
+    assert not problems and layers[-1].source == CODE
+    parts = [blob[:40].decode(), blob[40:].decode()]
+    script = (f'import lzma, base64\nexec(lzma.decompress(base64.b85decode("".join({parts!r}))))\n')
+    layers, problems = packed.decode_file(script)
+    assert not problems and layers[-1].source == CODE

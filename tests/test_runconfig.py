@@ -200,3 +200,30 @@ def test_gating_through_a_dispatch_table(make_sub):
     sub = submission(make_sub, {"train_gpt.py": code, "README.md": readme("torchrun train_gpt.py")})
     [f] = apply_gating(sub, [finding(3)])
     assert f.severity == Severity.WARNING
+
+
+def test_commands_txt_gives_run_commands(make_sub):
+    files = {"train_gpt.py": FIXTURE, "README.md": "# no commands here\n",
+             "commands.txt": "# control\nTTT_ENABLED=1 SEED=42 python3 train_gpt.py\n"}
+    cfg = submission(make_sub, files).run_config
+    assert [v.label for v in cfg.variants] == ["commands.txt line 2"]
+    assert cfg.settings["TTT_ENABLED"].value == "1"
+
+
+def test_hyperparameters_echoed_in_the_logs_replace_code_defaults(make_sub):
+    code = ('import os\nclass Hyperparameters:\n    mix_on = bool(int(os.environ.get("MIX_ON", "0")))\n'
+            '    mix_tokens = int(os.environ.get("MIX_TOKENS", 5000000))\n' + FIXTURE)
+    files = {"train_gpt.py": code, "README.md": readme("torchrun train_gpt.py"),
+             "train_seed1.log": "hyperparameters:\n  mix_on: True\n  mix_tokens: 3000000\nstep:1\n",
+             "train_seed2.log": "hyperparameters:\n  mix_on: True\n  mix_tokens: 8000000\n"}
+    cfg = submission(make_sub, files).run_config
+    assert cfg.settings["MIX_ON"].value == "1" and "train_seed1.log line 2" in cfg.settings["MIX_ON"].source
+    # the logs disagree on MIX_TOKENS: the code's default stays
+    assert cfg.settings["MIX_TOKENS"].value == "5000000"
+
+
+def test_a_run_command_beats_a_log_echo(make_sub):
+    code = 'import os\nclass H:\n    mix_on = bool(int(os.environ.get("MIX_ON", "0")))\n' + FIXTURE
+    files = {"train_gpt.py": code, "README.md": readme("MIX_ON=0 torchrun train_gpt.py"),
+             "train_seed1.log": "  mix_on: True\n"}
+    assert submission(make_sub, files).run_config.settings["MIX_ON"].value == "0"

@@ -171,6 +171,10 @@ def _drain(make: Callable[[], Any], data: bytes, limit: int, codec: str, multi_s
         raise Broken(CORRUPT, f"the {codec} payload is corrupt ({problem.detail})") from None
 
 
+# Methods of str/bytes values a packed payload is commonly cleaned with before decoding.
+STRING_METHODS = frozenset({"replace", "strip", "lstrip", "rstrip", "join"})
+
+
 def _lzma(data: bytes, limit: int, fmt: int = lzma.FORMAT_AUTO, filters: Any = None) -> bytes:
     try:
         make = (lambda: lzma.LZMADecompressor(format=fmt, filters=filters)) if fmt == lzma.FORMAT_RAW \
@@ -335,6 +339,22 @@ class _Evaluator:
                 if kw.arg == "encoding":
                     enc = self.eval(kw.value, depth + 1).value
             return self._charged(self._text_codec(func.attr, inner, enc, limit))
+        if isinstance(func, ast.Attribute) and func.attr in STRING_METHODS and not call.keywords:
+            # `blob.replace(b"\n", b"")`, `"".join([...])`: simple operations on literals
+            inner = self.eval(func.value, depth + 1)
+            args = [self.eval(a, depth + 1) for a in call.args]
+            v = inner.value
+            if isinstance(v, (str, bytes)) and (
+                    all(type(a.value) is type(v) for a in args) if func.attr != "join"
+                    else len(args) == 1 and isinstance(args[0].value, list)
+                    and all(type(x) is type(v) for x in args[0].value)):
+                if func.attr == "join" and len(v) * len(args[0].value) + sum(map(len, args[0].value)) > limit \
+                        or func.attr == "replace" and len(args) >= 2 \
+                        and (len(v) // max(1, len(args[0].value)) + 1) * len(args[1].value) + len(v) > limit:
+                    raise Broken(CORRUPT, f"`.{func.attr}()` would build more than {limit:,} bytes")
+                out = getattr(v, func.attr)(*(a.value for a in args))
+                return self._charged(_Value(out, inner.decoders + [a for x in args for a in x.decoders],
+                                            inner.literal_bytes + sum(a.literal_bytes for a in args)))
         if isinstance(func, ast.Attribute) and func.attr in ("read", "read_text", "read_bytes", "text",
                                                               "content", "getvalue", "readlines"):
             self._opaque_source(func.value)

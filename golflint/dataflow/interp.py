@@ -44,6 +44,10 @@ from .model import (
     TREAD,
     FIT,
     LEAF,
+    CUT,
+    MATCH,
+    STORED,
+    STORED_SEQ,
     VALPATH,
     VIA,
     WIDE,
@@ -804,8 +808,11 @@ class Interpreter:
     def _val_derived(self, labels: frozenset, depth: int = 0) -> bool:
         """Validation tokens, or a table filled from them (a cache write keyed by their contents),
         also as a field of a dict or object (`{"model": ..., "cache": tokens}`)."""
+        # a field holding a score (`{"val_bpb": val_bpb, "model": ...}` in a checkpoint) is a number
+        # computed from the tokens, not the tokens
         if depth < 3 and any(self._val_derived(v, depth + 1)
-                             for oid in self._objs(labels) for v in self.heap.get(oid, {}).values()):
+                             for oid in self._objs(labels) for v in self.heap.get(oid, {}).values()
+                             if not any(isinstance(x, tuple) and x[0] == SCORE for x in v)):
             return True
         return bool(regions_of(labels)) or any(
             isinstance(x, tuple) and x[0] == CACHE_WRITE and x[1] in self._val_cache_writes for x in labels)
@@ -854,6 +861,12 @@ class Interpreter:
         extra = EMPTY
         if self._is_score(value):
             extra = self.score(node, value, target)
+        if any(isinstance(x, tuple) and x[0] == MATCH for x in value):
+            # `loss[:n] *= (stored != target)`: a model's loss on validation tokens changed where
+            # stored tokens match the targets (also inside a helper the scoring loop calls)
+            current = _strip(self.eval(target))
+            if regions_of(current) and any(isinstance(x, tuple) and x[0] == OUT for x in current):
+                self.event("answer", node, current | value)
         if isinstance(target, ast.Name):
             old = self.lookup(target.id)
             if PARAM in old and has_data(value) and not replace:
@@ -993,7 +1006,33 @@ class Interpreter:
             return frozenset(x for x in base if not is_data(x))
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
             self._partial_view(node, base, index)
+        cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT]
+        if cuts and regions_of(base) and not isinstance(node.slice, ast.Slice):
+            self.event("prefix", node, base, what="validation tokens gathered at positions",
+                       bound=cuts[0][1], text=cuts[0][2])
+            index = index - frozenset(cuts)   # reported once, where the stream is gathered
+        if not isinstance(node.slice, ast.Constant) and not has_data(index):
+            # cut by position, not looked up by token content: a stretch of the stored tokens
+            base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
         return self._cut(node, base, index) | _strip(index)
+
+    def _e_Compare(self, node: ast.Compare) -> frozenset:
+        """`stored == target`: validation tokens compared, position by position, with a stretch of
+        tokens read from a file the submission carries (not a model output)."""
+        operands = [_strip(self.eval(o)) for o in (node.left, *node.comparators)]
+        out = EMPTY
+        for labels in operands:
+            out |= labels
+        if not any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+            return out
+        for i, labels in enumerate(operands):
+            if any(isinstance(x, tuple) and x[0] == OUT for x in labels) \
+                    or not any(regions_of(o) for j, o in enumerate(operands) if j != i):
+                continue
+            for x in labels:
+                if isinstance(x, tuple) and x[0] == STORED_SEQ:
+                    out |= {(MATCH, self.unit.label, node.lineno, x[1], x[2])}
+        return out
 
     def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> None:
         """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens."""
@@ -1002,11 +1041,13 @@ class Interpreter:
         start_zero = sl.lower is None or (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0)
         if start_zero and sl.upper is not None and sl.step is None and not has_data(index) \
                 and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
-            if any(r.all_gens for r in regions_of(base)):
+            if any(r.all_gens for r in regions_of(base)) and not self._gathered(base):
                 return  # a prefix of one window of a loop, not of the stream
             fixed, value = FixedBound(idx)(sl.upper)
-            # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs
-            if fixed and (value is None or 0 < value < self.spec.min_validation_tokens):
+            # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs;
+            # a token cap of 1 is off by default (`[:min(n, cap + 1)]` with cap 0): no score has 1 token
+            least = 1 if regions_of(base) else 0
+            if fixed and (value is None or least < value < self.spec.min_validation_tokens):
                 what = "validation tokens" if regions_of(base) else "validation shards"
                 self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
                            text=ast.unparse(node)[:60])
@@ -1024,6 +1065,32 @@ class Interpreter:
                         step = it.args[2].value
                         self.event("skip", loop, base, step=step, width=width)
                     break
+
+    def _cut_positions(self, arg: ast.AST | None) -> frozenset:
+        """Positions of a mask cut to a fixed prefix shorter than the validation split."""
+        while isinstance(arg, ast.Compare):
+            arg = arg.left
+        if not (isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Slice)):
+            return EMPTY
+        sl = arg.slice
+        if sl.upper is None or sl.step is not None or not (
+                sl.lower is None or isinstance(sl.lower, ast.Constant) and sl.lower.value == 0):
+            return EMPTY
+        fixed, value = FixedBound(index_of(self.unit))(sl.upper)
+        if fixed and value is not None and 0 < value < self.spec.min_validation_tokens:
+            return frozenset({(CUT, ast.unparse(sl.upper)[:40], ast.unparse(arg)[:60])})
+        return EMPTY
+
+    def _gathered(self, labels: frozenset) -> bool:
+        """Windows of a loop that has finished, gathered into one value (`torch.cat(chunks)`, a
+        buffer filled window by window): the value holds the stream, not one window. Seen as the
+        regions of both abstract iterations of a loop that is no longer running."""
+        running = {key for f in self.frames for key, _, _ in f.loops}
+        merged: dict = {}
+        for r in regions_of(labels):
+            for loop, ks in r.all_gens.items():
+                merged.setdefault(loop, set()).update(ks)
+        return any(len(ks) > 1 and loop not in running for loop, ks in merged.items())
 
     def _e_Slice(self, node: ast.Slice) -> frozenset:
         return self.eval(node.lower) | self.eval(node.upper) | self.eval(node.step)
@@ -1186,7 +1253,9 @@ class Interpreter:
     def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
-        if short in spec.shape_calls or short in spec.position_calls:
+        if short in spec.position_calls:
+            return _keep_iter(all_args) | self._cut_positions(node.args[0] if node.args else None)
+        if short in spec.shape_calls:
             return _keep_iter(all_args)
         if short in spec.read_calls:
             return self._read(node, all_args)
@@ -1211,6 +1280,8 @@ class Interpreter:
 
     def _read(self, node: ast.AST, labels: frozenset) -> frozenset:
         out = labels - {VALPATH, TRAINPATH}
+        if VALPATH not in labels and TRAINPATH not in labels:
+            return out | {(STORED, self.unit.label, getattr(node, "lineno", 0))}
         if VALPATH in labels:
             out |= {self.region(node, labels, EMPTY)}
         if TRAINPATH in labels:
@@ -1305,7 +1376,11 @@ class Interpreter:
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
-        if name in spec.shape_methods or name in spec.position_methods:
+        if name in spec.position_methods:
+            # `mask.nonzero()` or `torch.nonzero(mask)`
+            where = node.args[0] if node.args else node.func.value if isinstance(node.func, ast.Attribute) else None
+            return _keep_iter(recv) | self._cut_positions(where)
+        if name in spec.shape_methods:
             return _keep_iter(recv)
         if name in spec.param_methods:
             return _strip(recv) | {PARAM}
@@ -1319,7 +1394,7 @@ class Interpreter:
                 fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
                 self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits)
             return EMPTY
-        if name in spec.read_methods and (VALPATH in recv or TRAINPATH in recv):
+        if name in spec.read_methods:
             return self._read(node, data_recv | all_args)
         if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
                 and node.args[0].value is False:

@@ -35,6 +35,14 @@ FIT = "FIT"
 # ("LEAF", unit label, line, col): a tensor made with requires_grad=True, fitted by the steps whose
 # loss carries it; a score computed through it after such a step comes after that step.
 LEAF = "LEAF"
+# ("STORED", unit label, line): data read from a file that is neither a validation nor a training
+# shard (a blob the submission carries); ("STORED_SEQ", ...) the same data cut by position
+# (`blob[i:j]`, `blob[pos]`): a stretch of stored tokens. ("MATCH", unit label, line, read line): a
+# comparison of validation tokens with such a stretch (what a score may not depend on).
+STORED, STORED_SEQ, MATCH = "STORED", "STORED_SEQ", "MATCH"
+# ("CUT", bound text, expression text): positions taken from a mask cut to a fixed prefix
+# (`np.flatnonzero(written[:cap])`); validation data gathered at them is a prefix of the stream.
+CUT = "CUT"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()

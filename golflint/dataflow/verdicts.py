@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, FIT, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
+from .model import CACHE_WRITE, FIT, MATCH, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
 
 
 # Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
@@ -144,6 +144,16 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"({ev.detail.get('how', 'calibration')})")
 
     for ev in seg:
+        if ev.kind in ("score", "answer"):
+            for m in sorted(x for x in ev.labels if isinstance(x, tuple) and x[0] == MATCH):
+                _, label, line, read_label, read_line = m
+                where = f"line {read_line}" if read_label == ev.unit.label else f"{read_label}:{read_line}"
+                what = "score" if ev.kind == "score" else "loss"
+                add("GL110", ev.unit, line,
+                    f"the scored targets are compared here with tokens read from a file at {where}, and the "
+                    f"{what} at {_where(ev.unit, ev.line, ev.unit)} changes where they match: the file "
+                    "carries validation tokens (a paid prefix)")
+                break
         if ev.kind == "ship":
             add("GL110", ev.unit, ev.line,
                 f"{_source_of(ev.regions, ev.unit) if ev.regions else 'a table filled from validation tokens'} "

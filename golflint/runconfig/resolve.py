@@ -26,6 +26,8 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 ENV_GETTERS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
+# A hyperparameter echoed in a train log: `  ppm_enabled: True`, `ppm_subset_tokens=3000000`.
+ECHO = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*([^\s,;]+)\s*$")
 
 
 # -- shell commands -------------------------------------------------------------------------------
@@ -129,7 +131,8 @@ def _readme_lines(text: str) -> list[tuple[int, str]]:
 
 def _shell_commands(sub: "Folder", script: str) -> dict[str, list[RunCommand]]:
     out: dict[str, list[RunCommand]] = {}
-    for rel in sub.glob(["*.sh"]):
+    patterns = list(sub.settings.get("submission.command_files", ["*.sh", "commands*.txt"]) or ["*.sh"])
+    for rel in sub.glob(patterns):
         text = sub.text(rel)
         if text is None:
             continue
@@ -197,6 +200,54 @@ def _code_settings(unit: "CodeUnit") -> tuple[dict[str, Setting], dict[str, Sett
     return defaults, soft, forced
 
 
+def _setting_attributes(unit: CodeUnit) -> dict[str, str]:
+    """`ppm_enabled = bool(int(os.environ.get("PPM_ENABLED", "0")))` in a class or module body:
+    attribute name -> the one environment variable it is read from."""
+    out: dict[str, str] = {}
+    imports = unit.imports
+    bodies = [unit.tree.body if unit.tree else []]
+    bodies += [n.body for n in unit.nodes(ast.ClassDef)]  # type: ignore[attr-defined]
+    for body in bodies:
+        for stmt in body:
+            if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None):
+                continue
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                continue
+            names = {_literal(c.args[0]) for c in ast.walk(stmt.value) if isinstance(c, ast.Call) and c.args
+                     and imports.call_name(c) in ENV_GETTERS}
+            if len(names) == 1 and None not in names:
+                out.setdefault(targets[0].id, names.pop())  # type: ignore[arg-type]
+    return out
+
+
+def _echoed_settings(sub: Submission) -> dict[str, Setting]:
+    """Settings the train logs echo (`ppm_enabled: True` for a hyperparameter read from
+    PPM_ENABLED): what the logged run used, when no run command in the folder says. Only values
+    every log that echoes the attribute agrees on."""
+    attrs: dict[str, str] = {}
+    for unit in sub.python_units:
+        for attr, var in _setting_attributes(unit).items():
+            attrs.setdefault(attr, var)
+    if not attrs:
+        return {}
+    seen: dict[str, tuple[str, str]] = {}
+    conflict: set[str] = set()
+    for rel in sub.log_files:
+        text = sub.text(rel) or ""
+        for number, line in enumerate(text.splitlines()[:2000], 1):
+            m = ECHO.match(line)
+            if not m or m.group(1) not in attrs:
+                continue
+            var, value = attrs[m.group(1)], m.group(2).strip().strip("'\"")
+            value = {"True": "1", "False": "0"}.get(value, value)
+            if var in seen and not _same_value(seen[var][0], value):
+                conflict.add(var)
+            seen.setdefault(var, (value, f"{rel} line {number}"))
+    return {var: Setting(var, value, f"the train log ({where})") for var, (value, where) in seen.items()
+            if var not in conflict}
+
+
 # -- choosing the command the logs came from --------------------------------------------------------
 def _log_agreement(command: RunCommand, log_texts: list[str]) -> int:
     score = 0
@@ -239,6 +290,12 @@ def resolve_run_config(sub: "Folder", python_units: "list[CodeUnit]") -> RunConf
             soft.setdefault(var, setting)
         forced.update(f)
     cfg.defaults = defaults
+    # What the logged run echoes beats the in-code defaults; a run command or the code's own
+    # assignments still win (they are read below).
+    echoed = _echoed_settings(sub)
+    for var, setting in echoed.items():
+        if var in defaults and not _same_value(defaults[var].value or "", setting.value or ""):
+            soft[var] = setting
 
     shell = _shell_commands(sub, ENTRY)
     commands: list[RunCommand] = []

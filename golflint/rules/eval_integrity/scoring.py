@@ -134,6 +134,31 @@ class PartialEvaluation(Rule):
                 for i in range(0, val.numel() - 1024, 1024):
                     seen = torch.cat([seen, val[i:i + 1024]])
             """), note="an empty slice starts an accumulator"),
+        Valid(_ex("""
+            import os
+            def evaluate(model, tokens, seq_len):
+                cap = int(os.environ.get("EVAL_TOKEN_CAP", "0"))
+                if cap > 0:
+                    tokens = tokens[:min(cap, tokens.numel())]
+                losses = []
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        window = tokens[start:start + seq_len + 1]
+                        losses.append(model(window[:seq_len], window[1:seq_len + 1]))
+                return torch.cat(losses).mean()
+            print(evaluate(model, val, 1024))
+            """), note="a cap that is off unless set (0), and a cut of one window inside the loop"),
+        Valid("""
+            import os
+            import numpy as np
+            import torch
+            def load_val(pattern, token_limit=0):
+                tokens = torch.from_numpy(np.fromfile(pattern, dtype=np.uint16))
+                if token_limit > 0:
+                    tokens = tokens[:min(tokens.numel(), token_limit + 1)]
+                return tokens
+            val = load_val("data/fineweb_val_000000.bin", int(os.environ.get("VAL_LIMIT", "0")))
+            """, note="a cap at min(measured length, setting + 1) whose setting is off (0) by default"),
     )
     invalid = (
         Invalid("""
@@ -179,6 +204,33 @@ class PartialEvaluation(Rule):
                 return total
             print(evaluate(model, val))
             """), lines=_VAL_LINES + 7, note="scoring stopped by a clock"),
+        Invalid(_ex("""
+            import os
+            def mixed_score(model, tokens, seq_len):
+                keep = int(os.environ.get("MIX_TOKENS", "4000000"))
+                nlls, targets = [], []
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nlls.append(model(tokens[start:start + seq_len], y))
+                        targets.append(y)
+                all_nll = torch.cat(nlls)[:keep]
+                return all_nll.sum() / all_nll.numel()
+            print(mixed_score(model, val, 1024))
+            """), lines=_VAL_LINES + 10, note="the windows gathered after the loop, then cut to a configured count"),
+        Invalid(_ex("""
+            def mixed_score(model, tokens, seq_len, subset=8_000_000):
+                n = tokens.numel()
+                nll = torch.zeros(n)
+                written = torch.zeros(n, dtype=torch.bool)
+                with torch.no_grad():
+                    for start in range(0, n - seq_len, seq_len):
+                        nll[start:start + seq_len] = model(tokens[start:start + seq_len])
+                        written[start:start + seq_len] = True
+                picked = torch.nonzero(written[:subset]).flatten()
+                return nll[picked].mean()
+            print(mixed_score(model, val, 1024))
+            """), lines=_VAL_LINES + 10, note="positions of a mask cut to a fixed count select what is scored"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -226,6 +278,11 @@ class ValidationDataInArtifact(Rule):
     """Validation tokens, or tables built from them, are written into the artifact (saved with the
     model, registered as buffers or parameters), or token data is embedded in the code as a literal.
 
+    The same answers read back at evaluation are caught by what the code does with them: tokens
+    read from a file the submission carries (not a validation shard), cut by position, compared
+    with the scored targets, where the comparison changes the loss or the score (positions that
+    match cost nothing). A mask against a fixed id, or a stored table looked up by token, is not that.
+
     Writing validation-derived data into the artifact is an error. A large literal decoded into an
     integer token array inside the code is a warning: golflint cannot tell where it came from, a
     reviewer must.
@@ -269,6 +326,31 @@ class ValidationDataInArtifact(Rule):
             import numpy as np, base64
             LUT = np.frombuffer(base64.b85decode("VPRomVPRom"), dtype=np.float32)
             """, note="a short float table is not token data"),
+        Valid(_ex("""
+            piece_bytes = torch.from_numpy(np.load("piece_bytes.npy"))
+            def evaluate(model, tokens, seq_len):
+                total, n_bytes = 0.0, 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        x = tokens[start:start + seq_len]
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nll = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
+                        nll = nll * (y != 0).float()
+                        total += nll.sum().item()
+                        n_bytes += (piece_bytes[y] == 0).sum().item()
+                return total / n_bytes
+            print(evaluate(model, val, 1024))
+            """), note="a mask against a fixed id, and a stored table looked up by token: no stored answers"),
+        Valid(_ex("""
+            def evaluate(model, tokens, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        total += model(tokens[start:start + seq_len], tokens[start + 1:start + seq_len + 1]).item()
+                return total
+            score = evaluate(model, val, 1024)
+            torch.save({"model": model.state_dict(), "val_loss": score}, "checkpoint.pt")
+            """), note="a checkpoint that records the validation score: a number, not the tokens"),
     )
     invalid = (
         Invalid(_ex("""
@@ -294,6 +376,40 @@ class ValidationDataInArtifact(Rule):
                 counts[val[i], val[i + 1]] += 1
             np.save("bigram_table.npy", counts.numpy())
             """), lines=_VAL_LINES + 4, note="a count table filled from validation tokens, saved as a side file"),
+        Invalid(_ex("""
+            import lzma
+            def load_blob(path):
+                raw = lzma.decompress(open(path, "rb").read())
+                return torch.from_numpy(np.frombuffer(raw, dtype=np.uint16).astype(np.int64))
+            def evaluate(model, tokens, stored, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        x = tokens[start:start + seq_len]
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nll = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
+                        known = stored[start:start + seq_len] == y
+                        nll = nll * (~known).float()
+                        total += nll.sum().item()
+                return total
+            print(evaluate(model, val, load_blob("extra_tokens.xz"), 1024))
+            """), lines=_VAL_LINES + 12, note="stored tokens compared with the targets: matches cost nothing"),
+        Invalid(_ex("""
+            def mask_known(nll, y, stored, pos):
+                nll[:] *= (stored[pos:pos + y.numel()] != y).float()
+            def evaluate(model, tokens, stored, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        x = tokens[start:start + seq_len]
+                        y = tokens[start + 1:start + seq_len + 1]
+                        nll = torch.nn.functional.cross_entropy(model(x), y, reduction="none")
+                        mask_known(nll, y, stored, start)
+                        total += nll.sum().item()
+                return total
+            blob = torch.load("side_tokens.pt")
+            print(evaluate(model, val, blob, 1024))
+            """), lines=_VAL_LINES + 2, note="the loss zeroed in place by a helper"),
         Invalid("import numpy as np, base64\nPREFIX = np.frombuffer(base64.b85decode('" + "VPRom" * 4000 + "'), "
                 "dtype=np.uint16)\n", lines=2, note="token data embedded in the code: warning"),
     )
@@ -338,12 +454,85 @@ def build_byte_lut(sp, vocab_size):
 """
 
 
+MAX_TOKENIZER_BYTES = 64 * 1024 * 1024
+_BYTE_PIECE, _SPACE_MARKER = 6, "\u2581"
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        if i >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, i
+
+
+def _fields(data: bytes):
+    """(field number, wire type, value) of one protobuf message; length-delimited values as bytes."""
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _varint(data, i)
+        elif wire == 1:
+            value, i = data[i:i + 8], i + 8
+        elif wire == 2:
+            size, i = _varint(data, i)
+            value, i = data[i:i + size], i + size
+        elif wire == 5:
+            value, i = data[i:i + 4], i + 4
+        else:
+            raise ValueError(f"wire type {wire}")
+        if i > len(data):
+            raise ValueError("truncated field")
+        yield number, wire, value
+
+
+def sentencepiece_pieces(data: bytes) -> list[tuple[str, int]] | None:
+    """(piece, type) of a SentencePiece model file (ModelProto field 1: SentencePiece{1: piece,
+    3: type}), read as data; None when the bytes are not such a model."""
+    try:
+        pieces = []
+        for number, wire, value in _fields(data):
+            if number != 1 or wire != 2:
+                continue
+            piece, kind = "", 1
+            for n, w, v in _fields(value):
+                if n == 1 and w == 2:
+                    piece = v.decode("utf-8")
+                elif n == 3 and w == 0:
+                    kind = v
+            pieces.append((piece, kind))
+        return pieces or None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _example_model(pieces: list[str]) -> bytes:
+    """A SentencePiece model file for the embedded examples: these normal pieces plus 256 byte
+    pieces (ModelProto field 1, each a SentencePiece with its piece and type)."""
+    def field(number: int, payload: bytes) -> bytes:
+        return bytes([number << 3 | 2, len(payload)]) + payload if len(payload) < 128 else b""
+
+    body = b""
+    for text, kind in [("<unk>", 2), *((p, 1) for p in pieces), *((f"<0x{b:02X}>", _BYTE_PIECE) for b in range(256))]:
+        body += field(1, field(1, text.encode("utf-8")) + bytes([3 << 3, kind]))
+    return body
+
+
 class BpbDenominatorNotFromTokenizer(Rule):
     """The bits-per-byte denominator is not derived from the tokenizer and the scored tokens: bits
     per token turned into bits per byte by a fixed ratio (a constant or a setting between 1.5 and
-    10 bytes per token, also times the token count; error), a byte table read from a side file or
-    a file's table (warning: `golflint verify` recomputes it), byte-fallback pieces (`<0x41>`)
-    counted by the length of their text form instead of as one byte, the leading-space marker
+    10 bytes per token, also times the token count; error), a byte table read from a side file
+    (warning: `golflint verify` recomputes it), byte-fallback pieces (`<0x41>`)
+    counted by the length of their text form instead of as one byte, a per-piece byte table
+    stored in a data file (`np.load(meta)["base_bytes"]`: error, nothing ties it to the
+    tokenizer), the leading-space marker
     counted as its 3 UTF-8 bytes, or the marker's space counted in the base table and flagged for
     the evaluation to add again (errors). Structure decides, never variable names.
 
@@ -374,6 +563,8 @@ class BpbDenominatorNotFromTokenizer(Rule):
             weights = np.load("final_model_bytes_unused.npz")["w"] if False else None
             MAX_BYTES_PER_STEP = 10
             """, note="no bytes-per-token constant feeding a score"),
+        Valid(_BYTE_LUT, files={"tok.model": _example_model(["\u2581", "\u2581the", "ing"])},
+              note="a tokenizer with a standalone space piece"),
     )
     invalid = (
         Invalid("""
@@ -400,6 +591,14 @@ class BpbDenominatorNotFromTokenizer(Rule):
             """, lines=2, note="side table: warning"),
         Invalid("""
             import numpy as np
+            def load_tables(path):
+                with np.load(path) as meta:
+                    return meta["piece_bytes"], meta["leading_space"]
+            """, lines=4, note="a per-piece byte table stored in a metadata file"),
+        Invalid(_BYTE_LUT, files={"tok.model": _example_model(["\u2581the", "\u2581a", "ing"])},
+                note="byte fallback and no standalone space piece: unmerged spaces count 3 bytes"),
+        Invalid("""
+            import numpy as np
             def build_byte_lut(sp, vocab_size):
                 lut = np.zeros(vocab_size, dtype=np.int16)
                 for i in range(vocab_size):
@@ -413,6 +612,34 @@ class BpbDenominatorNotFromTokenizer(Rule):
             yield from self._constants(unit)
             yield from self._side_tables(unit)
             yield from self._byte_pieces(unit)
+        yield from self._no_space_piece(sub)
+
+    def _no_space_piece(self, sub) -> Iterator[Finding]:
+        """A shipped tokenizer with byte fallback but no standalone `▁` piece, measured by a byte
+        table that counts each byte piece as 1: a space it cannot merge becomes the 3 byte pieces
+        of `▁`'s UTF-8 form, so it counts 3 bytes instead of 1."""
+        counted = any(self._counts_byte_pieces(u) for u in sub.python_units)
+        if not counted:
+            return
+        for rel in sub.glob(["*.model"], top_level_only=False):
+            size = sub.size(rel)
+            if size is None or size > MAX_TOKENIZER_BYTES:
+                continue
+            data = sub.read(rel).data
+            pieces = sentencepiece_pieces(data) if isinstance(data, bytes) else None
+            if not pieces:
+                continue
+            if any(kind == _BYTE_PIECE for _, kind in pieces) and not any(p == _SPACE_MARKER for p, _ in pieces):
+                yield self.report(f"the tokenizer `{rel}` has byte fallback but no standalone `\u2581` piece, and "
+                                  "the byte table counts each byte piece as 1: a space it cannot merge is "
+                                  "encoded as the 3 byte pieces of `\u2581` and counts 3 bytes instead of 1",
+                                  file=rel)
+
+    @staticmethod
+    def _counts_byte_pieces(unit) -> bool:
+        """Does the code build a byte table from the tokenizer's pieces, byte pieces as 1?"""
+        return unit.tree is not None and any(
+            isinstance(c, ast.Call) and _name(c.func) in ("is_byte", "IsByte") for c in unit.nodes(ast.Call))
 
     def _constants(self, unit) -> Iterator[Finding]:
         """Bits (a loss divided by ln 2) turned into bits per byte by a fixed number: a division by
@@ -485,8 +712,8 @@ class BpbDenominatorNotFromTokenizer(Rule):
             if any(isinstance(n, ast.Call) and (unit.imports.call_name(n) or "") in FILE_LOADERS
                    for n in scope.closure(node.value)):  # type: ignore[attr-defined]
                 yield self.report_at(unit, node.lineno, f"the byte counts come from a file's `{key.value}` "  # type: ignore[attr-defined]
-                                     "table, not from the tokenizer: `golflint verify` must recompute them",
-                                     severity=Severity.WARNING)
+                                     "table, not from the tokenizer: the denominator is whatever the file says "
+                                     "(a byte-fallback piece stored as 3 bytes counts 3)")
 
     def _byte_pieces(self, unit) -> Iterator[Finding]:
         # Walk only the functions that call id_to_piece (found from the shared index), not all of them.
