@@ -175,7 +175,8 @@ vertical-align:top;text-align:left} th{position:sticky;top:0;background:#f6f8fa;
 user-select:none;white-space:nowrap} th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td.right,th.right{text-align:right} td.number{font-variant-numeric:tabular-nums;white-space:nowrap}
 tr:hover td{background:#f6f8fa} a{color:#0969da;text-decoration:none} a:hover{text-decoration:underline}
-.links span{display:block} .v-fail{color:#cf222e;font-weight:600} .v-error{color:#8250df;font-weight:600}
+.links span{display:block} td.links{font-size:12px;max-width:38em} td.date{white-space:nowrap}
+td.text{max-width:30em;overflow-wrap:anywhere} .v-fail{color:#cf222e;font-weight:600} .v-error{color:#8250df;font-weight:600}
 .v-warn{color:#9a6700} .v-pass{color:#1a7f37}
 """
 
@@ -245,7 +246,7 @@ def _html_cell(column: Column, value: Any) -> str:
         return f"<td{attrs}>{parts[0] if parts else ''}</td>"
     text = html.escape(plain(column, value))
     if column.key == "verdict" and text:
-        text = f'<span class="v-{html.escape(text.split()[0], quote=True)}">{text}</span>'
+        text = f'<span class="v-{html.escape(text.split()[0], quote=True)}" style="white-space:nowrap">{text}</span>'
     return f"<td{attrs}>{text}</td>"
 
 

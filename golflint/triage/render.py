@@ -24,6 +24,7 @@ COLUMNS = (
     Column("shared", "shared functions", "links", markdown=False, terminal=False),
 )
 TOP_FINDINGS = 3
+SHOWN_SHARED = 3    # in the page; the JSON lists up to 25
 
 
 def _blob(url: str, commit: str | None, path: str, line: int | None = None) -> str | None:
@@ -76,7 +77,11 @@ def row(sub: dict, url: str) -> dict[str, Any]:
         shared = [Link(describe(s, anc_name),
                        _blob(url, anc.get("commit"), f"{anc['folder']}/{s['ancestor_unit']}",
                              s["ancestor_line"]) if "(decoded" not in s["ancestor_unit"] else None)
-                  for s in link["shared"][:8]]
+                  for s in link["shared"][:SHOWN_SHARED]]
+        more = link["shared_count"] - len(shared)
+        if more > 0:
+            rest = [s["function"] for s in link["shared"][SHOWN_SHARED:]]
+            shared.append(Link(f"... and {more} more", None, ", ".join(rest)))
     pr = sub.get("pr")
     return {
         "pr": Link(f"#{pr}", f"{url.rstrip('/')}/pull/{pr}") if pr is not None else Link(sub["ref"]),
