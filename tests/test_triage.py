@@ -260,12 +260,16 @@ def test_shards_split_deterministically_and_merge_to_the_same_report(challenge, 
     assert json.loads(partial.output)["shards"]["missing"]
 
 
-def test_json_report_matches_its_schema(report):
+def test_json_report_and_shards_match_the_schema(challenge, report):
     jsonschema = pytest.importorskip("jsonschema")
     from golflint.triage import SCHEMA_PATH
 
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.validate(_strip(report), schema)
+    shard = document.build_shard(challenge, default_settings(),
+                                 document.Options(cache_dir=Path(report["_cache"]), shard=(1, 2)))
+    jsonschema.validate(shard, schema)
+    assert all("functions" not in (s["analysis"] or {}) for s in report["submissions"])
 
 
 def test_cli_errors_are_clear(tmp_path, challenge):

@@ -34,7 +34,7 @@ def _write_reports(doc: dict, out: Path | None, fmt: str) -> None:
 
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "triage.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        (out / "triage.json").write_text(json.dumps(doc, indent=None) + "\n", encoding="utf-8")
         (out / "triage.html").write_text(render.html_page(doc), encoding="utf-8")
         (out / "triage.md").write_text(render.markdown_summary(doc), encoding="utf-8")
         st = doc["stats"]

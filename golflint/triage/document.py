@@ -205,8 +205,15 @@ def merge(shards: Iterable[dict[str, Any]], threshold: float = 0.8) -> dict[str,
             skipped.setdefault(s["ref"], s)
     ordered = sorted(subs.values(), key=lambda s: (s["kind"] != "pr", -(s.get("pr") or 0), s["folder"]))
     links = lineage.lineage(ordered, signatures, threshold)
+    report_subs = []
     for s, link in zip(ordered, links):
-        s["lineage"] = link
+        # The report keeps verdicts and lineage; per-function prints stay in the shard documents.
+        analysis = s.get("analysis")
+        if analysis is not None:
+            analysis = {k: v for k, v in analysis.items() if k not in ("functions", "signature")}
+            analysis["function_count"] = len((s.get("analysis") or {}).get("functions") or [])
+        report_subs.append({**s, "analysis": analysis, "lineage": link})
+    ordered = report_subs
     stats = {
         "refs": sum(d["stats"]["refs"] for d in shards),
         "refs_with_submissions": sum(d["stats"]["refs_with_submissions"] for d in shards),
