@@ -99,11 +99,15 @@ def materialize(repo: GitRepo, commit: str, folder: str, dest: Path, limits: Lim
             notes.append(f"{rel}: unreadable blob, not materialized")
             continue
         target = dest.joinpath(*rel.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL | O_NOFOLLOW: never write through anything that is already there.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # O_EXCL | O_NOFOLLOW: never write through anything that is already there.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:  # a name too long, a file where a folder should be: say so, go on
+            notes.append(f"{rel}: could not be written ({exc.strerror or exc}), not materialized")
+            continue
         total += size
         written += 1
     return notes
