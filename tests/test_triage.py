@@ -364,3 +364,11 @@ def test_page_sorts_and_filters_in_a_real_browser(tmp_path):
     dom = _dump(browser, url + "#filter=ta%20pass", tmp_path)
     assert _visible(dom, 0) == ["beta", "delta"]
     assert "2 of 5 rows" in dom
+
+
+def test_refs_pattern_and_markdown_output(challenge, report):
+    res = CliRunner().invoke(cli, ["triage", str(challenge), "--refs", "refs/pull/3/head",
+                                   "--cache-dir", report["_cache"], "--format", "markdown"])
+    assert res.exit_code == 0, res.output
+    assert "1 submission folders in 1 pull request refs (1 refs scanned)" in res.output
+    assert "2026-01-07\\_SlotTTT" in res.output and "PreEvalTTT" not in res.output.split("###")[0]
