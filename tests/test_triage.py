@@ -314,6 +314,15 @@ def test_table_escapes_every_format():
     assert "1.50" in text and "<script>" in text  # plain text: shown as is
 
 
+def test_numeric_text_columns_sort_by_their_number():
+    from golflint.report.table import sort_key
+
+    pr = Column("pr", "PR", "link", numeric=True)
+    keys = [sort_key(pr, Link(t)) for t in ("#999", "#2149", "#10")]
+    assert sorted(keys, key=float) == [keys[2], keys[0], keys[1]]
+    assert 'data-kind="number"' in to_html(Table((pr,), [{"pr": Link("#1")}]))
+
+
 # -- the page in a real browser --------------------------------------------------------------------
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):

@@ -144,7 +144,8 @@ def build_shard(path: Path, settings: Settings, options: Options,
         entry = {"id": f"{it.ref}:{it.folder}" if it.kind == "pr" else f"main:{it.folder}",
                  **it.to_json(), "content_key": key}
         if analysis is None:
-            entry["analysis"] = _failed("the ref deletes this folder") if key is None else None
+            entry["analysis"] = ({**_failed("the ref deletes this folder"), "verdict": "deleted"}
+                                 if key is None else None)
         else:
             functions = []
             for f in analysis.get("functions") or []:

@@ -11,7 +11,7 @@ from ..report.table import Column, Link, Table, md_escape, to_html, to_markdown,
 from .lineage import describe
 
 COLUMNS = (
-    Column("pr", "PR", "link"),
+    Column("pr", "PR", "link", numeric=True),
     Column("folder", "folder", "link"),
     Column("author", "author"),
     Column("date", "date", "date"),
@@ -22,7 +22,12 @@ COLUMNS = (
     Column("ancestor", "ancestor", "link"),
     Column("coverage", "copied %", "number", align="right", fmt="{:.0f}", markdown=False),
     Column("shared", "shared functions", "links", markdown=False, terminal=False),
+    Column("rules", "all rules", markdown=False, terminal=False),
 )
+# Top findings: the most severe first, and among equals the evaluation-integrity and data-access
+# families before the byte, log and metadata ones: what a reviewer must read first.
+FAMILY_ORDER = {"1": 0, "2": 1, "3": 2, "4": 3, "0": 4, "9": 5}
+SEVERITY_ORDER = {"error": 0, "warning": 1}
 TOP_FINDINGS = 3
 SHOWN_SHARED = 3    # in the page; the JSON lists up to 25
 
@@ -45,8 +50,10 @@ def _name(sub: dict) -> str:
 
 def finding_links(sub: dict, url: str, limit: int = TOP_FINDINGS) -> list[Link]:
     out = []
-    findings = [f for f in (sub.get("analysis") or {}).get("findings") or []
-                if f.get("severity") in ("error", "warning")]
+    findings = sorted((f for f in (sub.get("analysis") or {}).get("findings") or []
+                       if f.get("severity") in SEVERITY_ORDER),
+                      key=lambda f: (SEVERITY_ORDER[f["severity"]],
+                                     FAMILY_ORDER.get(f["rule"][2:3], 9), f["rule"]))
     for f in findings[:limit]:
         file = f.get("file")
         decoded = f.get("where") and f.get("where") != file
@@ -95,6 +102,8 @@ def row(sub: dict, url: str) -> dict[str, Any]:
         "ancestor": ancestor,
         "coverage": coverage,
         "shared": shared,
+        "rules": " ".join(sorted({f["rule"] for f in a.get("findings") or []
+                                  if f.get("severity") in SEVERITY_ORDER})),
     }
 
 
@@ -127,7 +136,7 @@ def markdown_summary(doc: dict, limit: int = 50) -> str:
              f"({st['refs']} refs scanned); verdicts: "
              + ", ".join(f"**{k}** {v}" for k, v in st["verdicts"].items()), ""]
     subs = [s for s in doc["submissions"] if s["kind"] == "pr"]
-    rank = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
+    rank = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "deleted": 4}
     subs.sort(key=lambda s: (rank.get((s.get("analysis") or {}).get("verdict"), 0), -(s.get("pr") or 0)))
     t = Table(COLUMNS, [row(s, url) for s in subs])
     lines.append(to_markdown(t, limit=limit))
