@@ -20,6 +20,7 @@ import numpy as np
 from . import fingerprint
 
 CANDIDATES = 6
+SIZE_SLACK = 0.85   # token counts are a proxy for shingle-set sizes: leave room
 
 
 @dataclass
@@ -53,6 +54,13 @@ def _compare(me: Entry, other: Entry, threshold: float) -> tuple[float, list[dic
     if me.matrix is None or other.matrix is None:
         return 0.0, []
     sims = (me.matrix[:, None, :] == other.matrix[None, :, :]).mean(axis=2)
+    # Jaccard >= t needs the smaller shingle set to hold at least t of the larger one: functions of
+    # very different lengths cannot be that similar, whatever the estimate says (short generic
+    # functions otherwise match long ones by chance).
+    mine_len = np.array([f["tokens"] for f in me.functions], dtype=float)
+    their_len = np.array([f["tokens"] for f in other.functions], dtype=float)
+    ratio = np.minimum.outer(mine_len, their_len) / np.maximum.outer(mine_len, their_len)
+    sims[ratio < threshold * SIZE_SLACK] = 0.0
     sims[me.digests[:, None] == other.digests[None, :]] = 1.0
     best = sims.argmax(axis=1)
     total = sum(f["tokens"] for f in me.functions) or 1
@@ -68,10 +76,22 @@ def _compare(me: Entry, other: Entry, threshold: float) -> tuple[float, list[dic
             "function": mine["name"], "unit": mine["unit"], "line": mine["start"],
             "ancestor_function": theirs["name"], "ancestor_unit": theirs["unit"],
             "ancestor_line": theirs["start"], "identity": round(identity, 3), "tokens": mine["tokens"],
-            "ancestor_findings": theirs.get("findings") or [],
+            "ancestor_findings": _distinct(theirs.get("findings") or []),
         })
     shared.sort(key=lambda s: (-bool(s["ancestor_findings"]), -s["tokens"], s["function"]))
     return covered / total, shared
+
+
+def _distinct(findings: list[dict]) -> list[dict]:
+    """One entry per (rule, line): a rule may report twice on one line with different messages."""
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.get("rule"), f.get("line"))
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def lineage(subs: Sequence[dict[str, Any]], signatures: dict[str, str], threshold: float = 0.8,

@@ -147,7 +147,7 @@ def markdown_summary(doc: dict, limit: int = 50) -> str:
         for s in copied[:limit]:
             anc = _name(s["lineage"]["ancestor"])
             for x in [x for x in s["lineage"]["shared"] if x["ancestor_findings"]][:2]:
-                lines.append(f"- PR #{s['pr']} {md_escape(s['folder'].rsplit('/', 1)[-1])}: "
+                lines.append(f"- PR \\#{s['pr']} {md_escape(s['folder'].rsplit('/', 1)[-1])}: "
                              f"{md_escape(describe(x, anc))}")
     return "\n".join(lines) + "\n"
 
