@@ -66,9 +66,12 @@ class _Progress:
                 TimeRemainingColumn,
             )
 
+            from rich.console import Console
+
+            # On standard error: the report may be going to standard output.
             self.bar = Progress("[progress.description]{task.description}", BarColumn(),
                                 MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
-                                console=None)
+                                console=Console(stderr=True))
 
     def __enter__(self):
         if self.bar:
