@@ -59,14 +59,13 @@ class _Progress:
         self.bar = None
         self.tasks: dict[str, int] = {}
         if enabled:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
                 TimeRemainingColumn,
             )
-
-            from rich.console import Console
 
             # On standard error: the report may be going to standard output.
             self.bar = Progress("[progress.description]{task.description}", BarColumn(),
