@@ -102,9 +102,12 @@ def _write(repo: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def _pr(repo: Path, number: int, files: dict[str, str | bytes], when: int, author: str) -> None:
+def _pr(repo: Path, number: int, files: dict[str, str | bytes], when: int, author: str,
+        remove: str | None = None) -> None:
     _git(repo, "checkout", "-q", "-b", f"pr{number}", "main")
     _write(repo, files)
+    if remove:
+        _git(repo, "rm", "-q", "-r", remove)
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", f"PR {number}", when=when, author=author)
     _git(repo, "update-ref", f"refs/pull/{number}/head", "HEAD")
@@ -138,6 +141,8 @@ def challenge(tmp_path_factory) -> Path:
     _pr(repo, 4, _folder("2026-01-08_Packed", pack(_copied())), T0 + 7 * DAY, "Eve")
     _pr(repo, 5, {"README.md": "# challenge\n\nleaderboard\n"}, T0 + 8 * DAY, "Fay")
     _pr(repo, 6, _folder("2026-01-05_PreEvalTTT", VIOLATING), T0 + 9 * DAY, "Gus")
+    # 7 removes the accepted record (a clean-up, or a mistake): a row that says so.
+    _pr(repo, 7, {}, T0 + 10 * DAY, "Hal", remove=f"{TRACK}/2026-01-01_TinyBaseline")
     return repo
 
 
@@ -157,9 +162,10 @@ def _by_pr(doc: dict) -> dict[int, dict]:
 
 def test_table_lists_each_pr_folder_with_verdict_claims_and_links(report):
     subs = _by_pr(report)
-    assert sorted(subs) == [1, 2, 3, 4, 6]
+    assert sorted(subs) == [1, 2, 3, 4, 6, 7]
     assert [s["ref"] for s in report["skipped_refs"]] == ["refs/pull/5/head"]
-    assert report["stats"]["refs"] == 6 and report["stats"]["records"] == 1
+    assert report["stats"]["refs"] == 7 and report["stats"]["records"] == 1
+    assert subs[7]["analysis"]["verdict"] == "deleted" and subs[7]["tree"] is None
     legal = subs[1]
     assert legal["analysis"]["verdict"] == "pass", legal["analysis"]["findings"]
     claims = json.loads((PASSING / "submission.json").read_text())
@@ -181,7 +187,7 @@ def test_table_lists_each_pr_folder_with_verdict_claims_and_links(report):
     page = render.html_page(report)
     assert "http://" not in page.replace("https://github.com", "") or True
     assert "<script src" not in page and "<link" not in page  # self-contained
-    assert page.count("<tr>") == 1 + 5
+    assert page.count("<tr>") == 1 + 6
     md = render.markdown_summary(report)
     assert "[\\#2](https://github.com/openai/parameter-golf/pull/2)" in md
     assert "eval\\_val\\_slot() is 100% identical to PR \\#2's adapt\\_then\\_score(), which has GL101" in md
@@ -253,7 +259,7 @@ def test_shards_split_deterministically_and_merge_to_the_same_report(challenge, 
                 for s in doc["submissions"]]
 
     assert essence(merged) == essence(report)
-    assert (tmp_path / "out" / "triage.html").read_text().count("<tr>") == 1 + 5
+    assert (tmp_path / "out" / "triage.html").read_text().count("<tr>") == 1 + 6
     # A missing shard is said, not hidden.
     partial = runner.invoke(cli, ["triage", "merge", str(files[0]), "--format", "json"])
     assert partial.exit_code == 0

@@ -210,6 +210,8 @@ def merge(shards: Iterable[dict[str, Any]], threshold: float = 0.8) -> dict[str,
     for s, link in zip(ordered, links):
         # The report keeps verdicts and lineage; per-function prints stay in the shard documents.
         analysis = s.get("analysis")
+        if s.get("tree") is None and analysis is not None:
+            analysis = {**analysis, "verdict": "deleted"}  # the ref removes the folder
         if analysis is not None:
             analysis = {k: v for k, v in analysis.items() if k not in ("functions", "signature")}
             analysis["function_count"] = len((s.get("analysis") or {}).get("functions") or [])
