@@ -387,3 +387,11 @@ def test_refs_pattern_and_markdown_output(challenge, report):
     assert res.exit_code == 0, res.output
     assert "1 submission folders in 1 pull request refs (1 refs scanned)" in res.output
     assert "2026-01-07\\_SlotTTT" in res.output and "PreEvalTTT" not in res.output.split("###")[0]
+
+
+def test_pull_requests_are_ordered_by_number_even_when_commits_are_older():
+    from golflint.triage.lineage import opened_estimates
+
+    subs = [{"kind": "pr", "pr": 298, "date": 300}, {"kind": "pr", "pr": 1086, "date": 100},
+            {"kind": "pr", "pr": 1500, "date": 900}, {"kind": "record", "pr": None, "date": 50}]
+    assert opened_estimates(subs) == {298: 300, 1086: 300, 1500: 900}
