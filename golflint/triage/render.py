@@ -30,6 +30,7 @@ FAMILY_ORDER = {"1": 0, "2": 1, "3": 2, "4": 3, "0": 4, "9": 5}
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 TOP_FINDINGS = 3
 SHOWN_SHARED = 3    # in the page; the JSON lists up to 25
+COMMENT_LIMIT = 60_000   # characters; GitHub allows 65,536 in an issue comment
 
 
 def _blob(url: str, commit: str | None, path: str, line: int | None = None) -> str | None:
@@ -127,7 +128,7 @@ def html_page(doc: dict) -> str:
     return to_html(table(doc), header_html=header)
 
 
-def markdown_summary(doc: dict, limit: int = 50) -> str:
+def markdown_summary(doc: dict, limit: int = 40) -> str:
     """Fit for an issue comment: counts, then failing and copied submissions first."""
     st = doc["stats"]
     url = doc["repository"]["url"]
@@ -140,16 +141,31 @@ def markdown_summary(doc: dict, limit: int = 50) -> str:
     subs.sort(key=lambda s: (rank.get((s.get("analysis") or {}).get("verdict"), 0), -(s.get("pr") or 0)))
     t = Table(COLUMNS, [row(s, url) for s in subs])
     lines.append(to_markdown(t, limit=limit))
-    copied = [s for s in subs if s.get("lineage") and any(x["ancestor_findings"]
-                                                          for x in s["lineage"]["shared"])]
-    if copied:
-        lines += ["", "### Shared code that carries a finding in its ancestor", ""]
-        for s in copied[:limit]:
+    carried = []
+    for s in subs:
+        for x in (s.get("lineage") or {}).get("shared") or []:
+            if x["ancestor_findings"]:
+                carried.append((_carried_rank(x), -(s.get("pr") or 0), s, x))
+    carried.sort(key=lambda c: c[:2])
+    if carried:
+        lines += ["", "### Shared code that carries a finding in its ancestor",
+                  "(errors of the evaluation-integrity and data-access families first)", ""]
+        for _, _, s, x in carried[: 2 * limit]:
             anc = _name(s["lineage"]["ancestor"])
-            for x in [x for x in s["lineage"]["shared"] if x["ancestor_findings"]][:2]:
-                lines.append(f"- PR \\#{s['pr']} {md_escape(s['folder'].rsplit('/', 1)[-1])}: "
-                             f"{md_escape(describe(x, anc))}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"- PR \\#{s['pr']} {md_escape(s['folder'].rsplit('/', 1)[-1])}: "
+                         f"{md_escape(describe(x, anc))}")
+    text = "\n".join(lines) + "\n"
+    if len(text) > COMMENT_LIMIT:  # GitHub refuses longer comments: cut at a line, and say so
+        cut = text.rfind("\n", 0, COMMENT_LIMIT - 200)
+        text = text[:cut] + "\n\n... cut to fit a GitHub comment; the HTML and JSON reports hold everything.\n"
+    return text
+
+
+def _carried_rank(shared: dict) -> tuple:
+    """Most telling first: an error of GL1xx/GL2xx in the ancestor's copy beats a metadata warning."""
+    best = min((SEVERITY_ORDER.get(f.get("severity"), 2), FAMILY_ORDER.get(str(f.get("rule"))[2:3], 9))
+               for f in shared["ancestor_findings"])
+    return (*best, -shared["tokens"])
 
 
 def terminal(doc: dict) -> str:
