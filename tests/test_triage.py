@@ -395,3 +395,19 @@ def test_pull_requests_are_ordered_by_number_even_when_commits_are_older():
     subs = [{"kind": "pr", "pr": 298, "date": 300}, {"kind": "pr", "pr": 1086, "date": 100},
             {"kind": "pr", "pr": 1500, "date": 900}, {"kind": "record", "pr": None, "date": 50}]
     assert opened_estimates(subs) == {298: 300, 1086: 300, 1500: 900}
+
+
+def test_a_folder_that_takes_too_long_is_stopped_and_said(challenge, monkeypatch):
+    import time as _time
+
+    from golflint.triage import analyze
+    from golflint.triage.repo import GitRepo
+
+    def stuck(*args, **kwargs):  # stands in for an analysis that never ends
+        _time.sleep(60)
+
+    monkeypatch.setattr(analyze, "analyze_folder", stuck)
+    with GitRepo(challenge) as repo:
+        out = analyze.analyze_from_git(repo, repo.resolve("main"), f"{TRACK}/2026-01-01_TinyBaseline",
+                                       "record", default_settings(), analyze.Limits(folder_seconds=1))
+    assert out["verdict"] == "error" and "longer than 1 s" in out["error"]
