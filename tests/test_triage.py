@@ -411,3 +411,11 @@ def test_a_folder_that_takes_too_long_is_stopped_and_said(challenge, monkeypatch
         out = analyze.analyze_from_git(repo, repo.resolve("main"), f"{TRACK}/2026-01-01_TinyBaseline",
                                        "record", default_settings(), analyze.Limits(folder_seconds=1))
     assert out["verdict"] == "error" and "longer than 1 s" in out["error"]
+
+
+def test_parallel_workers_give_the_same_analyses(challenge, report):
+    doc = document.merge([document.build_shard(challenge, default_settings(),
+                                               document.Options(jobs=2, cache_dir=None))])
+    assert doc["stats"]["analyzed"] == 5
+    assert [(s["id"], s["analysis"]["verdict"], s["analysis"]["findings"]) for s in doc["submissions"]] == [
+        (s["id"], s["analysis"]["verdict"], s["analysis"]["findings"]) for s in report["submissions"]]
