@@ -181,7 +181,7 @@ user-select:none;white-space:nowrap} th.asc::after{content:" \\25B2"} th.desc::a
 td.right,th.right{text-align:right} td.number{font-variant-numeric:tabular-nums;white-space:nowrap}
 tr:hover td{background:#f6f8fa} a{color:#0969da;text-decoration:none} a:hover{text-decoration:underline}
 .links span{display:block} td.links{font-size:12px;max-width:34em} td.date{white-space:nowrap}
-td.link{max-width:22em;overflow-wrap:anywhere}
+td.link{max-width:22em;overflow-wrap:anywhere} td.numeric{white-space:nowrap;overflow-wrap:normal}
 td.text{max-width:30em;overflow-wrap:anywhere} .v-fail{color:#cf222e;font-weight:600} .v-error{color:#8250df;font-weight:600}
 .v-warn{color:#9a6700} .v-pass{color:#1a7f37}
 """
@@ -233,6 +233,8 @@ _JS = """
 
 def _html_cell(column: Column, value: Any) -> str:
     classes = [column.kind]
+    if column.numeric:
+        classes.append("numeric")
     if column.align == "right":
         classes.append("right")
     attrs = f' class="{" ".join(classes)}" data-sort="{html.escape(sort_key(column, value), quote=True)}"'
