@@ -102,9 +102,12 @@ def _write(repo: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def _pr(repo: Path, number: int, files: dict[str, str | bytes], when: int, author: str) -> None:
+def _pr(repo: Path, number: int, files: dict[str, str | bytes], when: int, author: str,
+        remove: str | None = None) -> None:
     _git(repo, "checkout", "-q", "-b", f"pr{number}", "main")
     _write(repo, files)
+    if remove:
+        _git(repo, "rm", "-q", "-r", remove)
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", f"PR {number}", when=when, author=author)
     _git(repo, "update-ref", f"refs/pull/{number}/head", "HEAD")
@@ -138,6 +141,8 @@ def challenge(tmp_path_factory) -> Path:
     _pr(repo, 4, _folder("2026-01-08_Packed", pack(_copied())), T0 + 7 * DAY, "Eve")
     _pr(repo, 5, {"README.md": "# challenge\n\nleaderboard\n"}, T0 + 8 * DAY, "Fay")
     _pr(repo, 6, _folder("2026-01-05_PreEvalTTT", VIOLATING), T0 + 9 * DAY, "Gus")
+    # 7 removes the accepted record (a clean-up, or a mistake): a row that says so.
+    _pr(repo, 7, {}, T0 + 10 * DAY, "Hal", remove=f"{TRACK}/2026-01-01_TinyBaseline")
     return repo
 
 
@@ -157,9 +162,10 @@ def _by_pr(doc: dict) -> dict[int, dict]:
 
 def test_table_lists_each_pr_folder_with_verdict_claims_and_links(report):
     subs = _by_pr(report)
-    assert sorted(subs) == [1, 2, 3, 4, 6]
+    assert sorted(subs) == [1, 2, 3, 4, 6, 7]
     assert [s["ref"] for s in report["skipped_refs"]] == ["refs/pull/5/head"]
-    assert report["stats"]["refs"] == 6 and report["stats"]["records"] == 1
+    assert report["stats"]["refs"] == 7 and report["stats"]["records"] == 1
+    assert subs[7]["analysis"]["verdict"] == "deleted" and subs[7]["tree"] is None
     legal = subs[1]
     assert legal["analysis"]["verdict"] == "pass", legal["analysis"]["findings"]
     claims = json.loads((PASSING / "submission.json").read_text())
@@ -181,7 +187,7 @@ def test_table_lists_each_pr_folder_with_verdict_claims_and_links(report):
     page = render.html_page(report)
     assert "http://" not in page.replace("https://github.com", "") or True
     assert "<script src" not in page and "<link" not in page  # self-contained
-    assert page.count("<tr>") == 1 + 5
+    assert page.count("<tr>") == 1 + 6
     md = render.markdown_summary(report)
     assert "[\\#2](https://github.com/openai/parameter-golf/pull/2)" in md
     assert "eval\\_val\\_slot() is 100% identical to PR \\#2's adapt\\_then\\_score(), which has GL101" in md
@@ -253,19 +259,23 @@ def test_shards_split_deterministically_and_merge_to_the_same_report(challenge, 
                 for s in doc["submissions"]]
 
     assert essence(merged) == essence(report)
-    assert (tmp_path / "out" / "triage.html").read_text().count("<tr>") == 1 + 5
+    assert (tmp_path / "out" / "triage.html").read_text().count("<tr>") == 1 + 6
     # A missing shard is said, not hidden.
     partial = runner.invoke(cli, ["triage", "merge", str(files[0]), "--format", "json"])
     assert partial.exit_code == 0
     assert json.loads(partial.output)["shards"]["missing"]
 
 
-def test_json_report_matches_its_schema(report):
+def test_json_report_and_shards_match_the_schema(challenge, report):
     jsonschema = pytest.importorskip("jsonschema")
     from golflint.triage import SCHEMA_PATH
 
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.validate(_strip(report), schema)
+    shard = document.build_shard(challenge, default_settings(),
+                                 document.Options(cache_dir=Path(report["_cache"]), shard=(1, 2)))
+    jsonschema.validate(shard, schema)
+    assert all("functions" not in (s["analysis"] or {}) for s in report["submissions"])
 
 
 def test_cli_errors_are_clear(tmp_path, challenge):
@@ -308,6 +318,15 @@ def test_table_escapes_every_format():
     assert "[gh](https://github.com/a/b)" in md
     text = to_text(t)
     assert "1.50" in text and "<script>" in text  # plain text: shown as is
+
+
+def test_numeric_text_columns_sort_by_their_number():
+    from golflint.report.table import sort_key
+
+    pr = Column("pr", "PR", "link", numeric=True)
+    keys = [sort_key(pr, Link(t)) for t in ("#999", "#2149", "#10")]
+    assert sorted(keys, key=float) == [keys[2], keys[0], keys[1]]
+    assert 'data-kind="number"' in to_html(Table((pr,), [{"pr": Link("#1")}]))
 
 
 # -- the page in a real browser --------------------------------------------------------------------
@@ -360,3 +379,43 @@ def test_page_sorts_and_filters_in_a_real_browser(tmp_path):
     dom = _dump(browser, url + "#filter=ta%20pass", tmp_path)
     assert _visible(dom, 0) == ["beta", "delta"]
     assert "2 of 5 rows" in dom
+
+
+def test_refs_pattern_and_markdown_output(challenge, report):
+    res = CliRunner().invoke(cli, ["triage", str(challenge), "--refs", "refs/pull/3/head",
+                                   "--cache-dir", report["_cache"], "--format", "markdown"])
+    assert res.exit_code == 0, res.output
+    assert "1 submission folders in 1 pull request refs (1 refs scanned)" in res.output
+    assert "2026-01-07\\_SlotTTT" in res.output and "PreEvalTTT" not in res.output.split("###")[0]
+
+
+def test_pull_requests_are_ordered_by_number_even_when_commits_are_older():
+    from golflint.triage.lineage import opened_estimates
+
+    subs = [{"kind": "pr", "pr": 298, "date": 300}, {"kind": "pr", "pr": 1086, "date": 100},
+            {"kind": "pr", "pr": 1500, "date": 900}, {"kind": "record", "pr": None, "date": 50}]
+    assert opened_estimates(subs) == {298: 300, 1086: 300, 1500: 900}
+
+
+def test_a_folder_that_takes_too_long_is_stopped_and_said(challenge, monkeypatch):
+    import time as _time
+
+    from golflint.triage import analyze
+    from golflint.triage.repo import GitRepo
+
+    def stuck(*args, **kwargs):  # stands in for an analysis that never ends
+        _time.sleep(60)
+
+    monkeypatch.setattr(analyze, "analyze_folder", stuck)
+    with GitRepo(challenge) as repo:
+        out = analyze.analyze_from_git(repo, repo.resolve("main"), f"{TRACK}/2026-01-01_TinyBaseline",
+                                       "record", default_settings(), analyze.Limits(folder_seconds=1))
+    assert out["verdict"] == "error" and "longer than 1 s" in out["error"]
+
+
+def test_parallel_workers_give_the_same_analyses(challenge, report):
+    doc = document.merge([document.build_shard(challenge, default_settings(),
+                                               document.Options(jobs=2, cache_dir=None))])
+    assert doc["stats"]["analyzed"] == 5
+    assert [(s["id"], s["analysis"]["verdict"], s["analysis"]["findings"]) for s in doc["submissions"]] == [
+        (s["id"], s["analysis"]["verdict"], s["analysis"]["findings"]) for s in report["submissions"]]

@@ -34,7 +34,7 @@ def _write_reports(doc: dict, out: Path | None, fmt: str) -> None:
 
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "triage.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        (out / "triage.json").write_text(json.dumps(doc, indent=None) + "\n", encoding="utf-8")
         (out / "triage.html").write_text(render.html_page(doc), encoding="utf-8")
         (out / "triage.md").write_text(render.markdown_summary(doc), encoding="utf-8")
         st = doc["stats"]
@@ -59,6 +59,7 @@ class _Progress:
         self.bar = None
         self.tasks: dict[str, int] = {}
         if enabled:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -66,9 +67,10 @@ class _Progress:
                 TimeRemainingColumn,
             )
 
+            # On standard error: the report may be going to standard output.
             self.bar = Progress("[progress.description]{task.description}", BarColumn(),
                                 MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
-                                console=None)
+                                console=Console(stderr=True))
 
     def __enter__(self):
         if self.bar:

@@ -14,6 +14,7 @@ import html
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ class Column:
     markdown: bool = True       # shown in the markdown table
     terminal: bool = True       # shown in the terminal table
     fmt: str | None = None      # format spec for numbers ("{:.4f}", "{:,}")
+    numeric: bool = False       # sort by the first number in the text ("#1313" -> 1313)
 
 
 @dataclass
@@ -83,6 +85,9 @@ def sort_key(column: Column, value: Any) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return repr(float(value))
         return ""
+    if column.numeric:
+        m = re.search(r"\d+(?:\.\d+)?", plain(column, value))
+        return repr(float(m.group(0))) if m else ""
     return plain(column, value).lower()
 
 
@@ -175,7 +180,9 @@ vertical-align:top;text-align:left} th{position:sticky;top:0;background:#f6f8fa;
 user-select:none;white-space:nowrap} th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td.right,th.right{text-align:right} td.number{font-variant-numeric:tabular-nums;white-space:nowrap}
 tr:hover td{background:#f6f8fa} a{color:#0969da;text-decoration:none} a:hover{text-decoration:underline}
-.links span{display:block} .v-fail{color:#cf222e;font-weight:600} .v-error{color:#8250df;font-weight:600}
+.links span{display:block} td.links{font-size:12px;max-width:34em} td.date{white-space:nowrap}
+td.link{max-width:22em;overflow-wrap:anywhere} td.numeric{white-space:nowrap;overflow-wrap:normal}
+td.text{max-width:30em;overflow-wrap:anywhere} .v-fail{color:#cf222e;font-weight:600} .v-error{color:#8250df;font-weight:600}
 .v-warn{color:#9a6700} .v-pass{color:#1a7f37}
 """
 
@@ -226,6 +233,8 @@ _JS = """
 
 def _html_cell(column: Column, value: Any) -> str:
     classes = [column.kind]
+    if column.numeric:
+        classes.append("numeric")
     if column.align == "right":
         classes.append("right")
     attrs = f' class="{" ".join(classes)}" data-sort="{html.escape(sort_key(column, value), quote=True)}"'
@@ -245,7 +254,7 @@ def _html_cell(column: Column, value: Any) -> str:
         return f"<td{attrs}>{parts[0] if parts else ''}</td>"
     text = html.escape(plain(column, value))
     if column.key == "verdict" and text:
-        text = f'<span class="v-{html.escape(text.split()[0], quote=True)}">{text}</span>'
+        text = f'<span class="v-{html.escape(text.split()[0], quote=True)}" style="white-space:nowrap">{text}</span>'
     return f"<td{attrs}>{text}</td>"
 
 
@@ -256,7 +265,7 @@ def to_html(table: Table, header_html: str = "") -> str:
     """
     title = html.escape(table.title or "golflint")
     head = "".join(
-        f'<th data-key="{html.escape(c.key, quote=True)}" data-kind="{c.kind}"'
+        f'<th data-key="{html.escape(c.key, quote=True)}" data-kind="{"number" if c.numeric else c.kind}"'
         f'{" class=" + chr(34) + "right" + chr(34) if c.align == "right" else ""}>{html.escape(c.title)}</th>'
         for c in table.columns)
     body = "\n".join("<tr>" + "".join(_html_cell(c, row.get(c.key)) for c in table.columns) + "</tr>"

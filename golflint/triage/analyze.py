@@ -9,11 +9,14 @@ fresh temporary directory, within per-file and per-folder byte limits; nothing i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,6 +40,7 @@ class Limits:
     folder_bytes: int = 256_000_000
     folder_files: int = 2_000
     min_function_tokens: int = 40
+    folder_seconds: int = 600  # one folder's analysis; past it the row says so and the run goes on
 
 
 def engine_fingerprint(settings: Settings) -> str:
@@ -99,11 +103,15 @@ def materialize(repo: GitRepo, commit: str, folder: str, dest: Path, limits: Lim
             notes.append(f"{rel}: unreadable blob, not materialized")
             continue
         target = dest.joinpath(*rel.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL | O_NOFOLLOW: never write through anything that is already there.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # O_EXCL | O_NOFOLLOW: never write through anything that is already there.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:  # a name too long, a file where a folder should be: say so, go on
+            notes.append(f"{rel}: could not be written ({exc.strerror or exc}), not materialized")
+            continue
         total += size
         written += 1
     return notes
@@ -226,6 +234,30 @@ class ContentCache:
         os.replace(tmp, path)  # atomic: a concurrent shard never reads half a file
 
 
+class _Overtime(BaseException):
+    """Raised by the alarm; a BaseException so no `except Exception` in a rule swallows it."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int):
+    """SIGALRM after `seconds` in the main thread (the CLI, or a pool worker); elsewhere, no limit."""
+    usable = seconds > 0 and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def ring(signum, frame):
+        raise _Overtime()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def analyze_from_git(repo: GitRepo, commit: str, folder: str, track: str, settings: Settings,
                      limits: Limits) -> dict[str, Any]:
     """Materialize `folder` at `commit` under a temporary records/<track dir>/<name> and analyze it."""
@@ -236,7 +268,14 @@ def analyze_from_git(repo: GitRepo, commit: str, folder: str, track: str, settin
         dest = tmp.joinpath("records", *(parts[1:] if len(parts) >= 3 else ("submission",)))
         dest.mkdir(parents=True)
         notes = materialize(repo, commit, folder, dest, limits)
-        out = analyze_folder(dest, track, settings, limits)
+        try:
+            with _deadline(limits.folder_seconds):
+                out = analyze_folder(dest, track, settings, limits)
+        except _Overtime:
+            out = {"verdict": "error", "counts": {"error": 0, "warning": 0, "info": 0},
+                   "findings": [], "bytes": None, "claimed_bpb": None, "functions": [],
+                   "signature": None, "elapsed_ms": limits.folder_seconds * 1000.0,
+                   "error": f"the analysis took longer than {limits.folder_seconds} s and was stopped"}
         # Messages may quote the temporary path; readers want the folder's path in the repository.
         for f in out["findings"]:
             f["message"] = f["message"].replace(str(dest), folder).replace(str(tmp), "")

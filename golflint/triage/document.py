@@ -144,7 +144,8 @@ def build_shard(path: Path, settings: Settings, options: Options,
         entry = {"id": f"{it.ref}:{it.folder}" if it.kind == "pr" else f"main:{it.folder}",
                  **it.to_json(), "content_key": key}
         if analysis is None:
-            entry["analysis"] = _failed("the ref deletes this folder") if key is None else None
+            entry["analysis"] = ({**_failed("the ref deletes this folder"), "verdict": "deleted"}
+                                 if key is None else None)
         else:
             functions = []
             for f in analysis.get("functions") or []:
@@ -205,8 +206,17 @@ def merge(shards: Iterable[dict[str, Any]], threshold: float = 0.8) -> dict[str,
             skipped.setdefault(s["ref"], s)
     ordered = sorted(subs.values(), key=lambda s: (s["kind"] != "pr", -(s.get("pr") or 0), s["folder"]))
     links = lineage.lineage(ordered, signatures, threshold)
+    report_subs = []
     for s, link in zip(ordered, links):
-        s["lineage"] = link
+        # The report keeps verdicts and lineage; per-function prints stay in the shard documents.
+        analysis = s.get("analysis")
+        if s.get("tree") is None and analysis is not None:
+            analysis = {**analysis, "verdict": "deleted"}  # the ref removes the folder
+        if analysis is not None:
+            analysis = {k: v for k, v in analysis.items() if k not in ("functions", "signature")}
+            analysis["function_count"] = len((s.get("analysis") or {}).get("functions") or [])
+        report_subs.append({**s, "analysis": analysis, "lineage": link})
+    ordered = report_subs
     stats = {
         "refs": sum(d["stats"]["refs"] for d in shards),
         "refs_with_submissions": sum(d["stats"]["refs_with_submissions"] for d in shards),

@@ -11,7 +11,7 @@ from ..report.table import Column, Link, Table, md_escape, to_html, to_markdown,
 from .lineage import describe
 
 COLUMNS = (
-    Column("pr", "PR", "link"),
+    Column("pr", "PR", "link", numeric=True),
     Column("folder", "folder", "link"),
     Column("author", "author"),
     Column("date", "date", "date"),
@@ -22,8 +22,15 @@ COLUMNS = (
     Column("ancestor", "ancestor", "link"),
     Column("coverage", "copied %", "number", align="right", fmt="{:.0f}", markdown=False),
     Column("shared", "shared functions", "links", markdown=False, terminal=False),
+    Column("rules", "all rules", markdown=False, terminal=False),
 )
+# Top findings: the most severe first, and among equals the evaluation-integrity and data-access
+# families before the byte, log and metadata ones: what a reviewer must read first.
+FAMILY_ORDER = {"1": 0, "2": 1, "3": 2, "4": 3, "0": 4, "9": 5}
+SEVERITY_ORDER = {"error": 0, "warning": 1}
 TOP_FINDINGS = 3
+SHOWN_SHARED = 3    # in the page; the JSON lists up to 25
+COMMENT_LIMIT = 60_000   # characters; GitHub allows 65,536 in an issue comment
 
 
 def _blob(url: str, commit: str | None, path: str, line: int | None = None) -> str | None:
@@ -44,8 +51,10 @@ def _name(sub: dict) -> str:
 
 def finding_links(sub: dict, url: str, limit: int = TOP_FINDINGS) -> list[Link]:
     out = []
-    findings = [f for f in (sub.get("analysis") or {}).get("findings") or []
-                if f.get("severity") in ("error", "warning")]
+    findings = sorted((f for f in (sub.get("analysis") or {}).get("findings") or []
+                       if f.get("severity") in SEVERITY_ORDER),
+                      key=lambda f: (SEVERITY_ORDER[f["severity"]],
+                                     FAMILY_ORDER.get(f["rule"][2:3], 9), f["rule"]))
     for f in findings[:limit]:
         file = f.get("file")
         decoded = f.get("where") and f.get("where") != file
@@ -76,7 +85,11 @@ def row(sub: dict, url: str) -> dict[str, Any]:
         shared = [Link(describe(s, anc_name),
                        _blob(url, anc.get("commit"), f"{anc['folder']}/{s['ancestor_unit']}",
                              s["ancestor_line"]) if "(decoded" not in s["ancestor_unit"] else None)
-                  for s in link["shared"][:8]]
+                  for s in link["shared"][:SHOWN_SHARED]]
+        more = link["shared_count"] - len(shared)
+        if more > 0:
+            rest = [s["function"] for s in link["shared"][SHOWN_SHARED:]]
+            shared.append(Link(f"... and {more} more", None, ", ".join(rest)))
     pr = sub.get("pr")
     return {
         "pr": Link(f"#{pr}", f"{url.rstrip('/')}/pull/{pr}") if pr is not None else Link(sub["ref"]),
@@ -90,6 +103,8 @@ def row(sub: dict, url: str) -> dict[str, Any]:
         "ancestor": ancestor,
         "coverage": coverage,
         "shared": shared,
+        "rules": " ".join(sorted({f["rule"] for f in a.get("findings") or []
+                                  if f.get("severity") in SEVERITY_ORDER})),
     }
 
 
@@ -113,7 +128,7 @@ def html_page(doc: dict) -> str:
     return to_html(table(doc), header_html=header)
 
 
-def markdown_summary(doc: dict, limit: int = 50) -> str:
+def markdown_summary(doc: dict, limit: int = 40) -> str:
     """Fit for an issue comment: counts, then failing and copied submissions first."""
     st = doc["stats"]
     url = doc["repository"]["url"]
@@ -122,20 +137,35 @@ def markdown_summary(doc: dict, limit: int = 50) -> str:
              f"({st['refs']} refs scanned); verdicts: "
              + ", ".join(f"**{k}** {v}" for k, v in st["verdicts"].items()), ""]
     subs = [s for s in doc["submissions"] if s["kind"] == "pr"]
-    rank = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
+    rank = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "deleted": 4}
     subs.sort(key=lambda s: (rank.get((s.get("analysis") or {}).get("verdict"), 0), -(s.get("pr") or 0)))
     t = Table(COLUMNS, [row(s, url) for s in subs])
     lines.append(to_markdown(t, limit=limit))
-    copied = [s for s in subs if s.get("lineage") and any(x["ancestor_findings"]
-                                                          for x in s["lineage"]["shared"])]
-    if copied:
-        lines += ["", "### Shared code that carries a finding in its ancestor", ""]
-        for s in copied[:limit]:
+    carried = []
+    for s in subs:
+        for x in (s.get("lineage") or {}).get("shared") or []:
+            if x["ancestor_findings"]:
+                carried.append((_carried_rank(x), -(s.get("pr") or 0), s, x))
+    carried.sort(key=lambda c: c[:2])
+    if carried:
+        lines += ["", "### Shared code that carries a finding in its ancestor",
+                  "(errors of the evaluation-integrity and data-access families first)", ""]
+        for _, _, s, x in carried[: 2 * limit]:
             anc = _name(s["lineage"]["ancestor"])
-            for x in [x for x in s["lineage"]["shared"] if x["ancestor_findings"]][:2]:
-                lines.append(f"- PR #{s['pr']} {md_escape(s['folder'].rsplit('/', 1)[-1])}: "
-                             f"{md_escape(describe(x, anc))}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"- PR \\#{s['pr']} {md_escape(s['folder'].rsplit('/', 1)[-1])}: "
+                         f"{md_escape(describe(x, anc))}")
+    text = "\n".join(lines) + "\n"
+    if len(text) > COMMENT_LIMIT:  # GitHub refuses longer comments: cut at a line, and say so
+        cut = text.rfind("\n", 0, COMMENT_LIMIT - 200)
+        text = text[:cut] + "\n\n... cut to fit a GitHub comment; the HTML and JSON reports hold everything.\n"
+    return text
+
+
+def _carried_rank(shared: dict) -> tuple:
+    """Most telling first: an error of GL1xx/GL2xx in the ancestor's copy beats a metadata warning."""
+    best = min((SEVERITY_ORDER.get(f.get("severity"), 2), FAMILY_ORDER.get(str(f.get("rule"))[2:3], 9))
+               for f in shared["ancestor_findings"])
+    return (*best, -shared["tokens"])
 
 
 def terminal(doc: dict) -> str:
