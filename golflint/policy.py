@@ -6,7 +6,7 @@ the same thing.
 
 SEVERITY_POLICY = """\
 **Severity policy.** An *error* is something the organizers reject a pull request for: a rule
-violation, the artifact over the cap (record track), a record-track run over a time cap in a log
+violation, the artifact over the cap (either track), a record-track run over a time cap in a log
 that backs the claims, a claim the logs contradict enough to change the verdict (a headline better
 than its seeds by the significance margin, a byte claim under the cap hiding a total over it, a
 record-track score found nowhere in its log as a final score). An inconsistency the organizers
