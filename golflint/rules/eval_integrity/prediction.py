@@ -127,6 +127,26 @@ class _Scan:
     def __init__(self, idx: UnitIndex, scope: Scope, target: Target):
         self.idx, self.scope, self.target = idx, scope, target
         self.seen: set[tuple[int, bool]] = set()
+        self._stores: dict[str, list[tuple[tuple[int, int], list[ast.AST]]]] | None = None
+
+    def stores(self, name: str) -> list[tuple[tuple[int, int], list[ast.AST]]]:
+        """(end of the statement, written parts) of in-place writes into `name`: `name[i] = v`,
+        `name[i] += v`. The values and the positions written are what the array then holds."""
+        if self._stores is None:
+            self._stores = {}
+            for node in self.scope.nodes:
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AugAssign):
+                    targets, value = [node.target], node.value
+                else:
+                    continue
+                end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+                for t in targets:
+                    if isinstance(t, ast.Subscript) and isinstance(strip_views(t.value), ast.Name):
+                        parts = t.slice.elts if isinstance(t.slice, ast.Tuple) else [t.slice]
+                        self._stores.setdefault(strip_views(t.value).id, []).append((end, [value, *parts]))
+        return self._stores.get(name, [])
 
     def plain_target(self, expr: ast.AST) -> bool:
         """Is `expr` the target itself, in some shape (the index of a gold read)?"""
@@ -134,6 +154,9 @@ class _Scan:
             expr = strip_views(expr)
             if self.target.matches(self.scope, expr):
                 return True
+            if isinstance(expr, ast.Subscript) and not isinstance(expr.slice, ast.Slice) \
+                    and self.target.matches(self.scope, strip_views(expr.value)):
+                return True  # y[hit]: the targets of the selected positions
             if not isinstance(expr, ast.Name):
                 return False
             defs = self.scope.reaching(expr.id, (expr.lineno, expr.col_offset))
@@ -192,10 +215,22 @@ class _Scan:
             if callee is not None:
                 return self.leak_through_call(node, callee)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            for value in self.scope.reaching(node.id, (node.lineno, node.col_offset)):
+            at = (node.lineno, node.col_offset)
+            for value in self.scope.reaching(node.id, at):
                 found = self.leak(value)
                 if found is not None:
                     return found
+            # An array filled in place before this use (`p_all[hit] = p_hit[hit]`) holds what was
+            # written into it; writes later in the code are updates after scoring.
+            for end, parts in self.stores(node.id):
+                if end > at:
+                    continue
+                for part in parts:
+                    if part is not parts[0] and self.plain_target(part):
+                        continue
+                    found = self.leak(part)
+                    if found is not None:
+                        return found
             return None
         if isinstance(node, (ast.Lambda, *(ast.FunctionDef, ast.AsyncFunctionDef))):
             return None
@@ -325,6 +360,17 @@ class TargetAwarePrediction(Rule):
                     prev = seq[t]            # becomes context only for the next position
                 return total
             """),
+        Valid("""
+            import numpy as np
+            import torch
+            def nll(logp, ctx_hash, y, rows, size):
+                p_model = logp.gather(-1, y[..., None]).squeeze(-1).exp()
+                p_ng = np.full(tuple(y.shape), 1.0 / size)
+                hit = ctx_hash > 0
+                row = rows[ctx_hash % size]                     # a full row per context
+                p_ng[hit] = (row / row.sum(-1, keepdims=True))[hit, y.numpy()[hit]]
+                return -torch.log(0.5 * p_model + 0.5 * torch.from_numpy(p_ng))
+            """, note="an array filled in place from a context-keyed row, read at the target"),
     )
     invalid = (
         Invalid("""
@@ -361,6 +407,18 @@ class TargetAwarePrediction(Rule):
                 hint = (y == x).float()
                 return F.cross_entropy(model(x, hint).flatten(0, 1), y.flatten())
             """, lines=5),
+        Invalid("""
+            import numpy as np
+            import torch
+            def nll(logp, ctx_hash, y, counts, size):
+                p_model = logp.gather(-1, y[..., None]).squeeze(-1).exp()
+                yk = y.numpy().astype(np.uint64)
+                p_ng = np.full(yk.shape, 1.0 / size)
+                hit = ctx_hash > 0
+                full = (ctx_hash ^ (yk * 2654435761)) % size
+                p_ng[hit] = counts[full][hit]
+                return -torch.log(0.5 * p_model + 0.5 * torch.from_numpy(p_ng))
+            """, lines=5, note="an array filled in place from a bucket keyed on the target"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
