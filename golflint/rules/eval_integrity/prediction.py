@@ -371,6 +371,20 @@ class TargetAwarePrediction(Rule):
                 p_ng[hit] = (row / row.sum(-1, keepdims=True))[hit, y.numpy()[hit]]
                 return -torch.log(0.5 * p_model + 0.5 * torch.from_numpy(p_ng))
             """, note="an array filled in place from a context-keyed row, read at the target"),
+        Valid("""
+            import numpy as np
+            class Cache:
+                def probs(self, stream, where, gold, order):
+                    keep = np.nonzero(where >= order)[0]
+                    at = where[keep]
+                    h = np.zeros(len(keep), dtype=np.uint64)
+                    for k in range(order):
+                        h ^= stream[at - order + k].astype(np.uint64) * 1000003
+                    rows = self.rows[(h % 4096).astype(np.int64)]     # full rows: context only
+                    return (rows / rows.sum(-1, keepdims=True))[np.arange(len(keep)), gold[keep]]
+            def run(cache, stream, where):
+                return cache.probs(stream, where, stream[where], 3)
+            """, note="the caller passes the target, but the key hashes only the context"),
     )
     invalid = (
         Invalid("""
@@ -419,6 +433,33 @@ class TargetAwarePrediction(Rule):
                 p_ng[hit] = counts[full][hit]
                 return -torch.log(0.5 * p_model + 0.5 * torch.from_numpy(p_ng))
             """, lines=5, note="an array filled in place from a bucket keyed on the target"),
+        Invalid("""
+            import numpy as np
+            def bucket_probs(stream, where, ctx_tab, full_tab, order):
+                gold = stream[where].astype(np.uint64)
+                keep = np.nonzero(where >= order)[0]
+                at = where[keep]
+                h = np.zeros(len(keep), dtype=np.uint64)
+                for k in range(order):
+                    h ^= stream[at - order + k].astype(np.uint64) * 1000003
+                full = (h ^ (gold[keep] * 998244353)) % 4096
+                return full_tab[full] / np.maximum(ctx_tab[h % 4096], 1)
+            """, lines=10, note="positions selected from the scored ones; context at `at - order + k`"),
+        Invalid("""
+            import numpy as np
+            class Cache:
+                def probs(self, stream, where, gold, order):
+                    keep = np.nonzero(where >= order)[0]
+                    at = where[keep]
+                    h = np.zeros(len(keep), dtype=np.uint64)
+                    for k in range(order):
+                        h ^= stream[at - order + k].astype(np.uint64) * 1000003
+                    full = (h ^ (gold[keep].astype(np.uint64) * 998244353)) % 4096
+                    return self.full[full] / np.maximum(self.ctx[h % 4096], 1)
+            def run(cache, stream, where):
+                gold = stream[where]
+                return cache.probs(stream, where, gold, 3)
+            """, lines=10, note="the caller binds a parameter to the tokens at the scored positions"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
