@@ -10,6 +10,7 @@ target AFTER it was scored (a later statement, or the previous loop iteration) i
 from __future__ import annotations
 
 import ast
+import weakref
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -283,10 +284,11 @@ def _scoring_sites(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.Call, ast
                 yield node, arg, targets
 
 
-def _gold_reads(idx: UnitIndex, scope: Scope, expr: ast.AST) -> list[tuple[ast.AST, list[ast.AST], ast.AST]]:
+def _gold_reads(idx: UnitIndex, scope: Scope, expr: ast.AST,
+                deps=None) -> list[tuple[ast.AST, list[ast.AST], ast.AST]]:
     """(read node, token indices, source) of every gold read in `expr`'s dependencies."""
     out = []
-    for node in scope.closure(expr):
+    for node in (deps or scope.closure)(expr):
         if isinstance(node, ast.Call):
             parts = _gather_parts(idx, node)
             if parts is not None:
@@ -553,6 +555,18 @@ class GoldOnlyMixture(Rule):
                 pb = cache.gather(-1, y[..., None])
                 return -torch.log(0.7 * pa + 0.3 * pb)   # both gold reads of full distributions
             """),
+        Valid("""
+            import torch
+            import torch.nn.functional as F
+            def nll(logits, y, rows, ctx_seen, beta):
+                p_model = F.log_softmax(logits, -1).gather(-1, y[:, None]).squeeze(1).exp()
+                p_ng = p_model.clone()
+                hit = ctx_seen > 0
+                counts = rows[hit].float()
+                gold = counts.gather(1, y[hit, None]).squeeze(1)
+                p_ng[hit] = (gold + beta * p_model[hit]) / (counts.sum(1) + beta)
+                return -torch.log(0.5 * p_ng + 0.5 * p_model)
+            """, note="count row smoothed by the model and divided by the row's own sum: a distribution"),
     )
     invalid = (
         Invalid("""
@@ -586,6 +600,19 @@ class GoldOnlyMixture(Rule):
                 p = torch.where(seen >= 2, torch.maximum(p_model, p_cache), p_model)
                 return -p.log()
             """, lines=6, note="the larger of model and cache probability, taken only at the gold token"),
+        Invalid("""
+            import torch
+            import torch.nn.functional as F
+            def nll(logits, y, rows, ctx_seen, beta):
+                kept = []
+                kept.append(F.log_softmax(logits, -1).gather(-1, y[:, None]).squeeze(1).exp())
+                p_model = torch.cat(kept)
+                p_ng = p_model.clone()
+                hit = ctx_seen > 0
+                gold = rows[hit].float().gather(1, y[hit, None]).squeeze(1)
+                p_ng[hit] = (gold + beta * p_model[hit]) / (ctx_seen[hit] + beta)
+                return -torch.log(0.5 * p_ng + 0.5 * p_model)
+            """, lines=11, note="a count row's gold entry over the context's count, filled in place"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -597,13 +624,14 @@ class GoldOnlyMixture(Rule):
                     continue  # nothing scored with a log, or no gold read to mix
                 reported: set[int] = set()
                 for mix, operands in self._mixtures(idx, scope):
-                    if id(mix) in reported:
+                    line = _stmt_line(idx, mix)
+                    if line in reported:
                         continue
                     problem = self._problem(idx, scope, operands)
                     if problem is None:
                         continue
-                    reported.add(id(mix))
-                    yield self.report_at(unit, _stmt_line(idx, mix), problem)
+                    reported.add(line)
+                    yield self.report_at(unit, line, problem)
 
     @staticmethod
     def _mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, list[ast.AST]]]:
@@ -633,7 +661,8 @@ class GoldOnlyMixture(Rule):
                             yield inner, list(inner.args[1:])
 
     def _problem(self, idx: UnitIndex, scope: Scope, operands: list[ast.AST]) -> str | None:
-        reads = [_gold_reads(idx, scope, op) for op in operands]
+        deps = lambda expr: _deps(scope, expr)  # noqa: E731
+        reads = [_gold_reads(idx, scope, op, deps) for op in operands]
         if not any(reads):
             return None
         gold = next(r for r in reads if r)[0]
@@ -641,17 +670,90 @@ class GoldOnlyMixture(Rule):
         for op, found in zip(operands, reads):
             if not found and not _trivial(scope, op) and any(
                     isinstance(n, ast.Subscript) or (isinstance(n, ast.Call) and _gather_parts(idx, n))
-                    for n in scope.closure(op)):
+                    for n in deps(op)):
                 return (f"{where} is mixed with `{ast.unparse(op)[:50]}`, a value that exists only for "
                         "the target; no distribution over the vocabulary is formed")
         all_reads = [r for found in reads for r in found]
-        indices = {ast.dump(strip_views(i)) for r in all_reads for i in r[1]}
-        not_full = [r for r in all_reads if not _is_distribution(idx, scope, r[2])]
+        # Reads at different token indices are compared only where the values flow directly (an
+        # array filled in place may hold the same targets gathered another way).
+        direct = [r for op in operands for r in _gold_reads(idx, scope, op)]
+        indices = {ast.dump(strip_views(i)) for r in direct for i in r[1]}
+        not_full = [r for op, found in zip(operands, reads) for r in found
+                    if not _is_distribution(idx, scope, r[2]) and not _row_normalized(scope, op, r, deps)]
         if len(reads) > 1 and all(reads) and (not_full or len(indices) > 1):
             bad = not_full[0] if not_full else all_reads[-1]
             return (f"{where} is mixed with `{ast.unparse(bad[0])[:50]}`, which is not read from a "
                     "normalized distribution over the vocabulary")
         return None
+
+
+def _row_normalized(scope: Scope, operand: ast.AST, read: tuple, deps) -> bool:
+    """Is the gold read from a count row divided by that row's own sum in `operand`
+    (`(row.gather(1, y) + b * p) / (row.sum(1) + b)` is a smoothed distribution)?"""
+    source = strip_views(read[2])
+    if not isinstance(source, ast.Name):
+        return False
+    for node in deps(operand):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+            continue
+        if not any(n is read[0] for n in deps(node.left)):
+            continue
+        for n in deps(node.right):
+            if isinstance(n, ast.Call) and _call_last_plain(n) == "sum":
+                summed = strip_views(n.func.value if isinstance(n.func, ast.Attribute) and n.func.attr == "sum"
+                                     else (n.args[0] if n.args else n))
+                if isinstance(summed, ast.Name) and summed.id == source.id:
+                    return True
+    return False
+
+
+def _call_last_plain(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+_FILLS: "weakref.WeakKeyDictionary[Scope, dict[str, list[tuple[tuple[int, int], ast.AST]]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _fills(scope: Scope) -> dict[str, list[tuple[tuple[int, int], ast.AST]]]:
+    """name -> (end of statement, value) of what is written into it in place: `name[i] = v`,
+    `name[i] += v`, `name.append(v)`."""
+    found: dict[str, list[tuple[tuple[int, int], ast.AST]]] = {}
+    for node in scope.nodes:
+        end = (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                base = strip_views(t.value) if isinstance(t, ast.Subscript) else None
+                if isinstance(base, ast.Name):
+                    found.setdefault(base.id, []).append((end, node.value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("append", "extend") and isinstance(node.func.value, ast.Name) \
+                and len(node.args) == 1:
+            stmt_end = end
+            found.setdefault(node.func.value.id, []).append((stmt_end, node.args[0]))
+    return found
+
+
+def _deps(scope: Scope, expr: ast.AST, limit: int = 20000) -> list[ast.AST]:
+    """`scope.closure(expr)`, also through arrays and lists filled in place before the use
+    (`best[hit] = p_hit`, `parts.append(p)` then `torch.cat(parts)`)."""
+    fills = _FILLS.get(scope)
+    if fills is None:
+        fills = _FILLS[scope] = _fills(scope)
+    out: list[ast.AST] = []
+    seen: set[int] = set()
+    stack = [expr]
+    while stack and len(out) < limit:
+        for node in scope.closure(stack.pop()):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            out.append(node)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in fills:
+                at = (node.lineno, node.col_offset)
+                stack.extend(value for end, value in fills[node.id] if end <= at and id(value) not in seen)
+    return out
 
 
 PAIR_COMBINERS = frozenset({"maximum", "minimum", "fmax", "fmin", "lerp", "max", "min"})
