@@ -387,6 +387,26 @@ class TargetAwarePrediction(Rule):
             def run(cache, stream, where):
                 return cache.probs(stream, where, stream[where], 3)
             """, note="the caller passes the target, but the key hashes only the context"),
+        Valid("""
+            import math
+            import numpy as np
+            def mixed_bits(seq, p_model, thresh):
+                n = len(seq)
+                p_cache = np.empty(n)
+                conf = np.empty(n)
+                table = {}
+                for i in range(n):
+                    x = seq[i]
+                    ctx = seq[i - 1] if i else -1
+                    row = table.setdefault(ctx, {})
+                    total = sum(row.values()) + 1
+                    p = (row.get(x, 0) + 1 / 256) / total
+                    p_cache[i] = p
+                    conf[i] = max(row.values(), default=0) / total   # the context's confidence only
+                    row[x] = row.get(x, 0) + 1
+                lam = np.where(conf > thresh, 0.1, 0.9)
+                return -np.log2(lam * p_model + (1 - lam) * p_cache).sum() / math.log(2)
+            """, note="the weight depends on the context's statistics, not on the outcome's"),
     )
     invalid = (
         Invalid("""
@@ -462,6 +482,26 @@ class TargetAwarePrediction(Rule):
                 gold = stream[where]
                 return cache.probs(stream, where, gold, 3)
             """, lines=10, note="the caller binds a parameter to the tokens at the scored positions"),
+        Invalid("""
+            import numpy as np
+            def mixed_bits(seq, p_model, thresh):
+                n = len(seq)
+                p_cache = np.empty(n)
+                conf = np.empty(n)
+                table = {}
+                for i in range(n):
+                    x = seq[i]
+                    ctx = seq[i - 1] if i else -1
+                    row = table.setdefault(ctx, {})
+                    p = 1 / 256
+                    if x in row:
+                        p = row.get(x) / (sum(row.values()) + 1)
+                    p_cache[i] = p
+                    conf[i] = p                       # how likely the actual outcome was
+                    row[x] = row.get(x, 0) + 1
+                lam = np.where(conf > thresh, 0.1, 0.9)
+                return -np.log2(lam * p_model + (1 - lam) * p_cache).sum()
+            """, lines=18, note="the mixing weight is chosen from the probability of the actual next symbol"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -482,6 +522,15 @@ class TargetAwarePrediction(Rule):
                             f"`{_snippet(idx, line)}` (line {line}), which produces the prediction it "
                             "is scored against", target_line=site.lineno)
                         break
+            # A mixing weight chosen from the probability of the actual outcome.
+            for scope in idx.scopes:
+                for mix, read in _outcome_weighted_mixtures(idx, scope):
+                    line = _stmt_line(idx, mix)
+                    yield self.report_at(
+                        unit, line,
+                        f"the mixing weight of `{_snippet(idx, line)}` (line {line}) depends on "
+                        f"`{ast.unparse(read)[:40]}` (line {_stmt_line(idx, read)}), a lookup keyed on the "
+                        "token being scored: the weight knows the answer")
             # Stream-indexed caches: the key mixes the newest position's token with its context.
             for read, newest, key in newest_token_keys(idx):
                 line = _stmt_line(idx, read)
@@ -490,6 +539,120 @@ class TargetAwarePrediction(Rule):
                     f"the table read `{_snippet(idx, line)}` (line {line}) is keyed on `{ast.unparse(key)[:40]}`, "
                     f"which mixes `{ast.unparse(newest.node)}`, the newest position this loop reads (the "
                     "token being predicted), with its context: the lookup knows the answer")
+
+
+def _complement_of(expr: ast.AST) -> ast.AST | None:
+    """w for `1 - w` / `1.0 - w`."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and isinstance(expr.left, ast.Constant) \
+            and expr.left.value == 1:
+        return expr.right
+    return None
+
+
+def _two_way_weight(node: ast.AST) -> ast.AST | None:
+    """w of `w * a + (1 - w) * b` (either order, either side of each product)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return None
+    sides = [node.left, node.right]
+    if not all(isinstance(x, ast.BinOp) and isinstance(x.op, ast.Mult) for x in sides):
+        return None
+    factors = [[sides[0].left, sides[0].right], [sides[1].left, sides[1].right]]
+    for mine, other in (factors, factors[::-1]):
+        for f in mine:
+            w = _complement_of(f)
+            if w is not None and any(ast.dump(g) == ast.dump(w) for g in other):
+                return w
+    return None
+
+
+def _newest_stream_token(scope: Scope, name: ast.Name) -> bool:
+    """Is `name` the token a position loop is at: `x = seq[i]` with `for i in range(...)`, and no
+    read of `seq` ahead of `i` in this function (which would make `seq[i]` context)?"""
+    defs = scope.reaching(name.id, (name.lineno, name.col_offset))
+    if len(defs) != 1:
+        return False
+    value = strip_views(defs[0])
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and len(value.args) == 1:
+        value = strip_views(value.args[0])  # int(seq[i])
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+            and isinstance(value.slice, ast.Name)):
+        return False
+    seq, var = value.value.id, value.slice.id
+    loops = [n for n in scope.nodes if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+             and n.target.id == var and isinstance(n.iter, ast.Call) and _call_last_plain(n.iter) == "range"]
+    if not loops:
+        return False
+    for n in scope.nodes:
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == seq \
+                and isinstance(n.slice, ast.BinOp) and isinstance(n.slice.op, ast.Add) \
+                and isinstance(n.slice.left, ast.Name) and n.slice.left.id == var:
+            return False
+    return True
+
+
+def _outcome_weighted_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(mixture, lookup) for `w * a + (1 - w) * b` scored with a log whose weight w is computed from
+    a table read keyed on the token being scored (`counts.get(x)` with `x = seq[i]`)."""
+    seen: set[int] = set()
+    for node in scope.nodes:
+        if not (isinstance(node, ast.Call) and _func_name(node) in LOGS):
+            continue
+        args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
+        for arg in args:
+            for inner in _deps(scope, arg):
+                w = _two_way_weight(inner)
+                if w is None or id(inner) in seen:
+                    continue
+                seen.add(id(inner))
+                for n in _deps(scope, w, branches=True):
+                    key = None
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get" \
+                            and n.args:
+                        key = n.args[0]
+                    elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+                        key = n.slice
+                    if isinstance(key, ast.Name) and _newest_stream_token(scope, key):
+                        yield inner, n
+                        break
+
+
+SPREADS = frozenset({"repeat", "repeat_interleave"})
+
+
+def _spread(idx: UnitIndex, scope: Scope, expr: ast.AST) -> ast.AST | None:
+    """A division `repeat(v, n) / repeat(n, n)` in `expr`'s dependencies: one value per token,
+    repeated over each token's length and divided by that length (its share per byte)."""
+    def repeats(node: ast.AST) -> set[str]:
+        out = set()
+        for n in scope.closure(node):
+            if isinstance(n, ast.Call) and _call_last(idx, n) in SPREADS and len(n.args) >= 2:
+                out.add(ast.dump(strip_views(n.args[1])))
+        return out
+
+    for node in _deps(scope, expr):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            shared = repeats(node.left) & repeats(node.right)
+            if shared:
+                return node
+    return None
+
+
+def _spread_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(mixture, spread) for `w * f(a) + (1 - w) * g(b)` scored with a log, one side a per-byte spread."""
+    seen: set[int] = set()
+    for node in scope.nodes:
+        if not (isinstance(node, ast.Call) and _func_name(node) in LOGS):
+            continue
+        for arg in [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]:
+            for inner in _deps(scope, arg):
+                if id(inner) in seen or _two_way_weight(inner) is None:
+                    continue
+                seen.add(id(inner))
+                for side in (inner.left, inner.right):
+                    found = _spread(idx, scope, side)
+                    if found is not None:
+                        yield inner, found
+                        break
 
 
 def _is_distribution(idx: UnitIndex, scope: Scope, expr: ast.AST) -> bool:
@@ -567,6 +730,13 @@ class GoldOnlyMixture(Rule):
                 p_ng[hit] = (gold + beta * p_model[hit]) / (counts.sum(1) + beta)
                 return -torch.log(0.5 * p_ng + 0.5 * p_model)
             """, note="count row smoothed by the model and divided by the row's own sum: a distribution"),
+        Valid("""
+            import numpy as np
+            def bits(p_model_byte, p_ppm_byte, lam, lp_tok, lens):
+                per_byte = np.repeat(lp_tok, lens) / np.repeat(lens, lens)   # reported, never mixed
+                mixed = lam * p_model_byte + (1 - lam) * p_ppm_byte          # two byte distributions
+                return -np.log2(mixed).sum(), -per_byte.mean()
+            """),
     )
     invalid = (
         Invalid("""
@@ -613,6 +783,13 @@ class GoldOnlyMixture(Rule):
                 p_ng[hit] = (gold + beta * p_model[hit]) / (ctx_seen[hit] + beta)
                 return -torch.log(0.5 * p_ng + 0.5 * p_model)
             """, lines=11, note="a count row's gold entry over the context's count, filled in place"),
+        Invalid("""
+            import numpy as np
+            def bits(tok_lp, lens, byte_lp, lam):
+                per_byte = np.repeat(tok_lp, lens) / np.repeat(lens.astype(float), lens)
+                p = lam * np.exp(per_byte) + (1 - lam) * np.exp(byte_lp)
+                return -np.log2(p).sum()
+            """, lines=4, note="the token's probability spread over its bytes, mixed with a byte model"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -620,6 +797,15 @@ class GoldOnlyMixture(Rule):
             idx = index_of(unit)
             for scope in idx.scopes:
                 called = {_func_name(n) for n in scope.nodes if isinstance(n, ast.Call)}
+                if called & set(LOGS) and called & SPREADS:
+                    for mix, spread in _spread_mixtures(idx, scope):
+                        line = _stmt_line(idx, mix)
+                        yield self.report_at(
+                            unit, line,
+                            f"`{_snippet(idx, line)}` (line {line}) mixes `{ast.unparse(spread)[:50]}` (line "
+                            f"{_stmt_line(idx, spread)}), a per-token probability spread evenly over the "
+                            "bytes of the scored token, with another model's byte probability: the model "
+                            "gives no distribution over the next byte, so the mixture is not one")
                 if not called & {*LOGS, "logaddexp"} or not called & {*GATHERS, "arange"}:
                     continue  # nothing scored with a log, or no gold read to mix
                 reported: set[int] = set()
@@ -735,9 +921,11 @@ def _fills(scope: Scope) -> dict[str, list[tuple[tuple[int, int], ast.AST]]]:
     return found
 
 
-def _deps(scope: Scope, expr: ast.AST, limit: int = 20000) -> list[ast.AST]:
+def _deps(scope: Scope, expr: ast.AST, limit: int = 20000, branches: bool = False) -> list[ast.AST]:
     """`scope.closure(expr)`, also through arrays and lists filled in place before the use
-    (`best[hit] = p_hit`, `parts.append(p)` then `torch.cat(parts)`)."""
+    (`best[hit] = p_hit`, `parts.append(p)` then `torch.cat(parts)`). With `branches`, every
+    earlier definition of a name counts, not only the latest (`p = 0.0` / `if hit: p = c / n` /
+    `if p < eps: p = eps`)."""
     fills = _FILLS.get(scope)
     if fills is None:
         fills = _FILLS[scope] = _fills(scope)
@@ -750,9 +938,14 @@ def _deps(scope: Scope, expr: ast.AST, limit: int = 20000) -> list[ast.AST]:
                 continue
             seen.add(id(node))
             out.append(node)
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in fills:
-                at = (node.lineno, node.col_offset)
+            if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+                continue
+            at = (node.lineno, node.col_offset)
+            if node.id in fills:
                 stack.extend(value for end, value in fills[node.id] if end <= at and id(value) not in seen)
+            if branches:
+                stack.extend(value for pos, value in scope.defs.get(node.id, [])
+                             if value is not None and pos <= at and id(value) not in seen)
     return out
 
 
