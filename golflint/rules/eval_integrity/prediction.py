@@ -616,6 +616,54 @@ def _outcome_weighted_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[a
                         break
 
 
+def _mixed_in_log_space(idx: UnitIndex, scope: Scope, stack: ast.AST) -> bool:
+    """Does `stack` reach a `logsumexp` here, or through this function's return value in a caller?"""
+    def reaches(in_scope: Scope, wanted) -> bool:
+        for node in in_scope.nodes:
+            if isinstance(node, ast.Call) and _func_name(node) == "logsumexp":
+                args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
+                if any(wanted(n) for a in args for n in _deps(in_scope, a)):
+                    return True
+        return False
+
+    if reaches(scope, lambda n: n is stack):
+        return True
+    fn = scope.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    returned = any(isinstance(r, ast.Return) and r.value is not None
+                   and any(n is stack for n in _deps(scope, r.value)) for r in scope.nodes)
+    if not returned or len(idx.functions.get(fn.name, [])) != 1:
+        return False
+    return any(reaches(other, lambda n: isinstance(n, ast.Call) and _func_name(n) == fn.name)
+               for other in idx.scopes if other is not scope)
+
+
+def _non_probability_experts(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(stack, element) for `stack([gold_nll_a, gold_nll_b, summary])` mixed with a logsumexp, where
+    `summary` reads no token at all: it reduces the whole distribution over the vocabulary axis
+    (an entropy), so it is the same number whichever token comes next."""
+    for node in scope.nodes:
+        if not (isinstance(node, ast.Call) and _func_name(node) in ("stack", "cat") and node.args
+                and isinstance(node.args[0], (ast.List, ast.Tuple)) and len(node.args[0].elts) >= 2):
+            continue
+        elements = node.args[0].elts
+        gold = [bool(_gold_reads(idx, scope, e, lambda x: _deps(scope, x))) for e in elements]
+        if not any(gold):
+            continue
+        for element, is_gold in zip(elements, gold):
+            if is_gold:
+                continue
+            deps = _deps(scope, element)
+            if any(isinstance(n, ast.Subscript) for n in deps):
+                continue  # reads something at some position or token: not a pure summary
+            if any(isinstance(n, ast.Call) and _func_name(n) == "sum" for n in deps) and any(
+                    isinstance(n, ast.Call) and _call_last(idx, n) in DISTRIBUTIONS for n in deps) \
+                    and _mixed_in_log_space(idx, scope, node):
+                yield node, element
+                break
+
+
 SPREADS = frozenset({"repeat", "repeat_interleave"})
 
 
@@ -737,6 +785,17 @@ class GoldOnlyMixture(Rule):
                 mixed = lam * p_model_byte + (1 - lam) * p_ppm_byte          # two byte distributions
                 return -np.log2(mixed).sum(), -per_byte.mean()
             """),
+        Valid("""
+            import torch
+            import torch.nn.functional as F
+            def experts(logits, y, uni):
+                lp = F.log_softmax(logits, -1)
+                model_nll = -lp.gather(-1, y[..., None]).squeeze(-1)
+                uni_nll = -torch.log(uni / uni.sum()).gather(-1, y.flatten()).view_as(y)
+                return torch.stack([model_nll, uni_nll], dim=-1)
+            def mixed_nll(logits, y, uni, log_w):
+                return -(-experts(logits, y, uni) + log_w).logsumexp(-1)
+            """, note="every expert is a normalized distribution read at the target"),
     )
     invalid = (
         Invalid("""
@@ -790,6 +849,17 @@ class GoldOnlyMixture(Rule):
                 p = lam * np.exp(per_byte) + (1 - lam) * np.exp(byte_lp)
                 return -np.log2(p).sum()
             """, lines=4, note="the token's probability spread over its bytes, mixed with a byte model"),
+        Invalid("""
+            import torch
+            import torch.nn.functional as F
+            def experts(logits, y):
+                lp = F.log_softmax(logits, -1)
+                model_nll = -lp.gather(-1, y[..., None]).squeeze(-1)
+                spread = -(lp.exp() * lp).sum(-1)
+                return torch.stack([model_nll, spread], dim=-1)
+            def mixed_nll(logits, y, log_w):
+                return -(-experts(logits, y) + log_w).logsumexp(-1)
+            """, lines=7, note="the distribution's entropy used as an expert's negative log-probability"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -806,6 +876,15 @@ class GoldOnlyMixture(Rule):
                             f"{_stmt_line(idx, spread)}), a per-token probability spread evenly over the "
                             "bytes of the scored token, with another model's byte probability: the model "
                             "gives no distribution over the next byte, so the mixture is not one")
+                if called & {"stack", "cat"} and called & {*GATHERS, "arange"}:
+                    for stack, element in _non_probability_experts(idx, scope):
+                        line = _stmt_line(idx, stack)
+                        yield self.report_at(
+                            unit, line,
+                            f"`{_snippet(idx, line)}` (line {line}) stacks gold-token log-probabilities "
+                            f"as experts to mix, with `{ast.unparse(element)[:50]}`, a value computed from the "
+                            "whole distribution that is no expert's probability of the target: the mixture "
+                            "is not a distribution over the vocabulary")
                 if not called & {*LOGS, "logaddexp"} or not called & {*GATHERS, "arange"}:
                     continue  # nothing scored with a log, or no gold read to mix
                 reported: set[int] = set()
