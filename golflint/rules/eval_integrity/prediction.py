@@ -664,6 +664,44 @@ def _non_probability_experts(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast
                 break
 
 
+def _is_log_call(scope: Scope, node: ast.AST) -> bool:
+    """`log(...)`, `np.log2(...)`, or a local alias of one (`ln = math.log` then `ln(...)`)."""
+    if not isinstance(node, ast.Call):
+        return False
+    if _func_name(node) in LOGS:
+        return True
+    if isinstance(node.func, ast.Name):
+        defs = scope.reaching(node.func.id, (node.lineno, node.col_offset))
+        return len(defs) == 1 and isinstance(defs[0], (ast.Attribute, ast.Name)) and \
+            (defs[0].attr if isinstance(defs[0], ast.Attribute) else defs[0].id) in LOGS
+    return False
+
+
+def _realized_parts_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.For]]:
+    """(mixture, loop) for `w * f(a) + (1 - w) * g(b)` scored with a log where one side accumulates
+    over `for part in parts(token)`: the bytes (or pieces) of the token being scored, looked up in a
+    per-token table (`pieces[x]` with `x = seq[i]`). A probability of the realized token's parts
+    exists only for that token."""
+    loops = {id(n.iter): n for n in scope.nodes if isinstance(n, ast.For)}
+    seen: set[int] = set()
+    for node in scope.nodes:
+        if not _is_log_call(scope, node):
+            continue
+        for arg in [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]:
+            for inner in _deps(scope, arg):
+                if id(inner) in seen or _two_way_weight(inner) is None:
+                    continue
+                seen.add(id(inner))
+                for side in (inner.left, inner.right):
+                    found = next((loops[id(n)] for n in _deps(scope, side, branches=True) if id(n) in loops
+                                  and any(isinstance(k, ast.Subscript) and isinstance(k.slice, ast.Name)
+                                          and _newest_stream_token(scope, k.slice)
+                                          for k in _deps(scope, n))), None)
+                    if found is not None:
+                        yield inner, found
+                        break
+
+
 SPREADS = frozenset({"repeat", "repeat_interleave"})
 
 
@@ -796,6 +834,18 @@ class GoldOnlyMixture(Rule):
             def mixed_nll(logits, y, uni, log_w):
                 return -(-experts(logits, y, uni) + log_w).logsumexp(-1)
             """, note="every expert is a normalized distribution read at the target"),
+        Valid("""
+            import math
+            def total_bits(seq, tok_lp, p_cache, pieces, lam):
+                ln = math.log
+                bits, nbytes = 0.0, 0
+                for i in range(len(seq)):
+                    t = seq[i]
+                    for b in pieces[t]:                 # bytes counted for the denominator only
+                        nbytes += 1
+                    bits -= ln(lam * math.exp(tok_lp[i]) + (1 - lam) * p_cache[i])
+                return bits / nbytes
+            """, note="looping over the scored token's bytes to count them is not mixing"),
     )
     invalid = (
         Invalid("""
@@ -860,6 +910,20 @@ class GoldOnlyMixture(Rule):
             def mixed_nll(logits, y, log_w):
                 return -(-experts(logits, y) + log_w).logsumexp(-1)
             """, lines=7, note="the distribution's entropy used as an expert's negative log-probability"),
+        Invalid("""
+            import math
+            def total_bits(seq, tok_lp, pieces, byte_model, lam):
+                ln = math.log
+                bits = 0.0
+                for i in range(len(seq)):
+                    t = seq[i]
+                    part_lp = 0.0
+                    for b in pieces[t]:
+                        part_lp += ln(byte_model.prob(b))
+                        byte_model.update(b)
+                    bits -= ln(lam * math.exp(tok_lp[i]) + (1 - lam) * math.exp(part_lp))
+                return bits
+            """, lines=11, note="a byte model's probability of the realized token's bytes, mixed per token"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -867,6 +931,15 @@ class GoldOnlyMixture(Rule):
             idx = index_of(unit)
             for scope in idx.scopes:
                 called = {_func_name(n) for n in scope.nodes if isinstance(n, ast.Call)}
+                if called & {"range"} and any(_is_log_call(scope, n) for n in scope.nodes):
+                    for mix, loop in _realized_parts_mixtures(idx, scope):
+                        line = _stmt_line(idx, mix)
+                        yield self.report_at(
+                            unit, line,
+                            f"`{_snippet(idx, line)}` (line {line}) mixes a probability accumulated over "
+                            f"the parts of the scored token only (`for {ast.unparse(loop.target)} in "
+                            f"{ast.unparse(loop.iter)[:30]}`, line {loop.lineno}): no distribution over "
+                            "the vocabulary is formed for the other model")
                 if called & set(LOGS) and called & SPREADS:
                     for mix, spread in _spread_mixtures(idx, scope):
                         line = _stmt_line(idx, mix)
