@@ -999,7 +999,9 @@ class GoldOnlyMixture(Rule):
                             yield inner, list(inner.args[1:])
 
     def _problem(self, idx: UnitIndex, scope: Scope, operands: list[ast.AST]) -> str | None:
-        deps = lambda expr: _deps(scope, expr)  # noqa: E731
+        def deps(expr: ast.AST) -> list[ast.AST]:
+            return _deps(scope, expr)
+
         reads = [_gold_reads(idx, scope, op, deps) for op in operands]
         if not any(reads):
             return None
@@ -1050,7 +1052,7 @@ def _call_last_plain(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
-_FILLS: "weakref.WeakKeyDictionary[Scope, dict[str, list[tuple[tuple[int, int], ast.AST]]]]" = \
+_FILLS: weakref.WeakKeyDictionary[Scope, dict[str, list[tuple[tuple[int, int], ast.AST]]]] = \
     weakref.WeakKeyDictionary()
 
 
