@@ -13,6 +13,7 @@ directory, checked with `python -m golflint check --format json` (this checkout'
     PYTHONPATH=$PWD python benchmarks/bench_corpus.py                    # every case
     python benchmarks/bench_corpus.py --family slot-fit-on-targets --case pr1229,rec-2026-03-17_LoRA_TTT
     python benchmarks/bench_corpus.py --repo ~/src/parameter-golf --json corpus.json
+    python benchmarks/bench_corpus.py --golflint-root ../other-checkout        # measure another branch
 
 The repository is --repo, else $GOLFLINT_PG_REPO, else the local mirror path below. Any clone works
 (bare or not) if it has the pull request heads: `git fetch origin '+refs/pull/*/head:refs/pull/*/head'`.
@@ -149,16 +150,17 @@ def extract(repo: Path, case: Case, dest: Path) -> tuple[Path, list[str]]:
     return folder, missing
 
 
-def run_golflint(folders: list[Path], timeout: float) -> dict[str, dict[str, Any]] | None:
-    """golflint check on the folders in one process; results by resolved path, or None if no report came back."""
+def run_golflint(folders: list[Path], timeout: float, root: Path = ROOT) -> dict[str, dict[str, Any]] | None:
+    """golflint check on the folders in one process, with the golflint package found under root (this
+    checkout by default); results by resolved path, or None if no report came back."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         report = Path(out.name)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join([str(root)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     cmd = [sys.executable, "-m", "golflint", "check", "--format", "json", "--isolated", "-o", str(report),
            *map(str, folders)]
     try:
-        subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout, check=False)
+        subprocess.run(cmd, cwd=root, env=env, capture_output=True, timeout=timeout, check=False)
         data = json.loads(report.read_text(encoding="utf-8"))
     except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError):
         return None
@@ -188,7 +190,7 @@ def judge(case: Case, errors: list[str]) -> str:
     return "false-positive" if integrity else "clean"
 
 
-def evaluate(repo: Path, cases: list[Case], timeout: float, progress: bool) -> list[Outcome]:
+def evaluate(repo: Path, cases: list[Case], timeout: float, progress: bool, root: Path = ROOT) -> list[Outcome]:
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="golflint-corpus-") as tmp:
         ready: list[tuple[Case, Path]] = []
@@ -204,11 +206,11 @@ def evaluate(repo: Path, cases: list[Case], timeout: float, progress: bool) -> l
                 outcomes[case.id] = Outcome(case, "error", detail=f"extract: {exc}")
         for start in range(0, len(ready), BATCH):
             batch = ready[start:start + BATCH]
-            results = run_golflint([folder for _, folder in batch], timeout * len(batch))
+            results = run_golflint([folder for _, folder in batch], timeout * len(batch), root)
             if results is None and len(batch) > 1:  # one folder broke the batch: run them one by one
                 results = {}
                 for _, folder in batch:
-                    results.update(run_golflint([folder], timeout) or {})
+                    results.update(run_golflint([folder], timeout, root) or {})
             for case, folder in batch:
                 result = (results or {}).get(str(folder.resolve()))
                 if result is None:
@@ -289,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the summary and every case's outcome here")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per folder before golflint is stopped")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--golflint-root", type=Path, default=ROOT,
+                        help="checkout whose golflint package is measured (default: this one), to compare branches")
     opts = parser.parse_args(argv)
 
     data, cases = load_manifest(opts.manifest)
@@ -305,7 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {why}")
         return 0
     started = time.perf_counter()
-    outcomes = evaluate(repo, cases, opts.timeout, progress=not opts.quiet)
+    root = opts.golflint_root.resolve()
+    if not (root / "golflint" / "__init__.py").is_file():
+        print(f"error: no golflint package under {root}", file=sys.stderr)
+        return 2
+    outcomes = evaluate(repo, cases, opts.timeout, progress=not opts.quiet, root=root)
     summary = summarize(outcomes, data.get("families", {}))
     print_report(outcomes, summary)
     print(f"time:             {time.perf_counter() - started:.0f} s for {len(cases)} cases")
@@ -319,4 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # piped into head: stop quietly
+        sys.exit(0)

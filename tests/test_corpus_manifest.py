@@ -127,3 +127,77 @@ def test_each_folder_exists_at_its_commit(cases):
     assert len(out) == len(cases)
     bad = [f"{c['id']}: {line}" for c, line in zip(cases, out) if line != "tree"]
     assert not bad, bad
+
+
+# --- the benchmark's own mechanics, on a tiny repository we build here (no network, no mirror needed) ---
+
+def _bench():
+    import importlib.util
+    import sys
+
+    if "bench_corpus" in sys.modules:
+        return sys.modules["bench_corpus"]
+    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "benchmarks" / "bench_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_corpus"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def test_extract_writes_the_folder_from_git_objects_and_reports_absent_blobs(tmp_path):
+    bench = _bench()
+    repo = tmp_path / "repo"
+    folder = repo / "records" / "track_10min_16mb" / "2026-01-01_Demo [v2]"  # brackets: no pathspec magic
+    folder.mkdir(parents=True)
+    (folder / "train_gpt.py").write_text("print('never run')\n")
+    (folder / "README.md").write_text("# demo\n")
+    (folder / "logs").mkdir()
+    (folder / "logs" / "train.log").write_text("step:1\n")
+    (folder / "final_model.ptz").write_bytes(b"\x00model-bytes\xff")
+    (folder / "link").symlink_to("README.md")
+    (repo / "other.txt").write_text("outside the folder\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "demo")
+    sha = _git(repo, "rev-parse", "HEAD").strip()
+    model_oid = _git(repo, "rev-parse", f"HEAD:{folder.relative_to(repo)}/final_model.ptz").strip()
+    (repo / ".git" / "objects" / model_oid[:2] / model_oid[2:]).unlink()  # as in a mirror without large files
+
+    case = bench.Case(id="demo", pr=1, sha=sha, folder=str(folder.relative_to(repo)), verdict="invalid",
+                      family="f", expected=["GL101"], link="https://example", source="author", note="n")
+    out, missing = bench.extract(repo, case, tmp_path / "out")
+    assert out == tmp_path / "out" / case.folder
+    assert (out / "train_gpt.py").read_text() == "print('never run')\n"
+    assert (out / "logs" / "train.log").read_text() == "step:1\n"
+    assert (out / "link").is_symlink() and os.readlink(out / "link") == "README.md"
+    assert not (out / "final_model.ptz").exists()
+    assert missing == [f"{case.folder}/final_model.ptz"]
+    assert not (tmp_path / "out" / "other.txt").exists()
+
+
+def test_judge_counts_only_expected_errors_as_catches():
+    bench = _bench()
+
+    def case(verdict, expected):
+        return bench.Case(id="c", pr=1, sha="0" * 40, folder="records/t/x", verdict=verdict, family="f",
+                          expected=expected, link="https://example", source="author", note="n")
+
+    assert bench.judge(case("invalid", ["GL101"]), ["GL101", "GL303"]) == "caught"
+    assert bench.judge(case("invalid", ["GL101"]), ["GL103"]) == "wrong-reason"
+    assert bench.judge(case("invalid", ["GL101"]), ["GL303"]) == "missed"
+    assert bench.judge(case("invalid", ["GL2xx"]), ["GL202"]) == "caught"
+    assert bench.judge(case("invalid", ["GL2xx"]), ["GL301"]) == "missed"
+    assert bench.judge(case("accepted", []), ["GL303", "GL411"]) == "clean"
+    assert bench.judge(case("accepted", []), ["GL109"]) == "false-positive"
+
+
+def test_benchmark_skips_cleanly_without_a_clone(tmp_path, capsys):
+    bench = _bench()
+    assert bench.main(["--repo", str(tmp_path / "absent"), "--quiet"]) == 0
+    assert capsys.readouterr().out.startswith("skipped: repository ")

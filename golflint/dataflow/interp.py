@@ -660,7 +660,12 @@ class Interpreter:
                     regs = regions_of(labels)
                     if regs:
                         labels = (labels - regs) | {self.region(node.target, labels, regs)}
-                    self.assign(target, labels, node)
+                    if _enumerated(node) and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+                        # `for i, tok in enumerate(xs)`: i is a position, only tok carries xs
+                        self.assign(target.elts[0], _keep_iter(labels), node)
+                        self.assign(target.elts[1], labels, node)
+                    else:
+                        self.assign(target, labels, node)
                 elif isinstance(node, ast.While):
                     self.eval(node.test)
                 self._exec_block(node.body)
@@ -1472,6 +1477,12 @@ class Interpreter:
 
 
 _SPREAD = 8   # positions a starred argument is spread over
+
+
+def _enumerated(loop: ast.AST) -> bool:
+    it = getattr(loop, "iter", None)
+    return isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "enumerate" \
+        and len(it.args) == 1
 
 
 def _empty_slice(index: ast.AST) -> bool:

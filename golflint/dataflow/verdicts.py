@@ -59,8 +59,6 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
     train_updates = [e for e in seg if e.kind == "update" and e.train]
     last_train_update = max((e.time for e in train_updates), default=None)
 
-    # The calls in which a score was accumulated (`total += ...` ran in that frame).
-    scoring_frames = {e.stack[-1][0] for e in scores if e.stack}
     for u in updates:
         verb = "trained on" if u.kind == "update" else "written into a cache"
         sink = u.detail.get("sink", "")
@@ -92,7 +90,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             # outside any scoring pass (a fine-tuning loop, a per-batch fit) after a separate
             # diagnostic score trains on tokens before the scoring that counts (GL101).
             nearest = min(later, key=lambda e: e.forward_time if e.forward_time > u.time else e.time)
-            if not any(_in_scoring_pass(b, u, scoring_frames) for b in before):
+            if not any(_in_scoring_pass(b, u) for b in before):
                 before = []
             later = [nearest] + [e for e in later if e is not nearest]
         if later and not before:
@@ -169,7 +167,7 @@ def _affects(update: Event, score: Event) -> bool:
     return not trains or any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in trains)
 
 
-def _in_scoring_pass(first: Event, update: Event, scoring_frames: set) -> bool:
+def _in_scoring_pass(first: Event, update: Event) -> bool:
     """Was the update made inside the pass that made the first score? That pass is the call whose
     loop cut the scored tokens into chunks (the loop keys of the score's regions name the frame
     they ran in), or the call that accumulated the score when no loop cut them."""

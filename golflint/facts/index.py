@@ -30,7 +30,7 @@ Pos = tuple[int, int]
 VIEW_METHODS = frozenset({
     "unsqueeze", "squeeze", "view", "reshape", "view_as", "reshape_as", "flatten", "long", "int",
     "to", "type", "contiguous", "clone", "detach", "cuda", "cpu", "expand", "expand_as", "numpy",
-    "tolist", "item",
+    "tolist", "item", "astype", "asnumpy",
 })
 
 
