@@ -129,6 +129,7 @@ class _Scan:
         self.idx, self.scope, self.target = idx, scope, target
         self.seen: set[tuple[int, bool]] = set()
         self._stores: dict[str, list[tuple[tuple[int, int], list[ast.AST]]]] | None = None
+        self.keyed_read: ast.Subscript | None = None
 
     def stores(self, name: str) -> list[tuple[tuple[int, int], list[ast.AST]]]:
         """(end of the statement, written parts) of in-place writes into `name`: `name[i] = v`,
@@ -204,6 +205,8 @@ class _Scan:
                     continue  # counts[ctx, y] / probs[arange, y]: reading an entry at the target
                 found = self.leak(part)
                 if found is not None:
+                    if self.keyed_read is None:
+                        self.keyed_read = node  # the innermost lookup whose key carries the target
                     return found
             return self.leak(node.value)
         if isinstance(node, ast.Call):
@@ -511,15 +514,19 @@ class TargetAwarePrediction(Rule):
                 for site, prediction, targets in _scoring_sites(idx, scope):
                     for target_expr in targets:
                         target = Target.of(scope, target_expr)
-                        found = _Scan(idx, scope, target).leak(prediction)
+                        scan = _Scan(idx, scope, target)
+                        found = scan.leak(prediction)
                         if found is None:
                             continue
                         line = _stmt_line(idx, found)
                         shown = ast.unparse(strip_views(target_expr))
+                        read_line = _stmt_line(idx, scan.keyed_read) if scan.keyed_read is not None else line
+                        through = (f", the key of the lookup `{_snippet(idx, read_line)}` (line {read_line})"
+                                   if read_line != line else "")
                         yield self.report_at(
                             unit, line,
                             f"the target `{shown}` scored at line {site.lineno} feeds "
-                            f"`{_snippet(idx, line)}` (line {line}), which produces the prediction it "
+                            f"`{_snippet(idx, line)}` (line {line}){through}, which produces the prediction it "
                             "is scored against", target_line=site.lineno)
                         break
             # A mixing weight chosen from the probability of the actual outcome.
