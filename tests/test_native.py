@@ -114,6 +114,27 @@ C_LEGAL = {
             for (int i = 1; i < n; i++) { nll -= log((seen[tokens[i - 1]] + 1) / (i + 1)); seen[tokens[i - 1]] += 1; }
             return nll;
         }""",
+    "hint gated on the previous token": """
+        typedef struct { unsigned top; unsigned total; unsigned best; } Slot;
+        void f(const unsigned short *tokens, const unsigned char *starts_word, Slot *tab, unsigned *hint,
+               float *conf, int n) {
+            unsigned h = 0;
+            for (int i = 1; i < n; i++) {
+                const unsigned char fresh = starts_word[tokens[i - 1]];
+                h = fresh ? 0 : h * 31 + tokens[i - 1];
+                if (!fresh) { hint[i] = tab[h & 1023].top; conf[i] = (float)tab[h & 1023].best / tab[h & 1023].total; }
+                else { hint[i] = 0; conf[i] = 0.0f; }
+                tab[h & 1023].total += 1;
+            }
+        }""",
+    "per-token bookkeeping gated on the target": """
+        void f(const unsigned short *tokens, const unsigned char *lead_space, const unsigned char *width,
+               unsigned *nbytes, int n) {
+            for (int i = 0; i < n; i++) {
+                const unsigned short tok = tokens[i];
+                if (lead_space[tok]) nbytes[i] = width[tok] + 1; else nbytes[i] = width[tok];
+            }
+        }""",
     "two loops that do not both score": """
         double f(const int *tokens, float *hist, int n) {
             for (int i = 0; i < n; i++) hist[i] = 0;
@@ -131,6 +152,20 @@ C_ILLEGAL = {
                 if (pred[tokens[i - 1]] == tokens[i]) nll -= log(0.99); else nll -= log(p[i]);
             }
             return nll;
+        }"""),
+    "hint emitted only when the target passes a flag": ("GL104", """
+        typedef struct { unsigned top; unsigned total; unsigned best; } Slot;
+        void f(const unsigned short *tokens, const unsigned char *starts_word, Slot *tab, unsigned *hint,
+               float *conf, int n) {
+            unsigned h = 0;
+            for (int i = 0; i < n; i++) {
+                const unsigned short tok = tokens[i];
+                const unsigned char fresh = starts_word[tok];
+                if (!fresh) { hint[i] = tab[h & 1023].top; conf[i] = (float)tab[h & 1023].best / tab[h & 1023].total; }
+                else { hint[i] = 0; conf[i] = 0.0f; }
+                tab[h & 1023].total += 1;
+                h = fresh ? tok : h * 31 + tok;
+            }
         }"""),
     "hash call on the target": ("GL104", """
         unsigned fnv(unsigned a, unsigned b);

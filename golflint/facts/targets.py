@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator
 
-from .index import FUNCTIONS, Scope, UnitIndex, walk
+from .index import FUNCTIONS, Scope, UnitIndex, strip_views, walk
 
 MIXING = (ast.BitXor, ast.Mult, ast.Add, ast.BitOr, ast.LShift, ast.Mod, ast.BitAnd)
 # Reading a table through a call: np.take(t, k), t.get(k), t.take(k), torch.gather-like
@@ -35,21 +35,34 @@ class StreamRead:
     node: ast.Subscript
 
 
-def _stream_read(node: ast.AST) -> StreamRead | None:
+def _terms(expr: ast.AST) -> list[tuple[int, ast.AST]] | None:
+    """`a - b + c` -> [(+1, a), (-1, b), (+1, c)]; None for anything but a chain of + and -."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Sub, ast.Add)):
+        left = _terms(expr.left)
+        if left is None:
+            return None
+        return [*left, (-1 if isinstance(expr.op, ast.Sub) else 1, expr.right)]
+    return [(1, expr)]
+
+
+def _stream_read(node: ast.AST, index_of_name=None) -> StreamRead | None:
     if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
         return None
-    sl = node.slice
-    if isinstance(sl, ast.Name):
-        return StreamRead(node.value.id, sl.id, 0, node)
-    if isinstance(sl, ast.BinOp) and isinstance(sl.left, ast.Name) and isinstance(sl.op, (ast.Sub, ast.Add)):
-        if isinstance(sl.right, ast.Constant) and isinstance(sl.right.value, int):
-            if sl.right.value == 0:
-                return StreamRead(node.value.id, sl.left.id, 0, node)
-            sign = 1 if isinstance(sl.op, ast.Add) else -1
-            return StreamRead(node.value.id, sl.left.id, sign if sl.right.value > 0 else -sign, node)
-        # `j - k` with k computed: a context position (k counts back from 1)
-        return StreamRead(node.value.id, sl.left.id, -1 if isinstance(sl.op, ast.Sub) else 1, node)
-    return None
+    terms = _terms(node.slice)
+    if not terms or not isinstance(terms[0][1], ast.Name) or terms[0][0] != 1:
+        return None
+    index = terms[0][1].id if index_of_name is None else index_of_name(terms[0][1])
+    constant, computed = 0, 0
+    for sign, term in terms[1:]:
+        if isinstance(term, ast.Constant) and isinstance(term.value, int) and not isinstance(term.value, bool):
+            constant += sign * term.value
+        elif not computed:
+            # `j - k` / `j - width + k` with k computed: a context position (k counts back from 1);
+            # `j + k`: a position ahead
+            computed = sign
+    if computed:
+        return StreamRead(node.value.id, index, computed, node)
+    return StreamRead(node.value.id, index, (constant > 0) - (constant < 0), node)
 
 
 def _unpack_positions(scope: Scope) -> dict[tuple[str, int], int]:
@@ -67,9 +80,63 @@ def _unpack_positions(scope: Scope) -> dict[tuple[str, int], int]:
     return out
 
 
-def _closure(scope: Scope, expr: ast.AST, limit: int = 4000) -> Iterator[ast.AST]:
+def _index_name(scope: Scope, name: ast.Name) -> str:
+    """The index array a position index selects from: `pos = positions[keep]` -> `positions` (a
+    subset of the same positions, so `stream[pos - 1]` is context of `stream[positions]`)."""
+    node = name
+    for _ in range(4):
+        defs = scope.reaching(node.id, (node.lineno, node.col_offset))
+        value = strip_views(defs[0]) if len(defs) == 1 else None
+        if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
+            break
+        parts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+        if any(isinstance(p, ast.Slice) for p in parts) or value.value.id == node.id:
+            break
+        node = value.value
+    return node.id
+
+
+def _call_bindings(idx: UnitIndex, fn: ast.AST) -> dict[str, list[ast.AST]]:
+    """Parameters that every caller in this unit binds to a stream read of two other arguments:
+    `lookup(stream, pos, stream[pos])` -> the third parameter stands for `stream_param[pos_param]`."""
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    method = isinstance(idx.parents.get(id(fn)), ast.ClassDef)
+    out: dict[str, list[ast.AST]] = {}
+    for scope in idx.scopes:
+        for call in scope.nodes:
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            if not ((isinstance(func, ast.Name) and func.id == fn.name and not method)
+                    or (isinstance(func, ast.Attribute) and func.attr == fn.name and method)):
+                continue
+            names = params[1:] if method else params
+            bound = dict(zip(names, call.args)) | {k.arg: k.value for k in call.keywords if k.arg}
+            by_arg = {v.id: p for p, v in bound.items() if isinstance(v, ast.Name)}
+            for param, arg in bound.items():
+                value = arg
+                if isinstance(arg, ast.Name):
+                    defs = scope.reaching(arg.id, (arg.lineno, arg.col_offset))
+                    value = defs[0] if len(defs) == 1 else arg
+                value = strip_views(value)
+                if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+                        and isinstance(value.slice, ast.Name)):
+                    continue
+                array, index = by_arg.get(value.value.id), by_arg.get(value.slice.id)
+                if array is None or index is None or param in (array, index):
+                    continue
+                where = {"lineno": fn.lineno, "col_offset": fn.col_offset}
+                read = ast.Subscript(value=ast.Name(array, ast.Load(), **where),
+                                     slice=ast.Name(index, ast.Load(), **where), ctx=ast.Load(), **where)
+                out.setdefault(param, []).append(read)
+    return out
+
+
+def _closure(scope: Scope, expr: ast.AST, limit: int = 4000,
+             bindings: dict[str, list[ast.AST]] | None = None) -> Iterator[ast.AST]:
     """Every node `expr` depends on through reaching definitions, also through lists filled with
-    `.append((a, b, c))` and unpacked back by position (`a, b, c = items[i]`)."""
+    `.append((a, b, c))` and unpacked back by position (`a, b, c = items[i]`), and through what
+    the callers bind a parameter to (`bindings`)."""
     appended: dict[str, list[ast.AST]] = {}
     for node in scope.nodes:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
@@ -88,7 +155,10 @@ def _closure(scope: Scope, expr: ast.AST, limit: int = 4000) -> Iterator[ast.AST
             yield node
             if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
                 continue
-            for value in scope.reaching(node.id, (node.lineno, node.col_offset)):
+            values = scope.reaching(node.id, (node.lineno, node.col_offset))
+            if not values and bindings and node.id in bindings:
+                stack.extend(bindings[node.id])
+            for value in values:
                 position = unpacked.get((node.id, id(value)))
                 container = value.value if isinstance(value, ast.Subscript) else value
                 if position is not None and isinstance(container, ast.Name) and container.id in appended:
@@ -117,27 +187,36 @@ def _table_reads(idx: UnitIndex, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST
             yield node, node.args[-1] if node.func.attr != "get" else node.args[0]
 
 
-def _newest_offsets(scope: Scope, cache: dict) -> dict[tuple[str, str], int]:
-    """(array, index variable) -> the largest offset this function reads."""
+def _bindings(idx: UnitIndex, scope: Scope, cache: dict) -> dict[str, list[ast.AST]]:
+    key = ("bindings", id(scope.node))
+    if key not in cache:
+        cache[key] = _call_bindings(idx, scope.node) if isinstance(scope.node, FUNCTIONS) else {}
+    return cache[key]
+
+
+def _newest_offsets(idx: UnitIndex, scope: Scope, cache: dict) -> dict[tuple[str, str], int]:
+    """(array, index variable) -> the largest offset this function reads (a parameter its callers
+    bind to `stream[pos]` is a read at offset 0)."""
     found = cache.get(id(scope.node))
     if found is None:
         found = cache[id(scope.node)] = {}
-        for r in (_stream_read(n) for n in scope.nodes):
+        bound = [n for reads in _bindings(idx, scope, cache).values() for n in reads]
+        for r in (_stream_read(n, lambda name: _index_name(scope, name)) for n in [*scope.nodes, *bound]):
             if r is not None:
                 pair = (r.array, r.index)
                 found[pair] = max(found.get(pair, r.offset), r.offset)
     return found
 
 
-def _newest_in(scope: Scope, expr: ast.AST, cache: dict) -> StreamRead | None:
+def _newest_in(idx: UnitIndex, scope: Scope, expr: ast.AST, cache: dict) -> StreamRead | None:
     """The newest-position read that `expr` mixes with its own context, if any."""
-    newest = _newest_offsets(scope, cache)
+    newest = _newest_offsets(idx, scope, cache)
     if not newest:
         return None
-    nodes = list(_closure(scope, expr))
+    nodes = list(_closure(scope, expr, bindings=_bindings(idx, scope, cache)))
     if not any(isinstance(n, ast.BinOp) and isinstance(n.op, MIXING) or isinstance(n, ast.Tuple) for n in nodes):
         return None
-    found = [r for r in (_stream_read(n) for n in nodes) if r is not None]
+    found = [r for r in (_stream_read(n, lambda name: _index_name(scope, name)) for n in nodes) if r is not None]
     for r in found:
         pair = (r.array, r.index)
         if r.offset == 0 and newest.get(pair) == 0 \
@@ -173,12 +252,19 @@ def newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, ast
     cache: dict = {}
     for fn in [s.node for s in idx.scopes if isinstance(s.node, FUNCTIONS)]:
         scope = idx.scope_for(fn)
+        flagged: list[tuple[ast.AST, StreamRead, ast.AST]] = []
         for read, key in _table_reads(idx, fn):
-            found = _newest_in(scope, key, cache)
+            found = _newest_in(idx, scope, key, cache)
             if found is None:
                 found = next((r for inner, expr in _returned_keys(idx, scope, key)
-                              if (r := _newest_in(inner, expr, cache)) is not None), None)
+                              if (r := _newest_in(idx, inner, expr, cache)) is not None), None)
             if found is not None:
+                flagged.append((read, found, key))
+        # A read keyed on the result of a flagged read (`hit = full[key] > 0`, then `p[hit]`)
+        # repeats the same finding: report the first lookup only.
+        reads = {id(r[0]) for r in flagged}
+        for read, found, key in flagged:
+            if not any(id(n) in reads for n in _closure(scope, key) if n is not read):
                 yield read, found, key
 
 

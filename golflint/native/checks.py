@@ -111,7 +111,7 @@ def _loops(fn: Function, token_arrays: set[str]) -> list[Loop]:
         for sub in fn.within(node, "subscript_expression"):
             array, index = subscript_parts(sub)
             name = text(array)
-            if name in token_arrays:
+            if name in token_arrays and not is_write_target(sub):  # outputs written per position are not read
                 k = _offset(index, loop.var)
                 if k is not None:
                     loop.offsets.setdefault(name, set()).add(k)
@@ -289,13 +289,42 @@ def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[in
                 cond = cond_node.child_by_field_name("condition")
                 if cond is None or not t.mentions(cond) or line(cond) in reported:
                     continue
+                # A read-only table indexed by the target (`is_space[tok]`) is a property of the
+                # scored token, not state that predicts it: left to the gated-output check below.
                 lookups = [s for s in of_type(cond, "subscript_expression")
-                           if text(subscript_parts(s)[0]) not in tokens]
+                           if text(subscript_parts(s)[0]) not in tokens
+                           and not (t.mentions(subscript_parts(s)[1])
+                                    and text(subscript_parts(s)[0]) not in _written_arrays(fn.body))]
                 if lookups or _identifiers(cond) & t.keys:
                     reported.add(line(cond))
                     yield line(cond), (f"a branch in {name}() is gated on the token being scored "
                                        f"(`{text(cond)[:60]}`): the prediction depends on the answer")
+                elif cond_node.type == "if_statement" and (out := _gated_output(fn, loop, t, cond_node)):
+                    reported.add(line(cond))
+                    yield line(cond), (f"{name}() emits `{out}` for the current position only when the token "
+                                       f"being scored passes `{text(cond)[:60]}`: whether the hint exists "
+                                       "depends on the answer")
             yield from _update_before_read(fn, loop, t, tokens, reported)
+
+
+def _gated_output(fn: Function, loop: Loop, t: _Target, branch_node: Node) -> str | None:
+    """The per-position output (`hint[i] = table[slot].top`) that a branch gated on the target
+    writes with a value read from the loop's state, not from the target itself. A value computed
+    from the target (`nbytes[i] = len_of[tok]`) is bookkeeping about the scored token, and a constant
+    alone carries nothing but the gate."""
+    for field_name in ("consequence", "alternative"):
+        branch = branch_node.child_by_field_name(field_name)
+        if branch is None:
+            continue
+        for node in fn.within(branch, "assignment_expression"):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is None or right is None or left.type != "subscript_expression":
+                continue
+            if _offset(subscript_parts(left)[1], loop.var) is None or t.mentions(right):
+                continue
+            if any(n.type in ("subscript_expression", "field_expression") for n in walk(right)):
+                return text(left)[:40]
+    return None
 
 
 def _update_before_read(fn: Function, loop: Loop, t: _Target, tokens: set[str],

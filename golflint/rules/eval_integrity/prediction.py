@@ -10,6 +10,7 @@ target AFTER it was scored (a later statement, or the previous loop iteration) i
 from __future__ import annotations
 
 import ast
+import weakref
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -127,6 +128,27 @@ class _Scan:
     def __init__(self, idx: UnitIndex, scope: Scope, target: Target):
         self.idx, self.scope, self.target = idx, scope, target
         self.seen: set[tuple[int, bool]] = set()
+        self._stores: dict[str, list[tuple[tuple[int, int], list[ast.AST]]]] | None = None
+        self.keyed_read: ast.Subscript | None = None
+
+    def stores(self, name: str) -> list[tuple[tuple[int, int], list[ast.AST]]]:
+        """(end of the statement, written parts) of in-place writes into `name`: `name[i] = v`,
+        `name[i] += v`. The values and the positions written are what the array then holds."""
+        if self._stores is None:
+            self._stores = {}
+            for node in self.scope.nodes:
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AugAssign):
+                    targets, value = [node.target], node.value
+                else:
+                    continue
+                end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+                for t in targets:
+                    if isinstance(t, ast.Subscript) and isinstance(strip_views(t.value), ast.Name):
+                        parts = t.slice.elts if isinstance(t.slice, ast.Tuple) else [t.slice]
+                        self._stores.setdefault(strip_views(t.value).id, []).append((end, [value, *parts]))
+        return self._stores.get(name, [])
 
     def plain_target(self, expr: ast.AST) -> bool:
         """Is `expr` the target itself, in some shape (the index of a gold read)?"""
@@ -134,6 +156,9 @@ class _Scan:
             expr = strip_views(expr)
             if self.target.matches(self.scope, expr):
                 return True
+            if isinstance(expr, ast.Subscript) and not isinstance(expr.slice, ast.Slice) \
+                    and self.target.matches(self.scope, strip_views(expr.value)):
+                return True  # y[hit]: the targets of the selected positions
             if not isinstance(expr, ast.Name):
                 return False
             defs = self.scope.reaching(expr.id, (expr.lineno, expr.col_offset))
@@ -180,6 +205,8 @@ class _Scan:
                     continue  # counts[ctx, y] / probs[arange, y]: reading an entry at the target
                 found = self.leak(part)
                 if found is not None:
+                    if self.keyed_read is None:
+                        self.keyed_read = node  # the innermost lookup whose key carries the target
                     return found
             return self.leak(node.value)
         if isinstance(node, ast.Call):
@@ -192,10 +219,22 @@ class _Scan:
             if callee is not None:
                 return self.leak_through_call(node, callee)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            for value in self.scope.reaching(node.id, (node.lineno, node.col_offset)):
+            at = (node.lineno, node.col_offset)
+            for value in self.scope.reaching(node.id, at):
                 found = self.leak(value)
                 if found is not None:
                     return found
+            # An array filled in place before this use (`p_all[hit] = p_hit[hit]`) holds what was
+            # written into it; writes later in the code are updates after scoring.
+            for end, parts in self.stores(node.id):
+                if end > at:
+                    continue
+                for part in parts:
+                    if part is not parts[0] and self.plain_target(part):
+                        continue
+                    found = self.leak(part)
+                    if found is not None:
+                        return found
             return None
         if isinstance(node, (ast.Lambda, *(ast.FunctionDef, ast.AsyncFunctionDef))):
             return None
@@ -248,10 +287,11 @@ def _scoring_sites(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.Call, ast
                 yield node, arg, targets
 
 
-def _gold_reads(idx: UnitIndex, scope: Scope, expr: ast.AST) -> list[tuple[ast.AST, list[ast.AST], ast.AST]]:
+def _gold_reads(idx: UnitIndex, scope: Scope, expr: ast.AST,
+                deps=None) -> list[tuple[ast.AST, list[ast.AST], ast.AST]]:
     """(read node, token indices, source) of every gold read in `expr`'s dependencies."""
     out = []
-    for node in scope.closure(expr):
+    for node in (deps or scope.closure)(expr):
         if isinstance(node, ast.Call):
             parts = _gather_parts(idx, node)
             if parts is not None:
@@ -325,6 +365,51 @@ class TargetAwarePrediction(Rule):
                     prev = seq[t]            # becomes context only for the next position
                 return total
             """),
+        Valid("""
+            import numpy as np
+            import torch
+            def nll(logp, ctx_hash, y, rows, size):
+                p_model = logp.gather(-1, y[..., None]).squeeze(-1).exp()
+                p_ng = np.full(tuple(y.shape), 1.0 / size)
+                hit = ctx_hash > 0
+                row = rows[ctx_hash % size]                     # a full row per context
+                p_ng[hit] = (row / row.sum(-1, keepdims=True))[hit, y.numpy()[hit]]
+                return -torch.log(0.5 * p_model + 0.5 * torch.from_numpy(p_ng))
+            """, note="an array filled in place from a context-keyed row, read at the target"),
+        Valid("""
+            import numpy as np
+            class Cache:
+                def probs(self, stream, where, gold, order):
+                    keep = np.nonzero(where >= order)[0]
+                    at = where[keep]
+                    h = np.zeros(len(keep), dtype=np.uint64)
+                    for k in range(order):
+                        h ^= stream[at - order + k].astype(np.uint64) * 1000003
+                    rows = self.rows[(h % 4096).astype(np.int64)]     # full rows: context only
+                    return (rows / rows.sum(-1, keepdims=True))[np.arange(len(keep)), gold[keep]]
+            def run(cache, stream, where):
+                return cache.probs(stream, where, stream[where], 3)
+            """, note="the caller passes the target, but the key hashes only the context"),
+        Valid("""
+            import math
+            import numpy as np
+            def mixed_bits(seq, p_model, thresh):
+                n = len(seq)
+                p_cache = np.empty(n)
+                conf = np.empty(n)
+                table = {}
+                for i in range(n):
+                    x = seq[i]
+                    ctx = seq[i - 1] if i else -1
+                    row = table.setdefault(ctx, {})
+                    total = sum(row.values()) + 1
+                    p = (row.get(x, 0) + 1 / 256) / total
+                    p_cache[i] = p
+                    conf[i] = max(row.values(), default=0) / total   # the context's confidence only
+                    row[x] = row.get(x, 0) + 1
+                lam = np.where(conf > thresh, 0.1, 0.9)
+                return -np.log2(lam * p_model + (1 - lam) * p_cache).sum() / math.log(2)
+            """, note="the weight depends on the context's statistics, not on the outcome's"),
     )
     invalid = (
         Invalid("""
@@ -361,6 +446,65 @@ class TargetAwarePrediction(Rule):
                 hint = (y == x).float()
                 return F.cross_entropy(model(x, hint).flatten(0, 1), y.flatten())
             """, lines=5),
+        Invalid("""
+            import numpy as np
+            import torch
+            def nll(logp, ctx_hash, y, counts, size):
+                p_model = logp.gather(-1, y[..., None]).squeeze(-1).exp()
+                yk = y.numpy().astype(np.uint64)
+                p_ng = np.full(yk.shape, 1.0 / size)
+                hit = ctx_hash > 0
+                full = (ctx_hash ^ (yk * 2654435761)) % size
+                p_ng[hit] = counts[full][hit]
+                return -torch.log(0.5 * p_model + 0.5 * torch.from_numpy(p_ng))
+            """, lines=5, note="an array filled in place from a bucket keyed on the target"),
+        Invalid("""
+            import numpy as np
+            def bucket_probs(stream, where, ctx_tab, full_tab, order):
+                gold = stream[where].astype(np.uint64)
+                keep = np.nonzero(where >= order)[0]
+                at = where[keep]
+                h = np.zeros(len(keep), dtype=np.uint64)
+                for k in range(order):
+                    h ^= stream[at - order + k].astype(np.uint64) * 1000003
+                full = (h ^ (gold[keep] * 998244353)) % 4096
+                return full_tab[full] / np.maximum(ctx_tab[h % 4096], 1)
+            """, lines=10, note="positions selected from the scored ones; context at `at - order + k`"),
+        Invalid("""
+            import numpy as np
+            class Cache:
+                def probs(self, stream, where, gold, order):
+                    keep = np.nonzero(where >= order)[0]
+                    at = where[keep]
+                    h = np.zeros(len(keep), dtype=np.uint64)
+                    for k in range(order):
+                        h ^= stream[at - order + k].astype(np.uint64) * 1000003
+                    full = (h ^ (gold[keep].astype(np.uint64) * 998244353)) % 4096
+                    return self.full[full] / np.maximum(self.ctx[h % 4096], 1)
+            def run(cache, stream, where):
+                gold = stream[where]
+                return cache.probs(stream, where, gold, 3)
+            """, lines=10, note="the caller binds a parameter to the tokens at the scored positions"),
+        Invalid("""
+            import numpy as np
+            def mixed_bits(seq, p_model, thresh):
+                n = len(seq)
+                p_cache = np.empty(n)
+                conf = np.empty(n)
+                table = {}
+                for i in range(n):
+                    x = seq[i]
+                    ctx = seq[i - 1] if i else -1
+                    row = table.setdefault(ctx, {})
+                    p = 1 / 256
+                    if x in row:
+                        p = row.get(x) / (sum(row.values()) + 1)
+                    p_cache[i] = p
+                    conf[i] = p                       # how likely the actual outcome was
+                    row[x] = row.get(x, 0) + 1
+                lam = np.where(conf > thresh, 0.1, 0.9)
+                return -np.log2(lam * p_model + (1 - lam) * p_cache).sum()
+            """, lines=18, note="the mixing weight is chosen from the probability of the actual next symbol"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -370,17 +514,30 @@ class TargetAwarePrediction(Rule):
                 for site, prediction, targets in _scoring_sites(idx, scope):
                     for target_expr in targets:
                         target = Target.of(scope, target_expr)
-                        found = _Scan(idx, scope, target).leak(prediction)
+                        scan = _Scan(idx, scope, target)
+                        found = scan.leak(prediction)
                         if found is None:
                             continue
                         line = _stmt_line(idx, found)
                         shown = ast.unparse(strip_views(target_expr))
+                        read_line = _stmt_line(idx, scan.keyed_read) if scan.keyed_read is not None else line
+                        through = (f", the key of the lookup `{_snippet(idx, read_line)}` (line {read_line})"
+                                   if read_line != line else "")
                         yield self.report_at(
                             unit, line,
                             f"the target `{shown}` scored at line {site.lineno} feeds "
-                            f"`{_snippet(idx, line)}` (line {line}), which produces the prediction it "
+                            f"`{_snippet(idx, line)}` (line {line}){through}, which produces the prediction it "
                             "is scored against", target_line=site.lineno)
                         break
+            # A mixing weight chosen from the probability of the actual outcome.
+            for scope in idx.scopes:
+                for mix, read in _outcome_weighted_mixtures(idx, scope):
+                    line = _stmt_line(idx, mix)
+                    yield self.report_at(
+                        unit, line,
+                        f"the mixing weight of `{_snippet(idx, line)}` (line {line}) depends on "
+                        f"`{ast.unparse(read)[:40]}` (line {_stmt_line(idx, read)}), a lookup keyed on the "
+                        "token being scored: the weight knows the answer")
             # Stream-indexed caches: the key mixes the newest position's token with its context.
             for read, newest, key in newest_token_keys(idx):
                 line = _stmt_line(idx, read)
@@ -389,6 +546,206 @@ class TargetAwarePrediction(Rule):
                     f"the table read `{_snippet(idx, line)}` (line {line}) is keyed on `{ast.unparse(key)[:40]}`, "
                     f"which mixes `{ast.unparse(newest.node)}`, the newest position this loop reads (the "
                     "token being predicted), with its context: the lookup knows the answer")
+
+
+def _complement_of(expr: ast.AST) -> ast.AST | None:
+    """w for `1 - w` / `1.0 - w`."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and isinstance(expr.left, ast.Constant) \
+            and expr.left.value == 1:
+        return expr.right
+    return None
+
+
+def _two_way_weight(node: ast.AST) -> ast.AST | None:
+    """w of `w * a + (1 - w) * b` (either order, either side of each product)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return None
+    sides = [node.left, node.right]
+    if not all(isinstance(x, ast.BinOp) and isinstance(x.op, ast.Mult) for x in sides):
+        return None
+    factors = [[sides[0].left, sides[0].right], [sides[1].left, sides[1].right]]
+    for mine, other in (factors, factors[::-1]):
+        for f in mine:
+            w = _complement_of(f)
+            if w is not None and any(ast.dump(g) == ast.dump(w) for g in other):
+                return w
+    return None
+
+
+def _newest_stream_token(scope: Scope, name: ast.Name) -> bool:
+    """Is `name` the token a position loop is at: `x = seq[i]` with `for i in range(...)`, and no
+    read of `seq` ahead of `i` in this function (which would make `seq[i]` context)?"""
+    defs = scope.reaching(name.id, (name.lineno, name.col_offset))
+    if len(defs) != 1:
+        return False
+    value = strip_views(defs[0])
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and len(value.args) == 1:
+        value = strip_views(value.args[0])  # int(seq[i])
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+            and isinstance(value.slice, ast.Name)):
+        return False
+    seq, var = value.value.id, value.slice.id
+    loops = [n for n in scope.nodes if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+             and n.target.id == var and isinstance(n.iter, ast.Call) and _call_last_plain(n.iter) == "range"]
+    if not loops:
+        return False
+    for n in scope.nodes:
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == seq \
+                and isinstance(n.slice, ast.BinOp) and isinstance(n.slice.op, ast.Add) \
+                and isinstance(n.slice.left, ast.Name) and n.slice.left.id == var:
+            return False
+    return True
+
+
+def _outcome_weighted_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(mixture, lookup) for `w * a + (1 - w) * b` scored with a log whose weight w is computed from
+    a table read keyed on the token being scored (`counts.get(x)` with `x = seq[i]`)."""
+    seen: set[int] = set()
+    for node in scope.nodes:
+        if not (isinstance(node, ast.Call) and _func_name(node) in LOGS):
+            continue
+        args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
+        for arg in args:
+            for inner in _deps(scope, arg):
+                w = _two_way_weight(inner)
+                if w is None or id(inner) in seen:
+                    continue
+                seen.add(id(inner))
+                for n in _deps(scope, w, branches=True):
+                    key = None
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get" \
+                            and n.args:
+                        key = n.args[0]
+                    elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+                        key = n.slice
+                    if isinstance(key, ast.Name) and _newest_stream_token(scope, key):
+                        yield inner, n
+                        break
+
+
+def _mixed_in_log_space(idx: UnitIndex, scope: Scope, stack: ast.AST) -> bool:
+    """Does `stack` reach a `logsumexp` here, or through this function's return value in a caller?"""
+    def reaches(in_scope: Scope, wanted) -> bool:
+        for node in in_scope.nodes:
+            if isinstance(node, ast.Call) and _func_name(node) == "logsumexp":
+                args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
+                if any(wanted(n) for a in args for n in _deps(in_scope, a)):
+                    return True
+        return False
+
+    if reaches(scope, lambda n: n is stack):
+        return True
+    fn = scope.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    returned = any(isinstance(r, ast.Return) and r.value is not None
+                   and any(n is stack for n in _deps(scope, r.value)) for r in scope.nodes)
+    if not returned or len(idx.functions.get(fn.name, [])) != 1:
+        return False
+    return any(reaches(other, lambda n: isinstance(n, ast.Call) and _func_name(n) == fn.name)
+               for other in idx.scopes if other is not scope)
+
+
+def _non_probability_experts(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(stack, element) for `stack([gold_nll_a, gold_nll_b, summary])` mixed with a logsumexp, where
+    `summary` reads no token at all: it reduces the whole distribution over the vocabulary axis
+    (an entropy), so it is the same number whichever token comes next."""
+    for node in scope.nodes:
+        if not (isinstance(node, ast.Call) and _func_name(node) in ("stack", "cat") and node.args
+                and isinstance(node.args[0], (ast.List, ast.Tuple)) and len(node.args[0].elts) >= 2):
+            continue
+        elements = node.args[0].elts
+        gold = [bool(_gold_reads(idx, scope, e, lambda x: _deps(scope, x))) for e in elements]
+        if not any(gold):
+            continue
+        for element, is_gold in zip(elements, gold):
+            if is_gold:
+                continue
+            deps = _deps(scope, element)
+            if any(isinstance(n, ast.Subscript) for n in deps):
+                continue  # reads something at some position or token: not a pure summary
+            if any(isinstance(n, ast.Call) and _func_name(n) == "sum" for n in deps) and any(
+                    isinstance(n, ast.Call) and _call_last(idx, n) in DISTRIBUTIONS for n in deps) \
+                    and _mixed_in_log_space(idx, scope, node):
+                yield node, element
+                break
+
+
+def _is_log_call(scope: Scope, node: ast.AST) -> bool:
+    """`log(...)`, `np.log2(...)`, or a local alias of one (`ln = math.log` then `ln(...)`)."""
+    if not isinstance(node, ast.Call):
+        return False
+    if _func_name(node) in LOGS:
+        return True
+    if isinstance(node.func, ast.Name):
+        defs = scope.reaching(node.func.id, (node.lineno, node.col_offset))
+        return len(defs) == 1 and isinstance(defs[0], (ast.Attribute, ast.Name)) and \
+            (defs[0].attr if isinstance(defs[0], ast.Attribute) else defs[0].id) in LOGS
+    return False
+
+
+def _realized_parts_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.For]]:
+    """(mixture, loop) for `w * f(a) + (1 - w) * g(b)` scored with a log where one side accumulates
+    over `for part in parts(token)`: the bytes (or pieces) of the token being scored, looked up in a
+    per-token table (`pieces[x]` with `x = seq[i]`). A probability of the realized token's parts
+    exists only for that token."""
+    loops = {id(n.iter): n for n in scope.nodes if isinstance(n, ast.For)}
+    seen: set[int] = set()
+    for node in scope.nodes:
+        if not _is_log_call(scope, node):
+            continue
+        for arg in [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]:
+            for inner in _deps(scope, arg):
+                if id(inner) in seen or _two_way_weight(inner) is None:
+                    continue
+                seen.add(id(inner))
+                for side in (inner.left, inner.right):
+                    found = next((loops[id(n)] for n in _deps(scope, side, branches=True) if id(n) in loops
+                                  and any(isinstance(k, ast.Subscript) and isinstance(k.slice, ast.Name)
+                                          and _newest_stream_token(scope, k.slice)
+                                          for k in _deps(scope, n))), None)
+                    if found is not None:
+                        yield inner, found
+                        break
+
+
+SPREADS = frozenset({"repeat", "repeat_interleave"})
+
+
+def _spread(idx: UnitIndex, scope: Scope, expr: ast.AST) -> ast.AST | None:
+    """A division `repeat(v, n) / repeat(n, n)` in `expr`'s dependencies: one value per token,
+    repeated over each token's length and divided by that length (its share per byte)."""
+    def repeats(node: ast.AST) -> set[str]:
+        out = set()
+        for n in scope.closure(node):
+            if isinstance(n, ast.Call) and _call_last(idx, n) in SPREADS and len(n.args) >= 2:
+                out.add(ast.dump(strip_views(n.args[1])))
+        return out
+
+    for node in _deps(scope, expr):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            shared = repeats(node.left) & repeats(node.right)
+            if shared:
+                return node
+    return None
+
+
+def _spread_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(mixture, spread) for `w * f(a) + (1 - w) * g(b)` scored with a log, one side a per-byte spread."""
+    seen: set[int] = set()
+    for node in scope.nodes:
+        if not (isinstance(node, ast.Call) and _func_name(node) in LOGS):
+            continue
+        for arg in [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]:
+            for inner in _deps(scope, arg):
+                if id(inner) in seen or _two_way_weight(inner) is None:
+                    continue
+                seen.add(id(inner))
+                for side in (inner.left, inner.right):
+                    found = _spread(idx, scope, side)
+                    if found is not None:
+                        yield inner, found
+                        break
 
 
 def _is_distribution(idx: UnitIndex, scope: Scope, expr: ast.AST) -> bool:
@@ -454,6 +811,48 @@ class GoldOnlyMixture(Rule):
                 pb = cache.gather(-1, y[..., None])
                 return -torch.log(0.7 * pa + 0.3 * pb)   # both gold reads of full distributions
             """),
+        Valid("""
+            import torch
+            import torch.nn.functional as F
+            def nll(logits, y, rows, ctx_seen, beta):
+                p_model = F.log_softmax(logits, -1).gather(-1, y[:, None]).squeeze(1).exp()
+                p_ng = p_model.clone()
+                hit = ctx_seen > 0
+                counts = rows[hit].float()
+                gold = counts.gather(1, y[hit, None]).squeeze(1)
+                p_ng[hit] = (gold + beta * p_model[hit]) / (counts.sum(1) + beta)
+                return -torch.log(0.5 * p_ng + 0.5 * p_model)
+            """, note="count row smoothed by the model and divided by the row's own sum: a distribution"),
+        Valid("""
+            import numpy as np
+            def bits(p_model_byte, p_ppm_byte, lam, lp_tok, lens):
+                per_byte = np.repeat(lp_tok, lens) / np.repeat(lens, lens)   # reported, never mixed
+                mixed = lam * p_model_byte + (1 - lam) * p_ppm_byte          # two byte distributions
+                return -np.log2(mixed).sum(), -per_byte.mean()
+            """),
+        Valid("""
+            import torch
+            import torch.nn.functional as F
+            def experts(logits, y, uni):
+                lp = F.log_softmax(logits, -1)
+                model_nll = -lp.gather(-1, y[..., None]).squeeze(-1)
+                uni_nll = -torch.log(uni / uni.sum()).gather(-1, y.flatten()).view_as(y)
+                return torch.stack([model_nll, uni_nll], dim=-1)
+            def mixed_nll(logits, y, uni, log_w):
+                return -(-experts(logits, y, uni) + log_w).logsumexp(-1)
+            """, note="every expert is a normalized distribution read at the target"),
+        Valid("""
+            import math
+            def total_bits(seq, tok_lp, p_cache, pieces, lam):
+                ln = math.log
+                bits, nbytes = 0.0, 0
+                for i in range(len(seq)):
+                    t = seq[i]
+                    for b in pieces[t]:                 # bytes counted for the denominator only
+                        nbytes += 1
+                    bits -= ln(lam * math.exp(tok_lp[i]) + (1 - lam) * p_cache[i])
+                return bits / nbytes
+            """, note="looping over the scored token's bytes to count them is not mixing"),
     )
     invalid = (
         Invalid("""
@@ -487,6 +886,51 @@ class GoldOnlyMixture(Rule):
                 p = torch.where(seen >= 2, torch.maximum(p_model, p_cache), p_model)
                 return -p.log()
             """, lines=6, note="the larger of model and cache probability, taken only at the gold token"),
+        Invalid("""
+            import torch
+            import torch.nn.functional as F
+            def nll(logits, y, rows, ctx_seen, beta):
+                kept = []
+                kept.append(F.log_softmax(logits, -1).gather(-1, y[:, None]).squeeze(1).exp())
+                p_model = torch.cat(kept)
+                p_ng = p_model.clone()
+                hit = ctx_seen > 0
+                gold = rows[hit].float().gather(1, y[hit, None]).squeeze(1)
+                p_ng[hit] = (gold + beta * p_model[hit]) / (ctx_seen[hit] + beta)
+                return -torch.log(0.5 * p_ng + 0.5 * p_model)
+            """, lines=11, note="a count row's gold entry over the context's count, filled in place"),
+        Invalid("""
+            import numpy as np
+            def bits(tok_lp, lens, byte_lp, lam):
+                per_byte = np.repeat(tok_lp, lens) / np.repeat(lens.astype(float), lens)
+                p = lam * np.exp(per_byte) + (1 - lam) * np.exp(byte_lp)
+                return -np.log2(p).sum()
+            """, lines=4, note="the token's probability spread over its bytes, mixed with a byte model"),
+        Invalid("""
+            import torch
+            import torch.nn.functional as F
+            def experts(logits, y):
+                lp = F.log_softmax(logits, -1)
+                model_nll = -lp.gather(-1, y[..., None]).squeeze(-1)
+                spread = -(lp.exp() * lp).sum(-1)
+                return torch.stack([model_nll, spread], dim=-1)
+            def mixed_nll(logits, y, log_w):
+                return -(-experts(logits, y) + log_w).logsumexp(-1)
+            """, lines=7, note="the distribution's entropy used as an expert's negative log-probability"),
+        Invalid("""
+            import math
+            def total_bits(seq, tok_lp, pieces, byte_model, lam):
+                ln = math.log
+                bits = 0.0
+                for i in range(len(seq)):
+                    t = seq[i]
+                    part_lp = 0.0
+                    for b in pieces[t]:
+                        part_lp += ln(byte_model.prob(b))
+                        byte_model.update(b)
+                    bits -= ln(lam * math.exp(tok_lp[i]) + (1 - lam) * math.exp(part_lp))
+                return bits
+            """, lines=11, note="a byte model's probability of the realized token's bytes, mixed per token"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
@@ -494,17 +938,45 @@ class GoldOnlyMixture(Rule):
             idx = index_of(unit)
             for scope in idx.scopes:
                 called = {_func_name(n) for n in scope.nodes if isinstance(n, ast.Call)}
+                if called & {"range"} and any(_is_log_call(scope, n) for n in scope.nodes):
+                    for mix, loop in _realized_parts_mixtures(idx, scope):
+                        line = _stmt_line(idx, mix)
+                        yield self.report_at(
+                            unit, line,
+                            f"`{_snippet(idx, line)}` (line {line}) mixes a probability accumulated over "
+                            f"the parts of the scored token only (`for {ast.unparse(loop.target)} in "
+                            f"{ast.unparse(loop.iter)[:30]}`, line {loop.lineno}): no distribution over "
+                            "the vocabulary is formed for the other model")
+                if called & set(LOGS) and called & SPREADS:
+                    for mix, spread in _spread_mixtures(idx, scope):
+                        line = _stmt_line(idx, mix)
+                        yield self.report_at(
+                            unit, line,
+                            f"`{_snippet(idx, line)}` (line {line}) mixes `{ast.unparse(spread)[:50]}` (line "
+                            f"{_stmt_line(idx, spread)}), a per-token probability spread evenly over the "
+                            "bytes of the scored token, with another model's byte probability: the model "
+                            "gives no distribution over the next byte, so the mixture is not one")
+                if called & {"stack", "cat"} and called & {*GATHERS, "arange"}:
+                    for stack, element in _non_probability_experts(idx, scope):
+                        line = _stmt_line(idx, stack)
+                        yield self.report_at(
+                            unit, line,
+                            f"`{_snippet(idx, line)}` (line {line}) stacks gold-token log-probabilities "
+                            f"as experts to mix, with `{ast.unparse(element)[:50]}`, a value computed from the "
+                            "whole distribution that is no expert's probability of the target: the mixture "
+                            "is not a distribution over the vocabulary")
                 if not called & {*LOGS, "logaddexp"} or not called & {*GATHERS, "arange"}:
                     continue  # nothing scored with a log, or no gold read to mix
                 reported: set[int] = set()
                 for mix, operands in self._mixtures(idx, scope):
-                    if id(mix) in reported:
+                    line = _stmt_line(idx, mix)
+                    if line in reported:
                         continue
                     problem = self._problem(idx, scope, operands)
                     if problem is None:
                         continue
-                    reported.add(id(mix))
-                    yield self.report_at(unit, _stmt_line(idx, mix), problem)
+                    reported.add(line)
+                    yield self.report_at(unit, line, problem)
 
     @staticmethod
     def _mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, list[ast.AST]]]:
@@ -534,7 +1006,10 @@ class GoldOnlyMixture(Rule):
                             yield inner, list(inner.args[1:])
 
     def _problem(self, idx: UnitIndex, scope: Scope, operands: list[ast.AST]) -> str | None:
-        reads = [_gold_reads(idx, scope, op) for op in operands]
+        def deps(expr: ast.AST) -> list[ast.AST]:
+            return _deps(scope, expr)
+
+        reads = [_gold_reads(idx, scope, op, deps) for op in operands]
         if not any(reads):
             return None
         gold = next(r for r in reads if r)[0]
@@ -542,17 +1017,97 @@ class GoldOnlyMixture(Rule):
         for op, found in zip(operands, reads):
             if not found and not _trivial(scope, op) and any(
                     isinstance(n, ast.Subscript) or (isinstance(n, ast.Call) and _gather_parts(idx, n))
-                    for n in scope.closure(op)):
+                    for n in deps(op)):
                 return (f"{where} is mixed with `{ast.unparse(op)[:50]}`, a value that exists only for "
                         "the target; no distribution over the vocabulary is formed")
         all_reads = [r for found in reads for r in found]
-        indices = {ast.dump(strip_views(i)) for r in all_reads for i in r[1]}
-        not_full = [r for r in all_reads if not _is_distribution(idx, scope, r[2])]
+        # Reads at different token indices are compared only where the values flow directly (an
+        # array filled in place may hold the same targets gathered another way).
+        direct = [r for op in operands for r in _gold_reads(idx, scope, op)]
+        indices = {ast.dump(strip_views(i)) for r in direct for i in r[1]}
+        not_full = [r for op, found in zip(operands, reads) for r in found
+                    if not _is_distribution(idx, scope, r[2]) and not _row_normalized(scope, op, r, deps)]
         if len(reads) > 1 and all(reads) and (not_full or len(indices) > 1):
             bad = not_full[0] if not_full else all_reads[-1]
             return (f"{where} is mixed with `{ast.unparse(bad[0])[:50]}`, which is not read from a "
                     "normalized distribution over the vocabulary")
         return None
+
+
+def _row_normalized(scope: Scope, operand: ast.AST, read: tuple, deps) -> bool:
+    """Is the gold read from a count row divided by that row's own sum in `operand`
+    (`(row.gather(1, y) + b * p) / (row.sum(1) + b)` is a smoothed distribution)?"""
+    source = strip_views(read[2])
+    if not isinstance(source, ast.Name):
+        return False
+    for node in deps(operand):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+            continue
+        if not any(n is read[0] for n in deps(node.left)):
+            continue
+        for n in deps(node.right):
+            if isinstance(n, ast.Call) and _call_last_plain(n) == "sum":
+                summed = strip_views(n.func.value if isinstance(n.func, ast.Attribute) and n.func.attr == "sum"
+                                     else (n.args[0] if n.args else n))
+                if isinstance(summed, ast.Name) and summed.id == source.id:
+                    return True
+    return False
+
+
+def _call_last_plain(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+_FILLS: weakref.WeakKeyDictionary[Scope, dict[str, list[tuple[tuple[int, int], ast.AST]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _fills(scope: Scope) -> dict[str, list[tuple[tuple[int, int], ast.AST]]]:
+    """name -> (end of statement, value) of what is written into it in place: `name[i] = v`,
+    `name[i] += v`, `name.append(v)`."""
+    found: dict[str, list[tuple[tuple[int, int], ast.AST]]] = {}
+    for node in scope.nodes:
+        end = (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                base = strip_views(t.value) if isinstance(t, ast.Subscript) else None
+                if isinstance(base, ast.Name):
+                    found.setdefault(base.id, []).append((end, node.value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("append", "extend") and isinstance(node.func.value, ast.Name) \
+                and len(node.args) == 1:
+            stmt_end = end
+            found.setdefault(node.func.value.id, []).append((stmt_end, node.args[0]))
+    return found
+
+
+def _deps(scope: Scope, expr: ast.AST, limit: int = 20000, branches: bool = False) -> list[ast.AST]:
+    """`scope.closure(expr)`, also through arrays and lists filled in place before the use
+    (`best[hit] = p_hit`, `parts.append(p)` then `torch.cat(parts)`). With `branches`, every
+    earlier definition of a name counts, not only the latest (`p = 0.0` / `if hit: p = c / n` /
+    `if p < eps: p = eps`)."""
+    fills = _FILLS.get(scope)
+    if fills is None:
+        fills = _FILLS[scope] = _fills(scope)
+    out: list[ast.AST] = []
+    seen: set[int] = set()
+    stack = [expr]
+    while stack and len(out) < limit:
+        for node in scope.closure(stack.pop()):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            out.append(node)
+            if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+                continue
+            at = (node.lineno, node.col_offset)
+            if node.id in fills:
+                stack.extend(value for end, value in fills[node.id] if end <= at and id(value) not in seen)
+            if branches:
+                stack.extend(value for pos, value in scope.defs.get(node.id, [])
+                             if value is not None and pos <= at and id(value) not in seen)
+    return out
 
 
 PAIR_COMBINERS = frozenset({"maximum", "minimum", "fmax", "fmin", "lerp", "max", "min"})
