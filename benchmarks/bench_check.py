@@ -343,7 +343,7 @@ def main() -> None:
         env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
         subprocess.run([sys.executable, "-m", "golflint", "check", "--help"], env=env,
                        capture_output=True, check=True)
-        golflint = [sys.executable, "-m", "golflint", "check", "--exit-zero", "--format", "json"]
+        golflint = [sys.executable, "-m", "golflint", "check", "--exit-zero", "--format", "json", "--timings"]
         cache = tmp / "cache"
 
         ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
