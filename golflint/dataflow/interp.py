@@ -43,6 +43,7 @@ from .model import (
     TRAINPATH,
     TREAD,
     FIT,
+    GRAD,
     LEAF,
     CUT,
     MATCH,
@@ -1340,6 +1341,8 @@ class Interpreter:
             out |= self._opaque(node, (callee - {x for x in callee if isinstance(x, tuple) and x[0] == OBJ}) | all_args)
             if has_data(out):
                 out |= via
+                if not self.nograd:
+                    out |= {(GRAD, x[1]) for x in via}
         return out
 
     def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
@@ -1373,6 +1376,8 @@ class Interpreter:
         if inlined:
             if module_method and has_data(all_args):
                 out = self._opaque(node, out | all_args)
+                if not self.nograd:
+                    out |= {(GRAD, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
@@ -1382,6 +1387,9 @@ class Interpreter:
             return _keep_iter(recv) | self._cut_positions(where)
         if name in spec.shape_methods:
             return _keep_iter(recv)
+        if name in spec.scalar_methods:
+            # a Python number or list: the data it holds, never a parameter to update in place
+            return _strip(recv) - {PARAM}
         if name in spec.param_methods:
             return _strip(recv) | {PARAM}
         if name in spec.update_methods:
@@ -1392,7 +1400,13 @@ class Interpreter:
                 modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
                 trains = frozenset(modules - self.frozen)
                 fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
-                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits)
+                # The loss reaches the user's modules only through outputs computed under no-grad
+                # (hidden states collected for a probe): no gradient flows back into them.
+                graded = {x[1] for x in recv if isinstance(x, tuple) and x[0] == GRAD}
+                detached = bool(modules) and not (modules & graded) and not fits and any(
+                    isinstance(x, tuple) and x[0] == OUT and x[2] for x in recv)
+                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits,
+                           detached=detached)
             return EMPTY
         if name in spec.read_methods:
             return self._read(node, data_recv | all_args)

@@ -30,6 +30,9 @@ OUT, ITER, OBJ, FUNC, CLASS, MOD, SCORE, WIDE, TREAD = (
     "OUT", "ITER", "OBJ", "FUNC", "CLASS", "MOD", "SCORE", "WIDE", "TREAD")
 # ("VIA", object id): computed through that module object (an adapter called on hidden states).
 VIA = "VIA"
+# ("GRAD", object id): computed through that module object with gradients enabled; a loss that
+# reaches a module only through outputs made under no-grad (features for a probe) cannot train it.
+GRAD = "GRAD"
 # ("FIT", time of an update): a value computed from the gradients that update returned.
 FIT = "FIT"
 # ("LEAF", unit label, line, col): a tensor made with requires_grad=True, fitted by the steps whose

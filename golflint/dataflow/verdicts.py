@@ -55,7 +55,8 @@ def judge(events: list[Event], scoring_functions: frozenset = frozenset()) -> li
 
 def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_functions: frozenset) -> None:
     scores = [e for e in seg if e.kind == "score"]
-    updates = [e for e in seg if e.kind in ("update", "cache") and e.regions]
+    # a step whose loss reaches the model only through no-grad outputs trains something else
+    updates = [e for e in seg if e.kind in ("update", "cache") and e.regions and not e.detail.get("detached")]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
     last_train_update = max((e.time for e in train_updates), default=None)
     # forward_time scans a score's labels: once per score, not once per (update, score) pair.
