@@ -37,6 +37,7 @@ from .model import (
     OBJ,
     OUT,
     PARAM,
+    PREFIX,
     SCORE,
     STATEFUL,
     TRAIN,
@@ -1005,8 +1006,9 @@ class Interpreter:
         if _empty_slice(node.slice):
             # `x[:0]`: no tokens at all (an empty accumulator to concatenate onto)
             return frozenset(x for x in base if not is_data(x))
+        cut_here = EMPTY
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
-            self._partial_view(node, base, index)
+            cut_here = self._partial_view(node, base, index)
         cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT]
         if cuts and regions_of(base) and not isinstance(node.slice, ast.Slice):
             self.event("prefix", node, base, what="validation tokens gathered at positions",
@@ -1015,7 +1017,7 @@ class Interpreter:
         if not isinstance(node.slice, ast.Constant) and not has_data(index):
             # cut by position, not looked up by token content: a stretch of the stored tokens
             base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
-        return self._cut(node, base, index) | _strip(index)
+        return self._cut(node, base, index) | _strip(index) | cut_here
 
     def _e_Compare(self, node: ast.Compare) -> frozenset:
         """`stored == target`: validation tokens compared, position by position, with a stretch of
@@ -1035,24 +1037,27 @@ class Interpreter:
                     out |= {(MATCH, self.unit.label, node.lineno, x[1], x[2])}
         return out
 
-    def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> None:
-        """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens."""
+    def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> frozenset:
+        """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens.
+        Returns the label that marks what went through a prefix cut (none for other views)."""
         sl = node.slice
         idx = index_of(self.unit)
         start_zero = sl.lower is None or (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0)
         if start_zero and sl.upper is not None and sl.step is None and not has_data(index) \
                 and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
             if any(r.all_gens for r in regions_of(base)) and not self._gathered(base):
-                return  # a prefix of one window of a loop, not of the stream
+                return EMPTY  # a prefix of one window of a loop, not of the stream
             fixed, value = FixedBound(idx)(sl.upper)
             # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs;
             # a token cap of 1 is off by default (`[:min(n, cap + 1)]` with cap 0): no score has 1 token
             least = 1 if regions_of(base) else 0
             if fixed and (value is None or least < value < self.spec.min_validation_tokens):
                 what = "validation tokens" if regions_of(base) else "validation shards"
+                site = (self.unit.label, node.lineno, node.col_offset)
                 self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
-                           text=ast.unparse(node)[:60])
-            return
+                           text=ast.unparse(node)[:60], site=site)
+                return frozenset({(PREFIX, *site)})
+            return EMPTY
         if isinstance(sl.lower, ast.Name) and isinstance(sl.upper, ast.BinOp) and isinstance(sl.upper.op, ast.Add) \
                 and isinstance(sl.upper.left, ast.Name) and sl.upper.left.id == sl.lower.id \
                 and isinstance(sl.upper.right, ast.Constant) and isinstance(sl.upper.right.value, int):
@@ -1066,6 +1071,7 @@ class Interpreter:
                         step = it.args[2].value
                         self.event("skip", loop, base, step=step, width=width)
                     break
+        return EMPTY
 
     def _cut_positions(self, arg: ast.AST | None) -> frozenset:
         """Positions of a mask cut to a fixed prefix shorter than the validation split."""

@@ -46,6 +46,9 @@ STORED, STORED_SEQ, MATCH = "STORED", "STORED_SEQ", "MATCH"
 # ("CUT", bound text, expression text): positions taken from a mask cut to a fixed prefix
 # (`np.flatnonzero(written[:cap])`); validation data gathered at them is a prefix of the stream.
 CUT = "CUT"
+# ("PREFIX", unit label, line, col): data that went through the prefix cut at that site (a
+# `val[:n]` reported as partial evaluation); a score without it was computed without that cut.
+PREFIX = "PREFIX"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()

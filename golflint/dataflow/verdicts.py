@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, FIT, MATCH, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
+from .model import CACHE_WRITE, FIT, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible
 
 
 # Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
@@ -23,6 +23,7 @@ class Verdict:
     unit: Any            # CodeUnit
     line: int
     message: str
+    warning: bool = False    # found, but another fact makes it doubtful: a warning, not an error
 
 
 def _where(unit: Any, line: int, here: Any) -> str:
@@ -45,8 +46,8 @@ def judge(events: list[Event], scoring_functions: frozenset = frozenset()) -> li
         by_segment[ev.segment].append(ev)
     out: dict[tuple, Verdict] = {}
 
-    def add(rule: str, unit: Any, line: int, message: str) -> None:
-        out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message))
+    def add(rule: str, unit: Any, line: int, message: str, warning: bool = False) -> None:
+        out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message, warning))
 
     for seg in by_segment.values():
         _judge_segment(seg, events, add, scoring_functions)
@@ -160,6 +161,18 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"{_source_of(ev.regions, ev.unit) if ev.regions else 'a table filled from validation tokens'} "
                 f"is written into what ships ({ev.detail['how']}): the artifact then carries the answers")
         elif ev.kind == "prefix":
+            # Another pass scores the same stream without this cut (a diagnostic on a sample next
+            # to the full evaluation): the cut score may not be the one reported. A warning.
+            mark = (PREFIX, *ev.detail["site"]) if ev.detail.get("site") else None
+            uncut = next((s for s in scores if mark is not None and mark not in s.labels
+                          and any_overlap(s.regions, ev.regions)), None)
+            if uncut is not None:
+                add("GL109", ev.unit, ev.line,
+                    f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`) "
+                    f"and scored, while the score at {_where(uncut.unit, uncut.line, ev.unit)} covers them "
+                    "without this cut: check that the reported score is not the one on the cut data",
+                    warning=True)
+                continue
             add("GL109", ev.unit, ev.line,
                 f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`): "
                 "the score covers only part of the validation set")

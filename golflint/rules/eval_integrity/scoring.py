@@ -236,7 +236,9 @@ class PartialEvaluation(Rule):
     def check(self, sub) -> Iterable[Finding]:
         # Cuts and skipping windows: the dataflow knows which values hold validation data.
         for verdict in analyze(sub).for_rule(self.id):
-            yield self.report_at(verdict.unit, verdict.line, verdict.message)
+            warn = verdict.warning and self.effective_severity == Severity.ERROR
+            yield self.report_at(verdict.unit, verdict.line, verdict.message,
+                                 severity=Severity.WARNING if warn else None)
         # Early stops: the phase model knows which loops score.
         phases = phases_of(sub)
         for unit in sub.python_units:
