@@ -46,6 +46,7 @@ from .model import (
     FIT,
     GRAD,
     LEAF,
+    LOSS,
     CUT,
     MATCH,
     STORED,
@@ -62,6 +63,7 @@ from .model import (
 from .spec import PLACEHOLDER, Spec
 
 _STRUCTURAL = (FUNC, CLASS, MOD)
+LOG_CALLS = frozenset({"log", "log2", "log10", "log1p", "logsumexp"})
 _BUILTIN_MODULE_ROOTS = ("builtins",)
 
 
@@ -85,6 +87,18 @@ def _nodes_under(node: ast.AST) -> list[ast.AST]:
             elif isinstance(value, list):
                 out.extend(item for item in value if isinstance(item, AST))
     return out
+
+
+def _split_side(sl: ast.AST) -> tuple[str, str] | None:
+    """(bound text, "head" | "tail") for `[:k]` / `[0:k]` and `[k:]` / `[k:end]` with k a name."""
+    if not isinstance(sl, ast.Slice) or sl.step is not None:
+        return None
+    if (sl.lower is None or isinstance(sl.lower, ast.Constant) and sl.lower.value == 0) \
+            and isinstance(sl.upper, ast.Name):
+        return sl.upper.id, "head"
+    if isinstance(sl.lower, ast.Name):
+        return sl.lower.id, "tail"
+    return None
 
 
 def _strip(labels: frozenset) -> frozenset:
@@ -1017,6 +1031,13 @@ class Interpreter:
         if not isinstance(node.slice, ast.Constant) and not has_data(index):
             # cut by position, not looked up by token content: a stretch of the stored tokens
             base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
+        split = _split_side(node.slice)
+        if split is not None and regions_of(base) and not has_data(index):
+            # `t[:k]` and `t[k:...]`: the head and the tail of one stretch, cut at the same bound,
+            # hold different tokens (the context a bias is fitted on, the positions then scored)
+            r = self.region(node, index, regions_of(base))
+            r.split = split
+            return (base - regions_of(base)) | {r} | _strip(index) | cut_here
         return self._cut(node, base, index) | _strip(index) | cut_here
 
     def _e_Compare(self, node: ast.Compare) -> frozenset:
@@ -1213,7 +1234,7 @@ class Interpreter:
 
         if isinstance(func, ast.Attribute):
             recv = self.eval(func.value)
-            return self._method_call(node, func.attr, recv, args, kwargs, all_args)
+            return self._lossy(func.attr, self._method_call(node, func.attr, recv, args, kwargs, all_args))
 
         callee = self.eval(func) if not isinstance(func, ast.Name) or self.bound(func.id) else EMPTY
         targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
@@ -1232,7 +1253,13 @@ class Interpreter:
                 self.bound(func.id) or not hasattr(builtins, func.id)):
             # A variable holding something callable we cannot see into (a model).
             return self._opaque(node, _strip(callee) | all_args)
-        return self._library_call(node, qual, args, kwargs, all_args)
+        return self._lossy(qual.rsplit(".", 1)[-1], self._library_call(node, qual, args, kwargs, all_args))
+
+    def _lossy(self, name: str, out: frozenset) -> frozenset:
+        """Mark what a loss or a log computes from data (a score in bits or nats)."""
+        if (name in self.spec.loss_calls or name in LOG_CALLS) and has_data(out):
+            return out | {LOSS}
+        return out
 
     def _expand_starred(self, nodes: list, args: list) -> list:
         """`fn(*args)`: a pack of positional arguments received by `*args` goes back position by
@@ -1407,15 +1434,22 @@ class Interpreter:
                 trains = frozenset(modules - self.frozen)
                 fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
                 # The loss reaches the user's modules only through outputs computed under no-grad
-                # (hidden states collected for a probe): no gradient flows back into them.
+                # (hidden states collected for a probe, detached logits a bias is fitted on): no
+                # gradient flows back into them; the step trains only what it fits, if anything.
                 graded = {x[1] for x in recv if isinstance(x, tuple) and x[0] == GRAD}
-                detached = bool(modules) and not (modules & graded) and not fits and any(
-                    isinstance(x, tuple) and x[0] == OUT and x[2] for x in recv)
+                outs = [x[2] for x in recv if isinstance(x, tuple) and x[0] == OUT]
+                detached = any(outs) and (not (modules & graded) if modules else all(outs))
                 self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits,
                            detached=detached)
             return EMPTY
         if name in spec.read_methods:
             return self._read(node, data_recv | all_args)
+        if name == "requires_grad_" and (not node.args or isinstance(node.args[0], ast.Constant)
+                                         and node.args[0].value is True) \
+                and not any(self._is_module_class(self.obj_class.get(o, -1)) for o in objs):
+            # `bias.clone().detach().requires_grad_()`: a tensor fitted by gradient, as with
+            # `requires_grad=True` at creation
+            return _strip(recv) | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
         if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
                 and node.args[0].value is False:
             # frozen: a training step no longer changes this module

@@ -49,6 +49,9 @@ CUT = "CUT"
 # ("PREFIX", unit label, line, col): data that went through the prefix cut at that site (a
 # `val[:n]` reported as partial evaluation); a score without it was computed without that cut.
 PREFIX = "PREFIX"
+# A value computed by a loss or a log (`cross_entropy`, `log_softmax`, `.log2()`): a score in bits
+# or nats, unlike hit counts and similarities.
+LOSS = "LOSS"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()
@@ -65,6 +68,7 @@ class Region:
         self.parents = parents    # regions it was cut from
         self.unit = unit
         self.line = line
+        self.split: tuple[str, str] | None = None   # ("k", "head"|"tail") for t[:k] / t[k:...]
 
     def __repr__(self) -> str:
         return f"Region({self.key[1]}:{self.key[2]} {sorted(self.gens, key=str)})"
@@ -101,12 +105,26 @@ def regions_overlap(a: Region, b: Region) -> bool:
     """May a and b hold some of the same tokens?"""
     if a is b or a in b.lineage or b in a.lineage:
         return True
+    if _split_apart(a, b):
+        return False
     ga, gb = a.all_gens, b.all_gens
     for loop, ks in ga.items():
         other = gb.get(loop)
         if other is not None and not (ks & other):
             return False   # different iterations of one loop: different chunks
     return True
+
+
+def _split_apart(a: Region, b: Region) -> bool:
+    """Are a and b (through their lineages) the head and the tail of one stretch cut at one bound?"""
+    heads = {(r.parents, r.split[0]) for r in a.lineage if r.split and r.split[1] == "head"}
+    tails = {(r.parents, r.split[0]) for r in a.lineage if r.split and r.split[1] == "tail"}
+    if not heads and not tails:
+        return False
+    for r in b.lineage:
+        if r.split and (r.parents, r.split[0]) in (tails if r.split[1] == "head" else heads):
+            return True
+    return False
 
 
 def any_overlap(xs: frozenset, ys: frozenset) -> tuple[Region, Region] | None:
