@@ -11,6 +11,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..findings import Severity
 from ..memo import folder_memo
 from ..rules.base import Rule
 from .spec import Spec
@@ -60,4 +61,7 @@ class DataflowRule(Rule):
     def check(self, sub: Submission):
         analysis = analyze(sub)
         for verdict in analysis.for_rule(self.id):
-            yield self.report_at(verdict.unit, verdict.line, verdict.message)
+            if verdict.warning and self.effective_severity == Severity.ERROR:
+                yield self.report_at(verdict.unit, verdict.line, verdict.message, severity=Severity.WARNING)
+            else:
+                yield self.report_at(verdict.unit, verdict.line, verdict.message)

@@ -37,13 +37,16 @@ from .model import (
     OBJ,
     OUT,
     PARAM,
+    PREFIX,
     SCORE,
     STATEFUL,
     TRAIN,
     TRAINPATH,
     TREAD,
     FIT,
+    GRAD,
     LEAF,
+    LOSS,
     CUT,
     MATCH,
     STORED,
@@ -60,6 +63,7 @@ from .model import (
 from .spec import PLACEHOLDER, Spec
 
 _STRUCTURAL = (FUNC, CLASS, MOD)
+LOG_CALLS = frozenset({"log", "log2", "log10", "log1p", "logsumexp"})
 _BUILTIN_MODULE_ROOTS = ("builtins",)
 
 
@@ -83,6 +87,18 @@ def _nodes_under(node: ast.AST) -> list[ast.AST]:
             elif isinstance(value, list):
                 out.extend(item for item in value if isinstance(item, AST))
     return out
+
+
+def _split_side(sl: ast.AST) -> tuple[str, str] | None:
+    """(bound text, "head" | "tail") for `[:k]` / `[0:k]` and `[k:]` / `[k:end]` with k a name."""
+    if not isinstance(sl, ast.Slice) or sl.step is not None:
+        return None
+    if (sl.lower is None or isinstance(sl.lower, ast.Constant) and sl.lower.value == 0) \
+            and isinstance(sl.upper, ast.Name):
+        return sl.upper.id, "head"
+    if isinstance(sl.lower, ast.Name):
+        return sl.lower.id, "tail"
+    return None
 
 
 def _strip(labels: frozenset) -> frozenset:
@@ -1004,8 +1020,9 @@ class Interpreter:
         if _empty_slice(node.slice):
             # `x[:0]`: no tokens at all (an empty accumulator to concatenate onto)
             return frozenset(x for x in base if not is_data(x))
+        cut_here = EMPTY
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
-            self._partial_view(node, base, index)
+            cut_here = self._partial_view(node, base, index)
         cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT]
         if cuts and regions_of(base) and not isinstance(node.slice, ast.Slice):
             self.event("prefix", node, base, what="validation tokens gathered at positions",
@@ -1014,7 +1031,14 @@ class Interpreter:
         if not isinstance(node.slice, ast.Constant) and not has_data(index):
             # cut by position, not looked up by token content: a stretch of the stored tokens
             base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
-        return self._cut(node, base, index) | _strip(index)
+        split = _split_side(node.slice)
+        if split is not None and regions_of(base) and not has_data(index):
+            # `t[:k]` and `t[k:...]`: the head and the tail of one stretch, cut at the same bound,
+            # hold different tokens (the context a bias is fitted on, the positions then scored)
+            r = self.region(node, index, regions_of(base))
+            r.split = split
+            return (base - regions_of(base)) | {r} | _strip(index) | cut_here
+        return self._cut(node, base, index) | _strip(index) | cut_here
 
     def _e_Compare(self, node: ast.Compare) -> frozenset:
         """`stored == target`: validation tokens compared, position by position, with a stretch of
@@ -1034,24 +1058,27 @@ class Interpreter:
                     out |= {(MATCH, self.unit.label, node.lineno, x[1], x[2])}
         return out
 
-    def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> None:
-        """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens."""
+    def _partial_view(self, node: ast.Subscript, base: frozenset, index: frozenset) -> frozenset:
+        """Validation data (or its shard list) cut to a fixed prefix, or windows that skip tokens.
+        Returns the label that marks what went through a prefix cut (none for other views)."""
         sl = node.slice
         idx = index_of(self.unit)
         start_zero = sl.lower is None or (isinstance(sl.lower, ast.Constant) and sl.lower.value == 0)
         if start_zero and sl.upper is not None and sl.step is None and not has_data(index) \
                 and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
             if any(r.all_gens for r in regions_of(base)) and not self._gathered(base):
-                return  # a prefix of one window of a loop, not of the stream
+                return EMPTY  # a prefix of one window of a loop, not of the stream
             fixed, value = FixedBound(idx)(sl.upper)
             # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs;
             # a token cap of 1 is off by default (`[:min(n, cap + 1)]` with cap 0): no score has 1 token
             least = 1 if regions_of(base) else 0
             if fixed and (value is None or least < value < self.spec.min_validation_tokens):
                 what = "validation tokens" if regions_of(base) else "validation shards"
+                site = (self.unit.label, node.lineno, node.col_offset)
                 self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
-                           text=ast.unparse(node)[:60])
-            return
+                           text=ast.unparse(node)[:60], site=site)
+                return frozenset({(PREFIX, *site)})
+            return EMPTY
         if isinstance(sl.lower, ast.Name) and isinstance(sl.upper, ast.BinOp) and isinstance(sl.upper.op, ast.Add) \
                 and isinstance(sl.upper.left, ast.Name) and sl.upper.left.id == sl.lower.id \
                 and isinstance(sl.upper.right, ast.Constant) and isinstance(sl.upper.right.value, int):
@@ -1065,6 +1092,7 @@ class Interpreter:
                         step = it.args[2].value
                         self.event("skip", loop, base, step=step, width=width)
                     break
+        return EMPTY
 
     def _cut_positions(self, arg: ast.AST | None) -> frozenset:
         """Positions of a mask cut to a fixed prefix shorter than the validation split."""
@@ -1206,7 +1234,7 @@ class Interpreter:
 
         if isinstance(func, ast.Attribute):
             recv = self.eval(func.value)
-            return self._method_call(node, func.attr, recv, args, kwargs, all_args)
+            return self._lossy(func.attr, self._method_call(node, func.attr, recv, args, kwargs, all_args))
 
         callee = self.eval(func) if not isinstance(func, ast.Name) or self.bound(func.id) else EMPTY
         targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
@@ -1225,7 +1253,13 @@ class Interpreter:
                 self.bound(func.id) or not hasattr(builtins, func.id)):
             # A variable holding something callable we cannot see into (a model).
             return self._opaque(node, _strip(callee) | all_args)
-        return self._library_call(node, qual, args, kwargs, all_args)
+        return self._lossy(qual.rsplit(".", 1)[-1], self._library_call(node, qual, args, kwargs, all_args))
+
+    def _lossy(self, name: str, out: frozenset) -> frozenset:
+        """Mark what a loss or a log computes from data (a score in bits or nats)."""
+        if (name in self.spec.loss_calls or name in LOG_CALLS) and has_data(out):
+            return out | {LOSS}
+        return out
 
     def _expand_starred(self, nodes: list, args: list) -> list:
         """`fn(*args)`: a pack of positional arguments received by `*args` goes back position by
@@ -1340,6 +1374,8 @@ class Interpreter:
             out |= self._opaque(node, (callee - {x for x in callee if isinstance(x, tuple) and x[0] == OBJ}) | all_args)
             if has_data(out):
                 out |= via
+                if not self.nograd:
+                    out |= {(GRAD, x[1]) for x in via}
         return out
 
     def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
@@ -1373,6 +1409,8 @@ class Interpreter:
         if inlined:
             if module_method and has_data(all_args):
                 out = self._opaque(node, out | all_args)
+                if not self.nograd:
+                    out |= {(GRAD, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
@@ -1382,6 +1420,9 @@ class Interpreter:
             return _keep_iter(recv) | self._cut_positions(where)
         if name in spec.shape_methods:
             return _keep_iter(recv)
+        if name in spec.scalar_methods:
+            # a Python number or list: the data it holds, never a parameter to update in place
+            return _strip(recv) - {PARAM}
         if name in spec.param_methods:
             return _strip(recv) | {PARAM}
         if name in spec.update_methods:
@@ -1392,10 +1433,23 @@ class Interpreter:
                 modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
                 trains = frozenset(modules - self.frozen)
                 fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
-                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits)
+                # The loss reaches the user's modules only through outputs computed under no-grad
+                # (hidden states collected for a probe, detached logits a bias is fitted on): no
+                # gradient flows back into them; the step trains only what it fits, if anything.
+                graded = {x[1] for x in recv if isinstance(x, tuple) and x[0] == GRAD}
+                outs = [x[2] for x in recv if isinstance(x, tuple) and x[0] == OUT]
+                detached = any(outs) and (not (modules & graded) if modules else all(outs))
+                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits,
+                           detached=detached)
             return EMPTY
         if name in spec.read_methods:
             return self._read(node, data_recv | all_args)
+        if name == "requires_grad_" and (not node.args or isinstance(node.args[0], ast.Constant)
+                                         and node.args[0].value is True) \
+                and not any(self._is_module_class(self.obj_class.get(o, -1)) for o in objs):
+            # `bias.clone().detach().requires_grad_()`: a tensor fitted by gradient, as with
+            # `requires_grad=True` at creation
+            return _strip(recv) | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
         if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
                 and node.args[0].value is False:
             # frozen: a training step no longer changes this module

@@ -30,6 +30,9 @@ OUT, ITER, OBJ, FUNC, CLASS, MOD, SCORE, WIDE, TREAD = (
     "OUT", "ITER", "OBJ", "FUNC", "CLASS", "MOD", "SCORE", "WIDE", "TREAD")
 # ("VIA", object id): computed through that module object (an adapter called on hidden states).
 VIA = "VIA"
+# ("GRAD", object id): computed through that module object with gradients enabled; a loss that
+# reaches a module only through outputs made under no-grad (features for a probe) cannot train it.
+GRAD = "GRAD"
 # ("FIT", time of an update): a value computed from the gradients that update returned.
 FIT = "FIT"
 # ("LEAF", unit label, line, col): a tensor made with requires_grad=True, fitted by the steps whose
@@ -43,6 +46,12 @@ STORED, STORED_SEQ, MATCH = "STORED", "STORED_SEQ", "MATCH"
 # ("CUT", bound text, expression text): positions taken from a mask cut to a fixed prefix
 # (`np.flatnonzero(written[:cap])`); validation data gathered at them is a prefix of the stream.
 CUT = "CUT"
+# ("PREFIX", unit label, line, col): data that went through the prefix cut at that site (a
+# `val[:n]` reported as partial evaluation); a score without it was computed without that cut.
+PREFIX = "PREFIX"
+# A value computed by a loss or a log (`cross_entropy`, `log_softmax`, `.log2()`): a score in bits
+# or nats, unlike hit counts and similarities.
+LOSS = "LOSS"
 
 Labels = frozenset
 EMPTY: frozenset = frozenset()
@@ -59,6 +68,7 @@ class Region:
         self.parents = parents    # regions it was cut from
         self.unit = unit
         self.line = line
+        self.split: tuple[str, str] | None = None   # ("k", "head"|"tail") for t[:k] / t[k:...]
 
     def __repr__(self) -> str:
         return f"Region({self.key[1]}:{self.key[2]} {sorted(self.gens, key=str)})"
@@ -95,12 +105,26 @@ def regions_overlap(a: Region, b: Region) -> bool:
     """May a and b hold some of the same tokens?"""
     if a is b or a in b.lineage or b in a.lineage:
         return True
+    if _split_apart(a, b):
+        return False
     ga, gb = a.all_gens, b.all_gens
     for loop, ks in ga.items():
         other = gb.get(loop)
         if other is not None and not (ks & other):
             return False   # different iterations of one loop: different chunks
     return True
+
+
+def _split_apart(a: Region, b: Region) -> bool:
+    """Are a and b (through their lineages) the head and the tail of one stretch cut at one bound?"""
+    heads = {(r.parents, r.split[0]) for r in a.lineage if r.split and r.split[1] == "head"}
+    tails = {(r.parents, r.split[0]) for r in a.lineage if r.split and r.split[1] == "tail"}
+    if not heads and not tails:
+        return False
+    for r in b.lineage:
+        if r.split and (r.parents, r.split[0]) in (tails if r.split[1] == "head" else heads):
+            return True
+    return False
 
 
 def any_overlap(xs: frozenset, ys: frozenset) -> tuple[Region, Region] | None:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, FIT, MATCH, OBJ, SCORE, TREAD, VIA, Event, any_overlap, compatible
+from .model import CACHE_WRITE, FIT, LOSS, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible
 
 
 # Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
@@ -23,6 +23,7 @@ class Verdict:
     unit: Any            # CodeUnit
     line: int
     message: str
+    warning: bool = False    # found, but another fact makes it doubtful: a warning, not an error
 
 
 def _where(unit: Any, line: int, here: Any) -> str:
@@ -45,8 +46,8 @@ def judge(events: list[Event], scoring_functions: frozenset = frozenset()) -> li
         by_segment[ev.segment].append(ev)
     out: dict[tuple, Verdict] = {}
 
-    def add(rule: str, unit: Any, line: int, message: str) -> None:
-        out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message))
+    def add(rule: str, unit: Any, line: int, message: str, warning: bool = False) -> None:
+        out.setdefault((rule, unit.label, line), Verdict(rule, unit, line, message, warning))
 
     for seg in by_segment.values():
         _judge_segment(seg, events, add, scoring_functions)
@@ -55,7 +56,10 @@ def judge(events: list[Event], scoring_functions: frozenset = frozenset()) -> li
 
 def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_functions: frozenset) -> None:
     scores = [e for e in seg if e.kind == "score"]
-    updates = [e for e in seg if e.kind in ("update", "cache") and e.regions]
+    # a step whose loss reaches the model only through no-grad outputs, and fits no leaf tensor,
+    # trains nothing that is scored (a probe on collected features)
+    updates = [e for e in seg if e.kind in ("update", "cache") and e.regions
+               and not (e.detail.get("detached") and not e.detail.get("fits"))]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
     last_train_update = max((e.time for e in train_updates), default=None)
     # forward_time scans a score's labels: once per score, not once per (update, score) pair.
@@ -107,7 +111,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             add("GL103", e.unit, e.line,
                 f"tokens first scored {first_at} are {verb} at {_where(u.unit, u.line, e.unit)} ({sink}) "
                 "and scored again here")
-        elif not later and not before and u.kind == "update" and not train_updates:
+        elif not later and not before and u.kind == "update" and not train_updates and not u.detail.get("detached"):
             add("GL102", u.unit, u.line,
                 f"{src} reaches a training update here ({sink}) and no training data does: the model "
                 "is trained on validation data")
@@ -159,6 +163,21 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"{_source_of(ev.regions, ev.unit) if ev.regions else 'a table filled from validation tokens'} "
                 f"is written into what ships ({ev.detail['how']}): the artifact then carries the answers")
         elif ev.kind == "prefix":
+            # Another pass scores the same stream without this cut, and what the cut data feed is
+            # no loss (hit counts, similarities: a diagnostic on a sample next to the full
+            # evaluation): the cut score is not a BPB that could be reported. A warning.
+            mark = (PREFIX, *ev.detail["site"]) if ev.detail.get("site") else None
+            cut_scores = [s for s in scores if mark is not None and mark in s.labels]
+            uncut = next((s for s in scores if mark is not None and mark not in s.labels
+                          and any_overlap(s.regions, ev.regions)), None)
+            if uncut is not None and cut_scores and not any(LOSS in s.labels for s in cut_scores):
+                add("GL109", ev.unit, ev.line,
+                    f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`) "
+                    f"for statistics that are no loss (no log or cross-entropy), while the score at "
+                    f"{_where(uncut.unit, uncut.line, ev.unit)} covers them without this cut: a diagnostic "
+                    "on a sample; check that it is not reported as the score",
+                    warning=True)
+                continue
             add("GL109", ev.unit, ev.line,
                 f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`): "
                 "the score covers only part of the validation set")
@@ -175,6 +194,10 @@ def _affects(update: Event, score: Event) -> bool:
     """Can the update change the score? When the step is known to train only certain modules
     (a fresh adapter passed to the model), only scores computed through those modules are affected:
     a compile warm-up that trains a throwaway adapter changes no later score."""
+    if update.detail.get("detached"):
+        # the step fits only its leaf tensors (a bias on detached logits): only scores computed
+        # through them change
+        return any(f in score.labels for f in update.detail.get("fits") or ())
     trains = update.detail.get("trains")
     return not trains or any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in trains)
 

@@ -60,6 +60,7 @@ class Semantics:
     shape_attrs: frozenset[str]
     position_calls: frozenset[str]
     position_methods: frozenset[str]
+    scalar_methods: frozenset[str]
     hook_methods: frozenset[str]
     ship_calls: frozenset[str]
     ship_methods: frozenset[str]
@@ -97,6 +98,7 @@ class Semantics:
             shape_attrs=names("shape_attrs"),
             position_calls=names("position_calls"),
             position_methods=names("position_methods"),
+            scalar_methods=names("scalar_methods"),
             hook_methods=names("hook_methods"),
             ship_calls=names("ship_calls"),
             ship_methods=names("ship_methods"),

@@ -88,6 +88,65 @@ class _Index:
                     self.options[dest or flags[0][2:].replace("-", "_")] = call  # type: ignore[assignment]
 
 
+    def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        parent = self.parent.get(node)
+        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            parent = self.parent.get(parent)
+        return parent if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+    def parameter_value(self, func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.expr:
+        """The value a parameter holds on every call: its default (a setting read from the
+        environment when the function is defined, say) when the body never rebinds it and no call
+        in the unit passes it; anything else is not known statically."""
+        default = _parameter_defaults(func).get(name)
+        if default is None:
+            raise _Unknown
+        for node in ast.walk(func):
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+                raise _Unknown
+            if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+                raise _Unknown
+        a = func.args
+        positional = [p.arg for p in (*a.posonlyargs, *a.args)]
+        method = bool(positional) and isinstance(self.parent.get(func), ast.ClassDef)
+        for call in self.calls.get(func.name, []):
+            if any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords):
+                raise _Unknown            # *args / **kwargs may carry it
+            passed = positional[1:len(call.args) + 1] if method and isinstance(call.func, ast.Attribute) \
+                else positional[:len(call.args)]
+            if name in passed or any(k.arg == name for k in call.keywords):
+                raise _Unknown
+        if self._references(func.name):
+            raise _Unknown                # passed around as a value: callers we cannot see
+        return default
+
+    def _references(self, fname: str) -> list[ast.Name]:
+        table = self.__dict__.get("loads")
+        if table is None:
+            callees = {id(c.func) for calls in self.calls.values() for c in calls}
+            table = {}
+            for node in self.parent:
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in callees:
+                    table.setdefault(node.id, []).append(node)
+            self.loads = table
+        return table.get(fname, [])
+
+
+def _parameter_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    a = func.args
+    names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+    names.update(p.arg for p in (a.vararg, a.kwarg) if p is not None)
+    return names
+
+
+def _parameter_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    a = func.args
+    positional = [*a.posonlyargs, *a.args]
+    out = {p.arg: d for p, d in zip(positional[len(positional) - len(a.defaults):], a.defaults)}
+    out.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+    return out
+
+
 _INDEXES: "weakref.WeakKeyDictionary[CodeUnit, _Index]" = folder_memo(weakref.WeakKeyDictionary())
 
 
@@ -189,6 +248,9 @@ class _Evaluator:
         if isinstance(node, ast.Name):
             if node.id == "__name__" and self.idx.unit.root_path == ENTRY:
                 return "__main__"  # the entry script, and code it execs, run as __main__
+            func = self.idx.enclosing_function(node)
+            if func is not None and node.id in _parameter_names(func):
+                return self.value(self.idx.parameter_value(func, node.id))
             bound = self.idx.bindings.get(node.id, [])
             if len(bound) == 1 and bound[0] is not None:
                 return self.value(bound[0])

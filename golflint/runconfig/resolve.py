@@ -297,13 +297,16 @@ def resolve_run_config(sub: "Folder", python_units: "list[CodeUnit]") -> RunConf
         if var in defaults and not _same_value(defaults[var].value or "", setting.value or ""):
             soft[var] = setting
 
-    shell = _shell_commands(sub, ENTRY)
+    # The script the run commands start: the folder's entry script by role (layout.py), which is
+    # not always named train_gpt.py.
+    entry = getattr(sub, "entry_script", None) or ENTRY
+    shell = _shell_commands(sub, entry)
     commands: list[RunCommand] = []
     readme = sub.text("README.md") if sub.exists("README.md") else None
     called_from_readme: set[str] = set()
     if readme:
         lines = _readme_lines(readme)
-        commands.extend(_commands_in(lines, "README.md", ENTRY, {}, shell))
+        commands.extend(_commands_in(lines, "README.md", entry, {}, shell))
         for _, text in lines:
             called_from_readme.update(rel for rel in shell if rel in text)
     for rel, cmds in shell.items():

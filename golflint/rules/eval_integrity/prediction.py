@@ -24,6 +24,7 @@ LOGS = ("log", "log2", "log10", "log1p")
 GATHERS = ("gather", "take_along_dim", "take_along_axis")
 GATHER_FUNCTIONS = ("torch.gather", "torch.take_along_dim", "numpy.take_along_axis")
 DISTRIBUTIONS = ("softmax", "log_softmax")
+EXPS = ("exp", "exp2", "expm1")
 # Reading only the shape or size of the target is not reading its value.
 METADATA_ATTRS = frozenset({"shape", "dtype", "device", "ndim", "is_cuda"})
 METADATA_CALLS = frozenset({"size", "numel", "dim", "len", "nelement", "zeros_like", "ones_like",
@@ -759,6 +760,28 @@ def _is_distribution(idx: UnitIndex, scope: Scope, expr: ast.AST) -> bool:
     return False
 
 
+def _outside_exp(idx: UnitIndex, scope: Scope, expr: ast.AST) -> Iterator[ast.AST]:
+    """`scope.closure(expr)` without what only reaches `expr` through an `exp(...)`.
+
+    A sum inside `exp` is a product or a ratio of probabilities (`exp(logit_h - lse)` is the
+    model's probability of token h), not a mixture of two probabilities: only sums of
+    probabilities can mix a gold-only value into the score."""
+    stack = [expr]
+    seen: set[int] = {id(expr)}
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Call) and _call_last(idx, node) in EXPS:
+            continue
+        children = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            children = [v for v in scope.reaching(node.id, (node.lineno, node.col_offset)) if v is not None]
+        for child in children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+
+
 def _trivial(scope: Scope, expr: ast.AST) -> bool:
     """Constants, and names of constants: an epsilon, a uniform floor."""
     return not any(isinstance(n, (ast.Subscript, ast.Call)) for n in scope.closure(expr))
@@ -853,6 +876,16 @@ class GoldOnlyMixture(Rule):
                     bits -= ln(lam * math.exp(tok_lp[i]) + (1 - lam) * p_cache[i])
                 return bits / nbytes
             """, note="looping over the scored token's bytes to count them is not mixing"),
+        Valid("""
+            import torch
+            def tilted_nll(nll, logits, y, favourite, boost):
+                # one token's logit raised by `boost`, renormalized over the whole vocabulary:
+                # p'(v) = p(v) * exp(boost * [v == favourite]) / Z, Z = 1 + p(favourite) * (exp(boost) - 1)
+                log_norm = nll + logits.gather(-1, y[:, None]).squeeze(-1)
+                p_fav = (logits.gather(-1, favourite[:, None]).squeeze(-1) - log_norm).exp()
+                z = 1.0 + p_fav * (boost.exp() - 1.0)
+                return nll + z.log() - boost * (y == favourite).float()
+            """, note="a one-token tilt with exact renormalization: the distribution still sums to one"),
     )
     invalid = (
         Invalid("""
@@ -993,7 +1026,7 @@ class GoldOnlyMixture(Rule):
                     else (node.args[0] if node.args else None)
                 if arg is None:
                     continue
-                for inner in scope.closure(arg):
+                for inner in _outside_exp(idx, scope, arg):
                     if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
                         yield inner, [inner.left, inner.right]
                     elif isinstance(inner, ast.Call):

@@ -129,6 +129,27 @@ class PartialEvaluation(Rule):
             print(evaluate(model, val))
             """), note="a queue that ends when the batches end"),
         Valid(_ex("""
+            import time
+            def evaluate(model, tokens, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    for start in range(0, tokens.numel() - seq_len, seq_len):
+                        total += model(tokens[start:start + seq_len]).item()
+                return total
+            opt = torch.optim.AdamW(model.parameters())
+            t0 = time.perf_counter()
+            step = 0
+            while True:
+                if step % 100 == 0:
+                    print(evaluate(model, val, 1024))
+                model(torch.zeros(1024, dtype=torch.long)).backward()
+                opt.step()
+                step += 1
+                if time.perf_counter() - t0 > 600:
+                    break
+            print(evaluate(model, val, 1024))
+            """), note="the training loop stops on the clock; each evaluation it calls scores the whole set"),
+        Valid(_ex("""
             seen = val[:0]
             with torch.no_grad():
                 for i in range(0, val.numel() - 1024, 1024):
@@ -236,7 +257,9 @@ class PartialEvaluation(Rule):
     def check(self, sub) -> Iterable[Finding]:
         # Cuts and skipping windows: the dataflow knows which values hold validation data.
         for verdict in analyze(sub).for_rule(self.id):
-            yield self.report_at(verdict.unit, verdict.line, verdict.message)
+            warn = verdict.warning and self.effective_severity == Severity.ERROR
+            yield self.report_at(verdict.unit, verdict.line, verdict.message,
+                                 severity=Severity.WARNING if warn else None)
         # Early stops: the phase model knows which loops score.
         phases = phases_of(sub)
         for unit in sub.python_units:
@@ -254,7 +277,7 @@ class PartialEvaluation(Rule):
         if not isinstance(guard, ast.If) or brk not in guard.body:
             return None
         loop = loop_of(idx, brk)
-        if loop is None or not phases.scoring_loop(unit, loop):
+        if loop is None or not phases.scoring_loop(unit, loop) or _whole_passes_only(phases, unit, loop):
             return None
         test = guard.test
         if clocked(idx, test):
@@ -271,6 +294,25 @@ class PartialEvaluation(Rule):
                 return guard.lineno, (f"the scoring loop stops early (`if {ast.unparse(test)[:50]}: break`): "
                                       "the score covers only the first batches of the validation set")
         return None
+
+
+def _whole_passes_only(phases, unit, loop: ast.AST) -> bool:
+    """Does the loop score only by calling a scoring function with the same arguments every time
+    (a training loop that evaluates the whole validation set every N steps)? Then a stop ends
+    training, not a scoring pass. A loop that scores its own pieces accumulates a forward itself or
+    passes the scoring function something that changes per iteration."""
+    assigned = {n.id for n in walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    scoring_calls = [n for n in walk(loop) if isinstance(n, ast.Call)
+                     and any(id(c) in phases.scoring for _, c in phases.resolve_call(unit, n))]
+    if not scoring_calls:
+        return False      # it accumulates a forward itself
+    for call in scoring_calls:
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if any(isinstance(n, ast.Name) and n.id in assigned for n in walk(arg)):
+                return False
+    # and it trains (a step here or a call of a training function): the training loop
+    return any(phases.is_training_step(unit, n) or (isinstance(n, ast.Call) and any(
+        id(c) in phases.training for _, c in phases.resolve_call(unit, n))) for n in walk(loop))
 
 
 # -- GL110 ---------------------------------------------------------------------------------------------
