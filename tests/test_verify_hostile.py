@@ -146,7 +146,9 @@ attempt("write_work_dir", lambda: write(os.path.join(GUARD_DIR_HINT, "planted.tx
 guard = [p for p in sys.path if os.path.isfile(os.path.join(p, "sitecustomize.py"))][0]
 attempt("edit_guard", lambda: write(os.path.join(guard, "sitecustomize.py")))
 attempt("read_shadow", lambda: open("/etc/shadow").read())
-attempt("list_repo", lambda: os.listdir(REPO))
+# A file of this repository (a venv inside the checkout, as in CI, is bound read-only, which makes
+# the checkout's folder exist in the sandbox as an empty mount point; its files must not be there).
+attempt("read_repo", lambda: open(os.path.join(REPO, "pyproject.toml")).read())
 attempt("kill_verifier", lambda: os.kill(VERIFIER, signal.SIGKILL))
 attempt("kill_init", lambda: os.kill(1, signal.SIGKILL))
 attempt("allocate", lambda: bytearray(6 << 30))
@@ -207,7 +209,7 @@ def test_a_hostile_script_writes_only_its_copy_leaves_no_process_and_every_attem
     # Paths under /tmp (the host's mark, and here the work folder) land in the run's private /tmp,
     # gone with it: the listings above prove the host's copies untouched.
     assert seen["write_host_tmp"] == "done"
-    for name in ("write_root_home", "write_original", "delete_original", "edit_guard", "read_shadow", "list_repo"):
+    for name in ("write_root_home", "write_original", "delete_original", "edit_guard", "read_shadow", "read_repo"):
         assert seen[name] in ("PermissionError", "OSError", "FileNotFoundError"), (name, seen[name])
     # Signals cannot reach outside the PID namespace; its init ignores a SIGKILL from inside.
     assert seen["kill_verifier"] == "ProcessLookupError"
