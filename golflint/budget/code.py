@@ -15,10 +15,13 @@ We never execute the code; the wrappers are only measured (tests decode them sta
 from __future__ import annotations
 
 import base64
+import hashlib
 import lzma
 import warnings
 import zlib
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass
@@ -199,18 +202,41 @@ def find_code_recipe(tree) -> CodeRecipe | None:
     return best
 
 
+# Minified sources by (sha256 of the source, options): python-minifier takes seconds on a 150 KB
+# script, and copies of one script recur across folders (a fork's records, pull requests). Keyed by
+# content, so it is kept across folders; bounded, so memory stays flat.
+_MINIFIED: OrderedDict[tuple[str, str], bytes | str] = OrderedDict()
+_MINIFIED_MAX = 16
+
+
+def _minified(source: str, options: dict[str, Any]) -> bytes | str:
+    """The minified source as bytes, or the reason python-minifier refused it (a str)."""
+    key = (hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest(), repr(sorted(options.items())))
+    if key in _MINIFIED:
+        _MINIFIED.move_to_end(key)
+        return _MINIFIED[key]
+    import python_minifier
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result: bytes | str = python_minifier.minify(source, **options).encode("utf-8")
+    except Exception as exc:  # noqa: BLE001 - the minifier rejects what it cannot parse; any failure is a skip
+        result = f"python-minifier could not minify it ({type(exc).__name__})"
+    _MINIFIED[key] = result
+    while len(_MINIFIED) > _MINIFIED_MAX:
+        _MINIFIED.popitem(last=False)
+    return result
+
+
 def rebuild_wrapper_size(recipe: CodeRecipe, source: str) -> tuple[int | None, str | None]:
     """(bytes of the wrapper the recipe builds from `source`, None) or (None, why not)."""
     data = source.encode("utf-8")
     if recipe.minify_options is not None:
-        import python_minifier
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                data = python_minifier.minify(source, **recipe.minify_options).encode("utf-8")
-        except Exception as exc:  # noqa: BLE001 - the minifier rejects what it cannot parse; any failure is a skip
-            return None, f"python-minifier could not minify it ({type(exc).__name__})"
+        minified = _minified(source, recipe.minify_options)
+        if isinstance(minified, str):
+            return None, minified
+        data = minified
     options = {k: v for k, v in recipe.codec_options.items() if isinstance(v, int) and not isinstance(v, bool)}
     try:
         if recipe.codec == "lzma":
