@@ -112,23 +112,24 @@ def seed_evidence(sub: Submission) -> list[SeedEvidence]:
     return out
 
 
-def seed_val_losses(sub: Submission) -> list[tuple[str, float, str]]:
-    """(seed, val_loss, source) per seed: the backing log's final score, else the claim.
+def _seed_results(sub: Submission, need_bpb: bool) -> list[tuple[str, float | None, float | None, str]]:
+    """(seed, val_loss, val_bpb, source) per seed: the backing log's final score, else the claim.
 
-    Without claimed seeds, every readable log with a final score counts once.
+    Without claimed seeds, every readable log with a final score counts once; without those either,
+    the headline. `need_bpb`: a log's final score counts only with a finite val_bpb too.
     """
-    out: list[tuple[str, float, str]] = []
+    out: list[tuple[str, float | None, float | None, str]] = []
     evidence = seed_evidence(sub)
     if evidence:
         for ev in evidence:
             log = ev.matched or (ev.logs[0] if len(ev.logs) == 1 else None)
             final = log.final if log is not None else None
-            if final is not None and math.isfinite(final.val_loss):
-                out.append((ev.seed, final.val_loss, f"{log.path} line {final.line}"))  # type: ignore[union-attr]
+            if final is not None and math.isfinite(final.val_loss) and (not need_bpb or math.isfinite(final.val_bpb)):
+                out.append((ev.seed, final.val_loss, final.val_bpb, f"{log.path} line {final.line}"))  # type: ignore[union-attr]
                 continue
-            claimed = claim_values(ev.claim).get("val_loss")
-            if claimed is not None:
-                out.append((ev.seed, claimed, "submission.json"))
+            claimed = claim_values(ev.claim)
+            if claimed:
+                out.append((ev.seed, claimed.get("val_loss"), claimed.get("val_bpb"), "submission.json"))
         return out
     seen: set[str] = set()
     for log in sub.logs:
@@ -137,12 +138,18 @@ def seed_val_losses(sub: Submission) -> list[tuple[str, float, str]]:
         if final is None or key in seen or not math.isfinite(final.val_loss):
             continue
         seen.add(key)
-        out.append((key, final.val_loss, f"{log.path} line {final.line}"))
+        out.append((key, final.val_loss, final.val_bpb, f"{log.path} line {final.line}"))
     if not out:
-        headline = number(sub.claims.get("val_loss"))
-        if headline is not None and math.isfinite(headline):
-            out.append(("headline", headline, "submission.json"))
+        loss, bpb = number(sub.claims.get("val_loss")), number(sub.claims.get("val_bpb"))
+        if loss is not None or bpb is not None:
+            out.append(("headline", loss, bpb, "submission.json"))
     return out
+
+
+def seed_val_losses(sub: Submission) -> list[tuple[str, float, str]]:
+    """(seed, val_loss, source) per seed, from `_seed_results`."""
+    return [(seed, loss, source) for seed, loss, _, source in _seed_results(sub, need_bpb=False)
+            if loss is not None and (seed != "headline" or math.isfinite(loss))]
 
 
 @dataclass(frozen=True)
@@ -233,32 +240,7 @@ def record_to_beat(sub: Submission) -> RecordToBeat:
 
 def seed_scores(sub: Submission) -> list[tuple[str, float | None, float | None]]:
     """(seed, val_loss, val_bpb) per seed, from the same sources as `seed_val_losses`."""
-    out: list[tuple[str, float | None, float | None]] = []
-    evidence = seed_evidence(sub)
-    if evidence:
-        for ev in evidence:
-            log = ev.matched or (ev.logs[0] if len(ev.logs) == 1 else None)
-            final = log.final if log is not None else None
-            if final is not None and math.isfinite(final.val_loss) and math.isfinite(final.val_bpb):
-                out.append((ev.seed, final.val_loss, final.val_bpb))
-                continue
-            claimed = claim_values(ev.claim)
-            if claimed:
-                out.append((ev.seed, claimed.get("val_loss"), claimed.get("val_bpb")))
-        return out
-    seen: set[str] = set()
-    for log in sub.logs:
-        final = log.final
-        key = str(log.seed) if log.seed is not None else log.path
-        if final is None or key in seen or not math.isfinite(final.val_loss):
-            continue
-        seen.add(key)
-        out.append((key, final.val_loss, final.val_bpb))
-    if not out:
-        loss, bpb = number(sub.claims.get("val_loss")), number(sub.claims.get("val_bpb"))
-        if loss is not None or bpb is not None:
-            out.append(("headline", loss, bpb))
-    return out
+    return [(seed, loss, bpb) for seed, loss, bpb, _ in _seed_results(sub, need_bpb=True)]
 
 
 def record_significance(sub: Submission) -> Significance:
