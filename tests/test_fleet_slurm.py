@@ -23,8 +23,7 @@ from click.testing import CliRunner  # noqa: E402
 
 import slurm_cluster  # noqa: E402
 from golflint.cli import main  # noqa: E402
-from golflint.logs.parse import parse_log  # noqa: E402
-from verify_helpers import REFERENCE, TOY_ENV, run_reference, synth_data  # noqa: E402
+from verify_helpers import TOY_ENV, run_reference, synth_data, write_toy_submission  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 RUN_ENV = [arg for name, value in TOY_ENV.items() for arg in ("--env", f"{name}={value}")]
@@ -63,24 +62,7 @@ def submissions(tmp_path_factory, data):
         assert proc.returncode == 0, proc.stderr[-2000:]
 
     def make(name: str, seeds: list[str], shift: float = 0.0) -> Path:
-        sub = root / name
-        sub.mkdir(parents=True)
-        shutil.copy(REFERENCE, sub / "train_gpt.py")
-        code = (sub / "train_gpt.py").stat().st_size
-        results = {}
-        for seed in seeds:
-            out = bare[seed].stdout
-            (sub / f"train_seed{seed}.log").write_text(out, encoding="utf-8")
-            final = parse_log(f"train_seed{seed}.log", out).final
-            model = int(next(line.split()[3] for line in out.splitlines() if line.startswith("Serialized model")))
-            results[seed] = {"val_loss": final.val_loss, "val_bpb": final.val_bpb + shift, "artifact_bytes": code + model}
-        (sub / "README.md").write_text(f"# {name}\n\nThe reference trainer at toy sizes.\n", encoding="utf-8")
-        mean = lambda key: sum(r[key] for r in results.values()) / len(results)  # noqa: E731
-        claims = {"author": "golflint tests", "name": name, "date": "2026-01-01", "val_loss": mean("val_loss"),
-                  "val_bpb": mean("val_bpb"), "bytes_total": max(r["artifact_bytes"] for r in results.values()),
-                  "bytes_code": code, "seeds": [int(s) for s in seeds], "seed_results": results}
-        (sub / "submission.json").write_text(json.dumps(claims, indent=2), encoding="utf-8")
-        return sub
+        return write_toy_submission(root / name, {s: bare[s].stdout for s in seeds}, name, shift)
 
     return [make("toy_one_seed", ["1"]), make("toy_two_seeds", ["1", "2"]), make("toy_off_claim", ["1"], -0.05)]
 

@@ -20,9 +20,8 @@ pytest.importorskip("sentencepiece")
 from click.testing import CliRunner  # noqa: E402
 
 from golflint.cli import main  # noqa: E402
-from golflint.logs.parse import parse_log  # noqa: E402
-from verify_helpers import (FIXTURES, REFERENCE, TOY_ENV, bwrap_problem, run_reference,  # noqa: E402
-                            survivors, synth_data)
+from verify_helpers import (FIXTURES, TOY_ENV, bwrap_problem, run_reference,  # noqa: E402
+                            survivors, synth_data, write_toy_submission)
 
 NO_BWRAP = bwrap_problem()
 pytestmark = pytest.mark.skipif(NO_BWRAP is not None, reason=f"bubblewrap cannot run here: {NO_BWRAP}")
@@ -40,22 +39,9 @@ def data(tmp_path_factory):
 def toy_submission(tmp_path_factory, data):
     """reference/train_gpt.py as a submission whose claims come from a bare run of it (seed 1)."""
     root = tmp_path_factory.mktemp("toy") / "records" / "track_non_record_16mb" / "toy_reference"
-    root.mkdir(parents=True)
-    shutil.copy(REFERENCE, root / "train_gpt.py")
     bare = run_reference(tmp_path_factory.mktemp("bare"), *data, SEED="1")
     assert bare.returncode == 0, bare.stderr[-2000:]
-    final = parse_log("train_seed1.log", bare.stdout).final
-    code = (root / "train_gpt.py").stat().st_size
-    model = int(next(line.split()[3] for line in bare.stdout.splitlines() if line.startswith("Serialized model")))
-    total = code + model
-    (root / "train_seed1.log").write_text(bare.stdout, encoding="utf-8")
-    (root / "README.md").write_text("# Toy reference\n\nThe reference trainer at toy sizes.\n", encoding="utf-8")
-    claims = {"author": "golflint tests", "name": "toy reference", "date": "2026-01-01",
-              "val_loss": final.val_loss, "val_bpb": final.val_bpb, "bytes_total": total, "bytes_code": code,
-              "seeds": [1], "seed_results": {"1": {"val_loss": final.val_loss, "val_bpb": final.val_bpb,
-                                                   "artifact_bytes": total}}}
-    (root / "submission.json").write_text(json.dumps(claims, indent=2), encoding="utf-8")
-    return root
+    return write_toy_submission(root, {"1": bare.stdout}, "toy reference")
 
 
 def verify(sub: Path, data, tmp_path: Path, *args: str):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +58,30 @@ def bwrap_problem() -> str | None:
     from golflint.verify.sandbox import bwrap_problem as problem
 
     return problem()
+
+
+def write_toy_submission(sub: Path, bare_logs: dict[str, str], name: str, bpb_shift: float = 0.0) -> Path:
+    """reference/train_gpt.py as a submission in SUB whose claims come from bare runs of it.
+
+    `bare_logs`: seed -> the bare run's stdout (written as train_seed<S>.log); `bpb_shift` moves every
+    claimed val_bpb (a claim the logs do not back)."""
+    from golflint.logs.parse import parse_log
+
+    sub.mkdir(parents=True)
+    shutil.copy(REFERENCE, sub / "train_gpt.py")
+    code = (sub / "train_gpt.py").stat().st_size
+    results = {}
+    for seed, out in bare_logs.items():
+        (sub / f"train_seed{seed}.log").write_text(out, encoding="utf-8")
+        final = parse_log(f"train_seed{seed}.log", out).final
+        model = int(next(line.split()[3] for line in out.splitlines() if line.startswith("Serialized model")))
+        results[seed] = {"val_loss": final.val_loss, "val_bpb": final.val_bpb + bpb_shift,
+                         "artifact_bytes": code + model}
+    (sub / "README.md").write_text(f"# {name}\n\nThe reference trainer at toy sizes.\n", encoding="utf-8")
+    claims = {"author": "golflint tests", "name": name, "date": "2026-01-01",
+              "val_loss": sum(r["val_loss"] for r in results.values()) / len(results),
+              "val_bpb": sum(r["val_bpb"] for r in results.values()) / len(results),
+              "bytes_total": max(r["artifact_bytes"] for r in results.values()), "bytes_code": code,
+              "seeds": [int(s) for s in bare_logs], "seed_results": results}
+    (sub / "submission.json").write_text(json.dumps(claims, indent=2), encoding="utf-8")
+    return sub
