@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ RUN_ENV = [arg for name, value in TOY_ENV.items() for arg in ("--env", f"{name}=
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     # A short folder name: munge's and slurm's socket paths have a length limit.
-    root = Path(tempfile_dir()) / f"gl-slurm-{os.getpid()}"
+    root = Path(tempfile.gettempdir()) / f"gl-slurm-{os.getpid()}"
     shutil.rmtree(root, ignore_errors=True)
     found, reason = slurm_cluster.start(root)
     if found is None:
@@ -40,12 +41,6 @@ def cluster(tmp_path_factory):
     yield found
     found.stop()
     shutil.rmtree(root, ignore_errors=True)
-
-
-def tempfile_dir() -> str:
-    import tempfile
-
-    return tempfile.gettempdir()
 
 
 @pytest.fixture(scope="module")
