@@ -155,6 +155,8 @@ def _summaries(sub: Submission) -> tuple[dict[str, Any], dict[str, Any]]:
         m = sub.measurement
         bytes_ = {"code": m.code_bytes, "model": m.model_bytes, "total": m.total, "limit": m.cap,
                   "headroom": m.headroom, "model_source": m.model_source}
+        if m.is_bound:
+            bytes_["code_at_most"] = True  # an upper bound that fits: see Measurement.code_basis
         bytes_.update(getattr(m, "extra", {}) or {})
     except Exception as exc:  # pragma: no cover - measurement is defensive; keep the run alive
         bytes_ = {"code": None, "model": None, "total": None, "limit": None, "error": str(exc)}

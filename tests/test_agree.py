@@ -240,3 +240,80 @@ def test_a_seed_in_source_quoted_by_the_log_is_not_the_runs_seed():
             "final_int8_zlib_roundtrip_exact val_loss:2.07000000 val_bpb:1.22000000\n")
     parsed = parse_log("train_seed42.log", text)
     assert parsed.seed == 42 and parsed.seed_source == "file name"
+
+
+# A script that counts itself as an lzma wrapper of its *minified* source (python-minifier), as many
+# records do. Minifying takes seconds on a real script, so check counts the unminified wrapper, an
+# upper bound, when that already fits, and rebuilds exactly only where it must.
+MINIFYING = '''import base64, lzma
+from pathlib import Path
+
+import python_minifier
+
+
+def _compressed_code_size(code):
+    raw = python_minifier.minify(code).encode("utf-8")
+    packed = lzma.compress(raw)
+    wrapper = b'import lzma as L,base64 as B\\nexec(L.decompress(B.b85decode("' + base64.b85encode(packed) + b'")))\\n'
+    return len(wrapper)
+
+
+def train(steps_to_run_for_this_particular_run_of_the_model):
+    total_of_everything_computed_so_far = 0
+    for step_number_in_this_loop in range(steps_to_run_for_this_particular_run_of_the_model):
+        total_of_everything_computed_so_far += step_number_in_this_loop
+    return total_of_everything_computed_so_far
+
+
+print(_compressed_code_size(Path(__file__).read_text()), train(3))
+''' + "".join(f"# note {i}: a comment the minifier removes, which compresses a little\n" for i in range(300))
+
+
+def _minified_wrapper_size(source: str) -> int:
+    import python_minifier
+
+    encoded = base64.b85encode(lzma.compress(python_minifier.minify(source).encode()))
+    return len(b'import lzma as L,base64 as B\nexec(L.decompress(B.b85decode("') + len(encoded) + len(b'")))\n')
+
+
+def _minifying_folder(tmp_path: Path, model: int, **claimed) -> Path:
+    logged = _minified_wrapper_size(MINIFYING)
+    text = (f"seed:1\nSerialized model quantized+brotli: {model} bytes\n"
+            f"Code size (compressed): {logged} bytes\n"
+            "final_int8_zlib_roundtrip_exact val_loss:2.07000000 val_bpb:1.22000000\n")
+    return make_submission(tmp_path / "records" / "track_10min_16mb" / "x", {
+        "README.md": README, "train_gpt.py": MINIFYING, "train_seed1.log": text,
+        "submission.json": json.dumps({"author": "a", "name": "n", "val_bpb": 1.22, "val_loss": 2.07,
+                                       **claimed})})
+
+
+def test_a_minified_wrapper_is_counted_as_the_unminified_bound_when_that_fits(tmp_path):
+    exact, bound = _minified_wrapper_size(MINIFYING), _wrapper_size(MINIFYING)
+    assert exact < bound < len(MINIFYING.encode())
+    root = _minifying_folder(tmp_path, model=16_000_000 - bound - 100)
+    sub = Submission(root, "record", default_settings())
+    m = sub.measurement
+    assert m.is_bound and m.code_bytes == bound and "at most" in m.code_note
+    assert sub.exact_measurement.code_basis == "compressed" and sub.exact_measurement.code_bytes == exact
+    assert run_rules(root, ["GL301"]).findings == []
+
+
+def test_a_bound_that_does_not_fit_is_rebuilt_exactly(tmp_path):
+    exact, bound = _minified_wrapper_size(MINIFYING), _wrapper_size(MINIFYING)
+    root = _minifying_folder(tmp_path, model=16_000_000 - (exact + bound) // 2)  # fits only minified
+    m = Submission(root, "record", default_settings()).measurement
+    assert not m.is_bound and m.code_basis == "compressed" and m.code_bytes == exact
+    assert run_rules(root, ["GL301"]).findings == []
+
+
+def test_the_exact_setting_and_a_code_claim_rebuild_exactly(tmp_path):
+    exact, bound = _minified_wrapper_size(MINIFYING), _wrapper_size(MINIFYING)
+    root = _minifying_folder(tmp_path, model=16_000_000 - bound - 100, bytes_code=exact)
+    settings = default_settings().with_overrides({"bytes": {"exact_compressed_code": True}})
+    assert Submission(root, "record", settings).measurement.code_bytes == exact
+    # bytes_code equals the exact figure: no GL303 although check counted the bound
+    assert Submission(root, "record", default_settings()).measurement.is_bound
+    assert run_rules(root, ["GL303"]).findings == []
+    wrong = _minifying_folder(tmp_path / "w", model=16_000_000 - bound - 100, bytes_code=bound)
+    [finding] = run_rules(wrong, ["GL303"]).findings
+    assert f"{exact:,}" in finding.message

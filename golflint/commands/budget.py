@@ -123,7 +123,7 @@ def _gather(target: Path, settings: Settings, model_path: Path | None, max_model
             raise GolflintError(f"{target}: expected one submission folder (holding submission.json or "
                                 f"train_gpt.py), found {len(owners)}")
         code_bytes, code_files = _submission_code(sub)
-        m = sub.measurement
+        m = sub.exact_measurement
         model_file = read_model_path(model_path, max_model) if model_path else _folder_model(sub, max_model)
         if m.model_bytes is None:
             model = None
@@ -142,7 +142,7 @@ def _gather(target: Path, settings: Settings, model_path: Path | None, max_model
 
 
 def _submission_code(sub: Submission) -> tuple[int | None, list[CodeSizes]]:
-    m = sub.measurement
+    m = sub.exact_measurement  # budget is where the exact figure is asked for
     sizes = []
     for rel in m.code_files:
         fr = sub.read(rel)

@@ -38,6 +38,13 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
+def _bytes_json(b: dict[str, Any]) -> dict[str, Any]:
+    out = {k: b.get(k) for k in ("code", "model", "total", "limit")}
+    if b.get("code_at_most"):
+        out["code_at_most"] = True
+    return out
+
+
 def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ERROR, *,
             timings: bool = False, statistics: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The documented JSON report (golflint/schemas/check.schema.json). Byte-stable for the same input
@@ -49,7 +56,7 @@ def to_json(results: Sequence[SubmissionResult], fail_on: Severity = Severity.ER
             "path": r.path,
             "track": r.track,
             "ok": r.ok(fail_on),
-            "bytes": {k: r.bytes.get(k) for k in ("code", "model", "total", "limit")},
+            "bytes": _bytes_json(r.bytes),
             "scores": {k: r.scores.get(k) for k in ("val_bpb", "val_loss", "seeds")},
             "findings": [_finding_json(f) for f in shown],
             "suppressed": [_finding_json(f) for f in r.findings if f.suppressed],

@@ -49,13 +49,15 @@ def _bytes_lines(b: dict[str, Any]) -> list[Text]:
     if total is None:
         first.append(f"total unknown (cap {_fmt_bytes(limit)})")
     else:
-        first.append(f"{_fmt_bytes(total)} of {_fmt_bytes(limit)}: ")
+        at_most = "at most " if b.get("code_at_most") else ""
+        first.append(f"{at_most}{_fmt_bytes(total)} of {_fmt_bytes(limit)}: ")
         headroom = b.get("headroom")
         if headroom is not None and headroom < 0:
             first.append(f"{-headroom:,} over", style="bold red")
         elif headroom is not None:
-            first.append(f"{headroom:,} to spare", style="green")
-    parts = Text(" " * 10 + f"code {_fmt_bytes(code)} + model {_fmt_bytes(model)}")
+            first.append(f"{'at least ' if at_most else ''}{headroom:,} to spare", style="green")
+    code_at_most = "at most " if b.get("code_at_most") else ""
+    parts = Text(" " * 10 + f"code {code_at_most}{_fmt_bytes(code)} + model {_fmt_bytes(model)}")
     if b.get("model_source"):
         parts.append(f" ({visible(b['model_source'])})", style="dim")
     return [first, parts]

@@ -224,10 +224,19 @@ class ByteClaimMismatch(Rule):
         if not claims:
             return
         m = sub.measurement
+        if m.is_bound and self._needs_exact(sub, claims):
+            m = sub.exact_measurement
         lines = ClaimLines(sub)
         yield from self._code_claim(sub, m, claims, lines)
         yield from self._total_claim(sub, m, claims, lines)
         yield from self._seed_claims(sub, m, claims, lines)
+
+    @staticmethod
+    def _needs_exact(sub, claims) -> bool:
+        """A byte claim that an upper bound cannot confirm: bytes_code, or a bytes_total no log states."""
+        total = _claimed_int(claims.get("bytes_total"))
+        logged = {log.total_bytes for log in sub.logs}
+        return _claimed_int(claims.get("bytes_code")) is not None or (total is not None and total not in logged)
 
     def _code_claim(self, sub, m, claims, lines) -> Iterable[Finding]:
         claimed = _claimed_int(claims.get("bytes_code"))

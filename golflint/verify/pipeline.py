@@ -283,7 +283,7 @@ class Verifier:
         self.track = target.track
         sub = Submission(target.root, target.track, self.settings, env_overrides=self.o.env)
         checked = check_submission(sub, instantiate_rules(self.settings))
-        self.code_bytes = sub.measurement.code_bytes
+        self.code_bytes = sub.exact_measurement.code_bytes
         self.claims = sub.claims
         self._claimed_log_seeds = [log.seed for log in sub.logs if log.seed is not None]
         seed_problem = self._choose_seeds()
