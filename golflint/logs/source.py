@@ -38,12 +38,36 @@ def logged_source(text: str) -> str | None:
     return head + "\n"
 
 
-def _definitions(tree: ast.Module) -> dict[str, str]:
-    out = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out[node.name] = ast.dump(node, include_attributes=False)
-    return out
+class Definitions:
+    """A module's top-level functions and classes, and its settings' defaults, read once.
+
+    Comparing two copies of one script is the common case (every seed's log carries the code it
+    ran), so each definition is compared by its source text first, and its syntax tree is dumped
+    (which ignores comments and formatting) only when the texts differ."""
+
+    def __init__(self, tree: ast.Module, source: str | None = None) -> None:
+        lines = source.splitlines() if source is not None else None
+        self.nodes: dict[str, ast.AST] = {}
+        self.texts: dict[str, str | None] = {}
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.nodes[node.name] = node
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                end = node.end_lineno or node.lineno
+                self.texts[node.name] = "\n".join(lines[start - 1:end]) if lines is not None else None
+        self.env = _env_defaults(tree)
+        self._dumps: dict[str, str] = {}
+
+    def dump(self, name: str) -> str:
+        if name not in self._dumps:
+            self._dumps[name] = ast.dump(self.nodes[name], include_attributes=False)
+        return self._dumps[name]
+
+    def same(self, other: "Definitions", name: str) -> bool:
+        text = self.texts.get(name)
+        if text is not None and text == other.texts.get(name):
+            return True
+        return self.dump(name) == other.dump(name)
 
 
 def _env_defaults(tree: ast.Module) -> dict[str, str]:
@@ -53,19 +77,29 @@ def _env_defaults(tree: ast.Module) -> dict[str, str]:
         if not (isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):
             continue
-        func = ast.unparse(node.func)
-        if func.endswith(("environ.get", "getenv")):
+        func = node.func
+        # `os.environ.get` / `environ.get` / `os.getenv` / `getenv`, read from the tree (no unparse
+        # of every call of a 150 KB script)
+        if isinstance(func, ast.Attribute):
+            tail = func.attr
+            base = func.value
+            name = (base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else "")
+            matched = (tail == "get" and name.endswith("environ")) or tail.endswith("getenv")
+        else:
+            matched = isinstance(func, ast.Name) and func.id.endswith("getenv")
+        if matched:
             out.setdefault(node.args[0].value, ast.unparse(node.args[1]))
     return out
 
 
-def compare(logged: ast.Module, shipped: ast.Module) -> SourceDiff:
+def compare(logged: ast.Module | Definitions, shipped: ast.Module | Definitions) -> SourceDiff:
+    mine = logged if isinstance(logged, Definitions) else Definitions(logged)
+    theirs = shipped if isinstance(shipped, Definitions) else Definitions(shipped)
     diff = SourceDiff()
-    mine, theirs = _definitions(logged), _definitions(shipped)
-    diff.functions = sorted(n for n in mine.keys() & theirs.keys() if mine[n] != theirs[n])
-    diff.only_in_log = sorted(mine.keys() - theirs.keys())
-    diff.only_shipped = sorted(theirs.keys() - mine.keys())
-    log_env, ship_env = _env_defaults(logged), _env_defaults(shipped)
+    diff.functions = sorted(n for n in mine.nodes.keys() & theirs.nodes.keys() if not mine.same(theirs, n))
+    diff.only_in_log = sorted(mine.nodes.keys() - theirs.nodes.keys())
+    diff.only_shipped = sorted(theirs.nodes.keys() - mine.nodes.keys())
+    log_env, ship_env = mine.env, theirs.env
     diff.settings = [f"{n}: log {log_env[n]}, shipped {ship_env[n]}"
                      for n in sorted(log_env.keys() & ship_env.keys()) if log_env[n] != ship_env[n]]
     return diff

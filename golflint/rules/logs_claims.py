@@ -899,7 +899,7 @@ class LogSourceDiffers(Rule):
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code.parse import parse_source
-        from ..logs.source import compare, logged_source
+        from ..logs.source import Definitions, compare, logged_source
 
         # Every shipped script, each as its innermost decoded layer where packed; a log is compared
         # with the closest one (a folder may ship the scripts of several experiments).
@@ -909,16 +909,28 @@ class LogSourceDiffers(Rule):
                 innermost[unit.path] = unit
         if not innermost:
             return
+        shipped_texts = {unit.source.strip() for unit in innermost.values()}
+        shipped_defs: dict[str, Definitions] = {}
+        # Every seed's log usually carries the same source: each distinct text is compared once.
+        seen: dict[str, tuple[Any, Any] | None] = {}
         for log in _readable(sub):
             source = logged_source(sub.text(log.path) or "")
-            if source is None:
+            if source is None or source.strip() in shipped_texts:
+                continue  # none, or the shipped code itself
+            if source not in seen:
+                seen[source] = None
+                try:
+                    logged = Definitions(parse_source(source, filename=log.path), source)
+                except (SyntaxError, ValueError, RecursionError):
+                    continue  # not source after all
+                for unit in innermost.values():
+                    if unit.path not in shipped_defs:
+                        shipped_defs[unit.path] = Definitions(unit.tree, unit.source)
+                seen[source] = min(((u, compare(logged, shipped_defs[u.path])) for u in innermost.values()),
+                                   key=lambda pair: pair[1].size)
+            if seen[source] is None:
                 continue
-            try:
-                logged = parse_source(source, filename=log.path)
-            except (SyntaxError, ValueError, RecursionError):
-                continue  # not source after all
-            shipped, diff = min(((u, compare(logged, u.tree)) for u in innermost.values()),
-                                key=lambda pair: pair[1].size)
+            shipped, diff = seen[source]
             if diff.empty:
                 continue
             parts = []
