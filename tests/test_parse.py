@@ -141,3 +141,54 @@ def test_placeholder_never_shadows_a_name_of_the_submission():
     tree = parse_source(source)
     names = {n.id for n in __import__("ast").walk(tree) if type(n).__name__ == "Name"}
     assert "_p0" in names and not any(n.startswith("__p") for n in names)
+
+
+# The lexical scan (parse._string_groups) lets libcst read only the strings the running `ast`
+# cannot; it must give exactly the tree of libcst reading the whole module, whatever the lexical
+# corner. Each case is code 3.11 cannot parse alone, our own.
+TRICKY = [
+    'x = f"{d["k"]}"  # a comment with "quotes" and f"{no}"\ny = r"\\"" + f"{d["j"]}"\n',
+    'x = (f"{d["a"]}"\n     "plain"  # between pieces\n     f"{d["b"]!r:>{w}}")\n',
+    'x = f"{a!=b} {d["k"]:{w}.{p}f} {{literal}} {x if y else"z"}"\n',
+    "x = f'''\n{d['k']}\n{ f\"{d[\"n\"]}\" }\n'''\n",
+    'x = rf"\\d{d["k"]}\\{{" + F"{d["k"]=}"\n',
+    'def f(d):\n    return f"{d["k"]}", "}" , "{"\n',
+    'x = f"{d[\n    "k"]}"\n',
+]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+@pytest.mark.parametrize("source", TRICKY)
+def test_reading_only_the_offending_strings_gives_the_whole_module_tree(source):
+    import ast
+
+    from golflint.code import parse
+
+    with pytest.raises(SyntaxError):
+        ast.parse(source)
+    fast = parse._read_offending_groups(source)
+    assert fast is not None, "the scan should be sure of this code"
+    whole = parse._read_whole_module(source)
+    assert ast.dump(parse._substitute_pieces(source, "t.py", *fast), include_attributes=True) == \
+        ast.dump(parse._substitute_pieces(source, "t.py", *whole), include_attributes=True)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+@pytest.mark.parametrize("source", TRICKY)
+def test_tricky_sources_parse_as_under_312(source, tmp_path):
+    interpreter = python312()
+    if interpreter is None:
+        pytest.skip("no Python 3.12+ interpreter here to compare with")
+    path = tmp_path / "tricky.py"
+    path.write_text(source, encoding="utf-8")
+    assert as_json(shape(parse_source(source))) == shape_under_312(interpreter, path)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+def test_an_unsure_scan_falls_back_to_reading_the_whole_module():
+    from golflint.code import parse
+
+    source = 'x = f"{d["k"]}"\ny = "unterminated\n'
+    assert parse._read_offending_groups(source) is None
+    with pytest.raises(SyntaxError):
+        parse_source(source)

@@ -11,12 +11,18 @@ The challenge runs Python 3.12, and submissions use its grammar: PEP 701 f-strin
    is then swapped for the `ast.JoinedStr` that 3.12 would build (literal parts as constants, fields
    as `FormattedValue` whose expressions are parsed by this same function), with the f-string's
    own line numbers. Every rule therefore sees one tree, the same as under 3.12.
+   libcst reading a whole 60 KB module (and resolving every node's position) takes seconds, for
+   the two or three f-strings that need it. So a lexical scan finds the string literals first
+   (`_string_groups`: comments, prefixes, quotes, PEP 701 replacement fields, implicit
+   concatenation) and libcst reads only the groups the running `ast` cannot; the whole-module
+   reading remains the fallback where the scan is unsure.
 3. Code that no grammar accepts keeps the `SyntaxError` of the running `ast` (GL000).
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import sys
 from typing import Any
@@ -44,10 +50,23 @@ def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
 
 def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
     try:
-        import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        import libcst  # noqa: F401
     except ImportError:  # pragma: no cover - libcst is a dependency
         return None
+    pieces = _read_offending_groups(source)
+    if pieces is not None:
+        tree = _substitute_pieces(source, filename, *pieces)
+        if tree is not None:
+            return tree
+    pieces = _read_whole_module(source)  # the scan was unsure, or the code is broken anyway
+    return _substitute_pieces(source, filename, *pieces) if pieces else None
+
+
+def _read_whole_module(source: str) -> tuple[list, Any, Any] | None:
+    """libcst reads the whole module: (offending string nodes, module, positions), or None."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
     try:
         module = cst.parse_module(source, config=cst.PartialParserConfig(python_version="3.12"))
     except cst.ParserSyntaxError:  # no grammar accepts it
@@ -55,8 +74,232 @@ def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     offending = _offending_strings(wrapper.module)
-    if not offending:
+    return (offending, wrapper.module, positions) if offending else None
+
+
+def _read_offending_groups(source: str) -> tuple[list, Any, Any] | None:
+    """libcst reads only the string groups the running `ast` cannot: (nodes, a module for
+    `code_for_node`, their positions in the file), or None when the scan is unsure."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    groups = _string_groups(source)
+    if groups is None:
         return None
+    line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
+    nodes: list[Any] = []
+    positions = _ShiftedPositions()
+    config = cst.PartialParserConfig(python_version="3.12")
+    for start, end in groups:
+        text = source[start:end]
+        if "{" not in text:
+            continue
+        try:
+            ast.parse("(" + text + "\n)", mode="eval")
+            continue  # the running `ast` reads it
+        except SyntaxError:
+            pass
+        try:
+            module = cst.parse_module("(" + text + "\n)\n", config=config)
+        except cst.ParserSyntaxError:
+            return None
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        body = wrapper.module.body
+        statement = body[0] if len(body) == 1 else None
+        expr = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 else None
+        # The string node itself, its range inside the parentheses we added (libcst keeps them as
+        # the node's own lpar/rpar, outside the range it reports).
+        node = expr.value if isinstance(expr, cst.Expr) else None
+        if not isinstance(node, (cst.FormattedString, cst.ConcatenatedString)):
+            return None
+        line = bisect.bisect_right(line_starts, start)
+        column = start - line_starts[line - 1]
+        positions.add(wrapper.resolve(PositionProvider), line - 1, column - 1)
+        nodes.append(node)
+    return (nodes, cst.Module(body=[]), positions) if nodes else None
+
+
+# A string literal starts here: an optional prefix (not the tail of a name) and its quotes.
+_STRING_START = re.compile(r"""(?:(?<![\w])(?i:rb|br|fr|rf|r|b|u|f))?(?:\'\'\'|\"\"\"|'|")""")
+_TOP_LEVEL = re.compile(r"""#|[()\[\]{}]|(?:(?<![\w])(?i:rb|br|fr|rf|r|b|u|f))?(?:\'\'\'|\"\"\"|'|")""")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def _string_groups(source: str) -> list[tuple[int, int]] | None:
+    """(start, end) offsets of every run of adjacent string literals (one implicit concatenation)
+    holding an f-string, read with the 3.12 grammar's lexical rules; None where unsure."""
+    groups: list[tuple[int, int]] = []
+    depth = 0
+    i, n = 0, len(source)
+    while True:
+        m = _TOP_LEVEL.search(source, i)
+        if m is None:
+            return groups
+        token = m.group()
+        if token == "#":
+            end = source.find("\n", m.start())
+            i = n if end < 0 else end
+            continue
+        if token in _OPEN:
+            depth += 1
+            i = m.end()
+            continue
+        if token in _CLOSE:
+            depth = max(depth - 1, 0)
+            i = m.end()
+            continue
+        start, has_f = m.start(), False
+        end = m.start()
+        while True:
+            found = _STRING_START.match(source, end)
+            if found is None:
+                break
+            prefix = found.group().rstrip("'\"").lower()
+            has_f = has_f or "f" in prefix
+            end = _string_end(source, found.end(), found.group()[len(prefix):], "r" in prefix, "f" in prefix)
+            if end is None:
+                return None
+            end_of_group = end
+            end = _skip_blank(source, end, depth > 0)
+        if has_f:
+            groups.append((start, end_of_group))
+        i = end_of_group
+
+
+def _skip_blank(source: str, i: int, newlines: bool) -> int:
+    """Past spaces, tabs, line continuations, and (inside brackets) newlines and comments."""
+    n = len(source)
+    while i < n:
+        ch = source[i]
+        if ch in " \t\f":
+            i += 1
+        elif ch == "\\" and source.startswith("\n", i + 1):
+            i += 2
+        elif newlines and ch in "\r\n":
+            i += 1
+        elif newlines and ch == "#":
+            end = source.find("\n", i)
+            i = n if end < 0 else end
+        else:
+            break
+    return i
+
+
+def _string_end(source: str, i: int, quote: str, raw: bool, formatted: bool) -> int | None:
+    """The offset just past the string whose body starts at `i`, or None (unterminated, unsure)."""
+    n = len(source)
+    while i < n:
+        if source.startswith(quote, i):
+            return i + len(quote)
+        ch = source[i]
+        if ch == "\\":
+            i += 1 if formatted and source[i + 1:i + 2] in ("{", "}") else 2
+        elif ch == "\n" and len(quote) == 1:
+            return None
+        elif formatted and ch == "{":
+            if source.startswith("{", i + 1):
+                i += 2
+            else:
+                end = _field_end(source, i + 1, quote)
+                if end is None:
+                    return None
+                i = end
+        elif formatted and ch == "}":
+            if not source.startswith("}", i + 1):
+                return None
+            i += 2
+        else:
+            i += 1
+    return None
+
+
+def _field_end(source: str, i: int, quote: str) -> int | None:
+    """Just past the `}` closing a replacement field whose expression starts at `i`."""
+    n = len(source)
+    depth = 0
+    while i < n:
+        found = _STRING_START.match(source, i)
+        if found is not None:
+            prefix = found.group().rstrip("'\"").lower()
+            end = _string_end(source, found.end(), found.group()[len(prefix):], "r" in prefix, "f" in prefix)
+            if end is None:
+                return None
+            i = end
+            continue
+        ch = source[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            if depth == 0:
+                return i + 1 if ch == "}" else None
+            depth -= 1
+        elif ch == "#":
+            end = source.find("\n", i)
+            if end < 0:
+                return None
+            i = end
+            continue
+        elif depth == 0 and ch == ":":
+            return _spec_end(source, i + 1, quote)
+        elif source.startswith(quote, i):
+            return None
+        i += 1
+    return None
+
+
+def _spec_end(source: str, i: int, quote: str) -> int | None:
+    """Just past the `}` closing a replacement field whose format spec starts at `i`."""
+    n = len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "}":
+            return i + 1
+        if ch == "{":
+            end = _field_end(source, i + 1, quote)
+            if end is None:
+                return None
+            i = end
+            continue
+        if source.startswith(quote, i) or (ch == "\n" and len(quote) == 1):
+            return None
+        i += 2 if ch == "\\" else 1
+    return None
+
+
+class _ShiftedPositions:
+    """Positions of nodes parsed from a snippet, moved to where the snippet sits in the file."""
+
+    def __init__(self) -> None:
+        self._maps: list[tuple[Any, int, int]] = []
+
+    def add(self, positions: Any, line_shift: int, column_shift: int) -> None:
+        self._maps.append((positions, line_shift, column_shift))
+
+    def _find(self, node: Any) -> tuple[Any, int, int] | None:
+        for entry in self._maps:
+            if node in entry[0]:
+                return entry
+        return None
+
+    def __contains__(self, node: Any) -> bool:
+        return self._find(node) is not None
+
+    def __getitem__(self, node: Any) -> Any:
+        from libcst._position import CodePosition, CodeRange
+
+        entry = self._find(node)
+        if entry is None:
+            raise KeyError(node)
+        positions, line_shift, column_shift = entry
+        pos = positions[node]
+
+        def moved(p: Any) -> Any:
+            return CodePosition(p.line + line_shift, p.column + (column_shift if p.line == 1 else 0))
+
+        return CodeRange(moved(pos.start), moved(pos.end))
+
+
+def _substitute_pieces(source: str, filename: str, offending: list, module: Any, positions: Any) -> ast.Module | None:
     lines = source.splitlines(keepends=True)
     place = _Placer(lines)
     replacements: dict[str, ast.expr] = {}
@@ -71,7 +314,7 @@ def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
     # lines and its width in UTF-8 bytes (how `ast` counts columns), so every other node keeps
     # the position 3.12 gives it.
     for start_line, start_col, end_line, end_col, n, node in sorted(spans, reverse=True):
-        joined = _joined_str(node, wrapper.module, positions, filename, place)
+        joined = _joined_str(node, module, positions, filename, place)
         if joined is None:
             return None
         head = lines[start_line - 1][:start_col]
