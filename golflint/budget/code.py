@@ -116,18 +116,6 @@ def _call_tail(node) -> tuple[str | None, str]:
     return None, ""
 
 
-def _module_aliases(tree) -> dict[str, str]:
-    """`import lzma as L` anywhere in the file -> {"L": "lzma"} (function-local imports too)."""
-    import ast
-
-    out: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                out[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
-    return out
-
-
 def _flatten_add(node) -> list:
     import ast
 
@@ -143,11 +131,23 @@ def find_code_recipe(tree) -> CodeRecipe | None:
 
     if tree is None:
         return None
-    aliases = _module_aliases(tree)
+    aliases: dict[str, str] = {}
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    compress_lines: list[int] = []
+    for node in ast.walk(tree):  # one walk: imports, functions, and where anything compresses
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+        elif isinstance(node, ast.Call) and _call_tail(node)[1] == "compress":
+            compress_lines.append(node.lineno)
     best: CodeRecipe | None = None
-    for func in ast.walk(tree):
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for func in functions:
+        start = min([func.lineno, *(d.lineno for d in func.decorator_list)])
+        end = func.end_lineno or func.lineno
+        if not any(start <= line <= end for line in compress_lines):
+            continue  # no codec call inside: not a recipe, and its subtree is not walked again
         codec = encoder = None
         codec_options: dict = {}
         flags: list[str] = []

@@ -8,6 +8,7 @@ decoded with bounded decompressors (code/packed.py), native files are parsed, ne
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from ..bounded import run_budget
@@ -81,6 +82,15 @@ def load_python_file(sub: "Folder", rel: str, reason: str) -> CodeUnit | None:
     return CodeUnit.parse_python(rel, fr.text() or "", reason=reason, counted=_counted(sub, rel))
 
 
+_EXEC_WORD = re.compile(r"\bexec\b")
+
+
+def _may_call_exec(source: str) -> bool:
+    """Whether the name `exec` can occur in this code: as a word, or spelled in other Unicode
+    letters that NFKC normalization (which identifiers go through) turns into it."""
+    return bool(_EXEC_WORD.search(source)) or not source.isascii()
+
+
 def load_code_units(sub: "Folder") -> list[CodeUnit]:
     from . import native, packed
 
@@ -110,6 +120,8 @@ def load_code_units(sub: "Folder") -> list[CodeUnit]:
         for source_unit in (unit, *layers):
             for sibling, line in _imported_siblings(sub, source_unit):
                 queue.append((sibling, f"imported by {source_unit.label} line {line}"))
+            if not _may_call_exec(source_unit.source):
+                continue  # a full walk of a 150 KB tree, for a call that is not there
             for line, sibling in exec_siblings(sub.files, source_unit.tree).items():
                 queue.append((sibling, f"{EXECUTED_BY} {source_unit.label} line {line}"))
     units.extend(native.find_native_units(sub, units))

@@ -249,16 +249,28 @@ def _echoed_settings(sub: Submission) -> dict[str, Setting]:
 
 
 # -- choosing the command the logs came from --------------------------------------------------------
-def _log_agreement(command: RunCommand, log_texts: list[str]) -> int:
+# Every `NAME: value` / `NAME=value` a log prints, at every word start (a lookahead, so
+# `A=B=C` yields both A and B): one scan per log instead of one per setting and run command.
+_LOGGED_SETTING = re.compile(r"\b(?=(\w+)\s*[:=]\s*([^\s,;]+))")
+
+
+def _logged_settings(log_texts: list[str]) -> dict[str, list[str]]:
+    """{lower-case name: every value printed for it, in order} over all the logs."""
+    out: dict[str, list[str]] = {}
+    for text in log_texts:
+        for m in _LOGGED_SETTING.finditer(text):
+            out.setdefault(m.group(1).lower(), []).append(m.group(2))
+    return out
+
+
+def _log_agreement(command: RunCommand, logged: dict[str, list[str]]) -> int:
     score = 0
     for setting in command.env.values():
         if setting.value is None:
             continue
-        pattern = re.compile(rf"\b{re.escape(setting.name)}\s*[:=]\s*([^\s,;]+)", re.IGNORECASE)
-        for text in log_texts:
-            for m in pattern.finditer(text):
-                seen = m.group(1).strip("'\"")
-                score += 1 if _same_value(seen, setting.value) else -1
+        for value in logged.get(setting.name.lower(), ()):
+            seen = value.strip("'\"")
+            score += 1 if _same_value(seen, setting.value) else -1
     return score
 
 
@@ -342,7 +354,8 @@ def resolve_run_config(sub: "Folder", python_units: "list[CodeUnit]") -> RunConf
 
     if len(cfg.variants) > 1:
         texts = [t for t in (sub.text(rel) for rel in sub.log_files) if t]
-        scores = {v.label: _log_agreement(v.command, texts) for v in cfg.variants if v.command}
+        logged = _logged_settings(texts)
+        scores = {v.label: _log_agreement(v.command, logged) for v in cfg.variants if v.command}
         best = max(scores.values(), default=0)
         winners = [label for label, score in scores.items() if score == best]
         if best > 0 and len(winners) == 1:
