@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 
 from .code.suppress import Suppression, parse_suppressions
 from .config import Settings
+from .facts.declared import reading
 from .findings import Finding, Severity
 from .memo import forget_folder_memos
 from .rules import all_rules
@@ -63,7 +64,8 @@ def instantiate_rules(settings: Settings, only: Iterable[str] | None = None) -> 
 
 def _run_rule(rule: Rule, sub: Submission, debug: bool) -> list[Finding]:
     try:
-        return list(rule.check(sub))
+        with reading(rule.id, rule.facts):
+            return list(rule.check(sub))
     except RecursionError:
         # Code nested beyond even the raised limit (bounded.deep_call): the verdict is unknown, so
         # the rule says so under its own id rather than dropping its finding as a crash.
@@ -95,7 +97,9 @@ def _run_native_checks(sub: Submission, rules: Sequence[Rule], debug: bool) -> l
     for rule, fn in wanted:
         for unit in units:
             try:
-                for line, message in fn(unit, sub):
+                with reading(rule.id, rule.facts):  # a rule's C/C++ half reads what the rule declares
+                    found = list(fn(unit, sub))
+                for line, message in found:
                     out.append(rule.report_at(unit, line, message))
             except Exception as exc:
                 if debug:

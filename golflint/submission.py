@@ -3,17 +3,16 @@
 Rules read through this object instead of touching the disk, so every file is read once, through
 the bounded and symlink-safe reader in files.py (the Folder this extends), and expensive views
 (parsed code, parsed logs, the run configuration, byte measurements) are built only when a
-selected rule asks for them. The builders take the Folder and the views they need as arguments,
+selected rule asks for them. Each view is a fact a rule must declare (facts/declared.py). The builders take the Folder and the views they need as arguments,
 never the Submission, so nothing they import leads back here.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from .budget.measure import Measurement, measure_submission
 from .code.loader import load_code_units
 from .code.units import CodeUnit
+from .facts.declared import Fact, fact_property
 from .folder import Folder, JsonLoad
 from .logs.model import TrainLog
 from .logs.parse import parse_log
@@ -25,7 +24,7 @@ __all__ = ["Submission", "JsonLoad"]
 
 class Submission(Folder):
     # -- logs -----------------------------------------------------------------------------------
-    @cached_property
+    @fact_property(Fact.LOGS)
     def logs(self) -> list[TrainLog]:
         # Raw bytes: the parser reads text that is not quite UTF-8 (a stray byte in a progress
         # bar) instead of discarding the whole log, and says so.
@@ -37,25 +36,25 @@ class Submission(Folder):
         return parsed
 
     # -- code -----------------------------------------------------------------------------------
-    @cached_property
+    @fact_property(Fact.CODE)
     def code_units(self) -> list[CodeUnit]:
         return load_code_units(self)
 
-    @property
+    @fact_property(Fact.CODE)
     def python_units(self) -> list[CodeUnit]:
         return [u for u in self.code_units if u.language == "python" and u.tree is not None]
 
     # -- run configuration ----------------------------------------------------------------------
-    @cached_property
+    @fact_property(Fact.RUN_CONFIG)
     def run_config(self) -> RunConfig:
         return resolve_run_config(self, self.python_units)
 
     # -- bytes ----------------------------------------------------------------------------------
-    @cached_property
+    @fact_property(Fact.BYTES)
     def measurement(self) -> Measurement:
         return measure_submission(self, self.logs, self.code_units)
 
-    @cached_property
+    @fact_property(Fact.BYTES)
     def exact_measurement(self) -> Measurement:
         """`measurement`, with a code size counted as an upper bound rebuilt exactly."""
         m = self.measurement

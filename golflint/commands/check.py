@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
 
         cache = ResultCache(cache_dir or default_cache_dir(), settings, [r.id for r in rules],
                             suppress=not no_suppress, env_overrides=env_overrides)
+    if debug:
+        os.environ["GOLFLINT_STRICT_FACTS"] = "1"  # a rule reading an undeclared fact raises (facts/declared.py)
     options = RunOptions(settings, env_overrides, suppress=not no_suppress, debug=debug)
     with RunProgress(len(targets), enabled=not shown["quiet"]) as progress:
         results = check_folders([Job(t.root, t.track) for t in targets], options,

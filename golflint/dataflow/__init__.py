@@ -11,6 +11,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..facts.declared import Fact, provides
 from ..findings import Severity
 from ..memo import folder_memo
 from ..rules.base import Rule
@@ -46,6 +47,7 @@ def analyze_units(units: list, spec: Spec) -> Analysis:
                     statements=interp.statements)
 
 
+@provides(Fact.DATAFLOW)
 def analyze(sub: Submission) -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
@@ -57,6 +59,8 @@ def analyze(sub: Submission) -> Analysis:
 
 class DataflowRule(Rule):
     """A rule whose verdicts come from the shared dataflow analysis."""
+
+    facts = frozenset({Fact.DATAFLOW})
 
     def check(self, sub: Submission):
         analysis = analyze(sub)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ..code.names import ImportMap, string_value
 from ..code.units import CodeUnit
 from ..memo import folder_memo
+from .declared import Fact, provides
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -315,6 +316,7 @@ def imported_root(imports: ImportMap, call: ast.Call) -> bool:
 _CACHE: weakref.WeakKeyDictionary[CodeUnit, UnitIndex] = folder_memo(weakref.WeakKeyDictionary())
 
 
+@provides(Fact.INDEX)
 def index_of(unit: CodeUnit) -> UnitIndex:
     """The (cached) index of a parsed Python unit."""
     found = _CACHE.get(unit)

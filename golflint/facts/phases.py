@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..code.units import CodeUnit
 from ..memo import folder_memo
+from .declared import Fact, provides
 from .index import FUNCTIONS, UnitIndex, imported_root, index_of, walk
 from .semantics import Semantics
 
@@ -274,6 +275,7 @@ class ProgramPhases:
 _CACHE: weakref.WeakKeyDictionary[Submission, ProgramPhases] = folder_memo(weakref.WeakKeyDictionary())
 
 
+@provides(Fact.PHASES)
 def phases_of(sub: Submission) -> ProgramPhases:
     found = _CACHE.get(sub)
     if found is None:

@@ -18,6 +18,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator
 
+from .declared import Fact, need
 from .index import FUNCTIONS, Scope, UnitIndex, strip_views, walk
 
 MIXING = (ast.BitXor, ast.Mult, ast.Add, ast.BitOr, ast.LShift, ast.Mod, ast.BitAnd)
@@ -247,6 +248,11 @@ def _returned_keys(idx: UnitIndex, scope: Scope, key: ast.AST) -> Iterator[tuple
 
 
 def newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, ast.AST]]:
+    need(Fact.TARGETS)  # checked at the call: the generator's body runs later
+    return _newest_token_keys(idx)
+
+
+def _newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, ast.AST]]:
     """(table read, the newest-position read in its key, the key) for each key that mixes the
     token at the position being predicted with its own context (made here or by a helper)."""
     cache: dict = {}

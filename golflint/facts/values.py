@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from .declared import Fact, need, provides
 from .index import FUNCTIONS, Scope, UnitIndex, walk
 
 LENGTH_CALLS = frozenset({"len", "numel", "size", "nelement", "count"})
@@ -24,6 +25,7 @@ def _scope_at(idx: UnitIndex, node: ast.AST) -> Scope:
     return idx.scope_containing(node)
 
 
+@provides(Fact.VALUES)
 def measured(idx: UnitIndex, expr: ast.AST) -> bool:
     """Does `expr` (through its reaching definitions) measure data: `len(x)`, `x.numel()`, `x.shape`?"""
     scope = _scope_at(idx, expr)
@@ -38,6 +40,7 @@ def measured(idx: UnitIndex, expr: ast.AST) -> bool:
     return False
 
 
+@provides(Fact.VALUES)
 def clocked(idx: UnitIndex, expr: ast.AST) -> bool:
     """Does `expr` (through its reaching definitions) read a clock?"""
     scope = _scope_at(idx, expr)
@@ -68,6 +71,7 @@ class FixedBound:
     Unknown expressions (a parameter without default, a computed count) are not fixed."""
 
     def __init__(self, idx: UnitIndex):
+        need(Fact.VALUES)
         self.idx = idx
 
     def __call__(self, expr: ast.AST) -> tuple[bool, float | None]:
@@ -129,6 +133,7 @@ class FixedBound:
         return False, None
 
 
+@provides(Fact.VALUES)
 def loop_of(idx: UnitIndex, node: ast.AST) -> ast.AST | None:
     """The innermost loop around `node` inside its function."""
     parent = idx.parents.get(id(node))
@@ -168,6 +173,7 @@ class TrainingTimer:
     reduced by a positive constant or setting before the comparison."""
 
     def __init__(self, idx: UnitIndex, train_seconds: float):
+        need(Fact.VALUES)
         self.idx = idx
         self.caps = {float(train_seconds), float(train_seconds) * 1000.0}
         self.fixed = FixedBound(idx)

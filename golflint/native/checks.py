@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from tree_sitter import Node
 
+from ..facts.declared import Fact, provides
 from ..memo import folder_memo
 from .syntax import Function, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
 
@@ -208,6 +209,7 @@ def _written_arrays(statement: Node) -> set[str]:
 _ROLES: "weakref.WeakKeyDictionary[Submission, dict[str, dict[int, str]]]" = folder_memo(weakref.WeakKeyDictionary())
 
 
+@provides(Fact.NATIVE)
 def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
     """C function name -> {parameter position: "tokens" | "gold"} from the Python calls into it."""
     if sub in _ROLES:

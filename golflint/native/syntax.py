@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from tree_sitter import Language, Node, Parser
 
+from ..facts.declared import Fact, provides
 from ..memo import folder_memo
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class NativeTree:
 _TREES: "weakref.WeakKeyDictionary[CodeUnit, NativeTree]" = folder_memo(weakref.WeakKeyDictionary())
 
 
+@provides(Fact.NATIVE)
 def tree_of(unit: "CodeUnit") -> NativeTree:
     if unit not in _TREES:
         text = unit.source

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..claims import SUBMISSION_JSON, ClaimLines, number, seed_claims
+from ..facts.declared import Fact
 from ..findings import Finding, Severity
 from .base import Invalid, Rule, Valid
 
@@ -67,6 +68,7 @@ class ArtifactOverCap(Rule):
 
     id = "GL301"
     name = "artifact-over-cap"
+    facts = frozenset({Fact.BYTES})
     severity = Severity.ERROR
     message = "code bytes + compressed model bytes exceed the cap"
     hint = "shrink the model or the code until the total is at most the cap; `golflint budget` shows where the bytes go"
@@ -150,6 +152,7 @@ class ModelSizeUnknown(Rule):
 
     id = "GL302"
     name = "model-size-unknown"
+    facts = frozenset({Fact.BYTES})
     severity = Severity.WARNING
     message = "the compressed model size is unknown, so the cap cannot be checked"
     hint = "commit the full train logs (they print the serialized model size) or the compressed model file"
@@ -204,6 +207,7 @@ class ByteClaimMismatch(Rule):
 
     id = "GL303"
     name = "byte-claim-mismatch"
+    facts = frozenset({Fact.BYTES, Fact.CODE, Fact.LOGS})
     severity = Severity.ERROR
     message = "a byte count in submission.json differs from what was measured or logged"
     hint = "copy byte counts from the final run's log and the files on disk; rerun after editing the code"
@@ -346,6 +350,7 @@ class PackedCodeSizes(Rule):
 
     id = "GL304"
     name = "packed-code-sizes"
+    facts = frozenset({Fact.BYTES, Fact.CODE})
     severity = Severity.INFO
     message = "the code is self-extracting; stored and decoded sizes differ"
     hint = "nothing to fix: the stored bytes count; consider linking the unpacked source in the README"

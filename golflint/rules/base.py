@@ -17,6 +17,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
 
+from ..facts.declared import Fact
 from ..findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class Rule:
     hint: ClassVar[str] = ""
     valid: ClassVar[tuple[Example, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()
+    # The facts `check` reads beyond the folder itself (facts/declared.py), checked at every read.
+    facts: ClassVar[frozenset[Fact]] = frozenset()
 
     def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
         self.effective_severity = severity or self.severity

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..dataflow import DataflowRule
+from ..facts.declared import Fact
 from ..findings import Severity
 from .base import Invalid, Rule, Valid
 
@@ -46,6 +47,7 @@ class TrainDataReadInEval(DataflowRule):
 
     id = "GL202"
     name = "train-data-read-in-eval"
+    facts = frozenset({Fact.CODE, Fact.DATAFLOW, Fact.INDEX, Fact.VALUES})
     severity = Severity.ERROR
     message = "training data is read during evaluation"
     hint = "evaluate from the artifact alone; store (and count) any statistics evaluation needs"
@@ -233,6 +235,7 @@ class NetworkAccess(Rule):
 
     id = "GL201"
     name = "network-access"
+    facts = frozenset({Fact.CODE, Fact.INDEX, Fact.PHASES})
     severity = Severity.ERROR
     message = "the script accesses the network"
     hint = ("make the artifact self-contained; move downloads into a separate data-preparation "
@@ -394,6 +397,7 @@ class UncountedRuntimeFiles(Rule):
 
     id = "GL203"
     name = "uncounted-runtime-files"
+    facts = frozenset({Fact.CODE, Fact.INDEX, Fact.PHASES})
     severity = Severity.WARNING
     message = "the script loads code or data that is not counted in the submission bytes"
     hint = ("move the code into train_gpt.py and the data into the artifact the script writes, or "

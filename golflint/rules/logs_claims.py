@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..claims import SUBMISSION_JSON, ClaimLines, number
+from ..facts.declared import Fact
 from ..files import escapes
 from ..findings import Finding, Severity
 from ..logs.evidence import (
@@ -180,6 +181,7 @@ class LogWithoutFinalScore(Rule):
 
     id = "GL401"
     name = "log-without-final-score"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "a train log has no final score line"
     hint = "commit the complete log of each run, through its final `val_loss:... val_bpb:...` line"
@@ -236,6 +238,7 @@ class UnreadableTrainLog(Rule):
 
     id = "GL402"
     name = "unreadable-train-log"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.ERROR
     message = "a train log cannot be read as text"
     hint = "commit the text log the run printed; trim nothing but tqdm progress noise"
@@ -276,6 +279,7 @@ class TrainLogNotUtf8(Rule):
 
     id = "GL403"
     name = "train-log-not-utf8"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "a train log is not valid UTF-8"
     hint = "save the log as UTF-8, e.g. `iconv -f latin1 -t utf-8 train.log > train.utf8.log`"
@@ -327,6 +331,7 @@ class ClaimedScoreNotInLog(Rule):
 
     id = "GL404"
     name = "claimed-score-not-in-log"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.ERROR
     message = "a claimed score is not the final score of its log"
     hint = "copy each seed's val_loss/val_bpb from the final score line of that seed's log"
@@ -427,6 +432,7 @@ class ClaimedSeedWithoutLog(Rule):
 
     id = "GL405"
     name = "claimed-seed-without-log"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "a claimed seed has no train log"
     hint = "commit the log of every claimed seed (train_seed<N>.log), or remove the seed from the claims"
@@ -484,6 +490,7 @@ class UnclaimedSeedLog(Rule):
 
     id = "GL406"
     name = "unclaimed-seed-log"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "a train log's seed is not claimed"
     hint = "report every seed you ran in seed_results, or remove logs of other experiments from the folder"
@@ -529,6 +536,7 @@ class LogSeedDisagreesWithFileName(Rule):
 
     id = "GL407"
     name = "log-seed-disagrees-with-file-name"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "a log's printed seed differs from the seed in its file name"
     hint = "rename the log after the seed its run printed"
@@ -573,6 +581,7 @@ class TrainTimeOverCap(_TimeCapRule):
 
     id = "GL408"
     name = "train-time-over-cap"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.ERROR
     message = "a run trained longer than the track allows"
     hint = "stop training at the wallclock cap (MAX_WALLCLOCK_SECONDS=600), or submit as non-record"
@@ -635,6 +644,7 @@ class EvalTimeOverCap(_TimeCapRule):
 
     id = "GL409"
     name = "eval-time-over-cap"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.ERROR
     message = "evaluation took longer than the track allows"
     hint = "shorten evaluation (fewer test-time training steps or chunks) to fit the cap"
@@ -685,6 +695,7 @@ class LoggedSizeOverCap(Rule):
 
     id = "GL410"
     name = "logged-size-over-cap"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.ERROR
     message = "a run's logged submission size is over the cap"
     hint = "shrink the artifact (fewer parameters, int6/int5, zstd-22/lzma) and rerun every seed"
@@ -760,6 +771,7 @@ class SignificanceNotShown(Rule):
 
     id = "GL411"
     name = "significance-not-shown"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "the seeds do not show a significant improvement over the record"
     hint = "run more seeds or improve further; pure systems speed-ups are exempt (say so, and --ignore GL411)"
@@ -819,6 +831,7 @@ class TooFewSeeds(Rule):
 
     id = "GL412"
     name = "too-few-seeds"
+    facts = frozenset({Fact.LOGS})
     severity = Severity.WARNING
     message = "too few seeds to show significance"
     hint = "run at least three seeds and report each in seed_results, with its log"
@@ -878,6 +891,7 @@ class LogSourceDiffers(Rule):
 
     id = "GL413"
     name = "log-source-differs"
+    facts = frozenset({Fact.CODE, Fact.LOGS})
     severity = Severity.INFO
     message = "a log carries source that differs from the shipped code"
     hint = "rerun the shipped code and commit its logs, or ship the code the logs came from"

@@ -20,6 +20,7 @@ from ..claims import (
     number,
     seed_claims,
 )
+from ..facts.declared import Fact
 from ..files import escapes
 from ..findings import Finding, Severity
 from .base import Invalid, Rule, Valid
@@ -38,6 +39,7 @@ class UnparsableCode(Rule):
 
     id = "GL000"
     name = "unparsable-code"
+    facts = frozenset({Fact.CODE})
     severity = Severity.ERROR
     message = "code cannot be parsed"
     hint = "save the file as UTF-8 and fix the syntax error; run `python -m py_compile train_gpt.py`"
@@ -767,6 +769,7 @@ class UnreadableExecutedCode(Rule):
 
     id = "GL010"
     name = "unreadable-executed-code"
+    facts = frozenset({Fact.CODE})
     severity = Severity.ERROR
     message = "code is executed but cannot be read statically"
     hint = "ship the executed code in train_gpt.py as source or as a literal packed payload"
@@ -827,6 +830,7 @@ class BrokenPackedPayload(Rule):
 
     id = "GL011"
     name = "broken-packed-payload"
+    facts = frozenset({Fact.CODE})
     severity = Severity.ERROR
     message = "a packed payload does not decode to readable source"
     hint = "regenerate the payload from the source and check `golflint unpack train_gpt.py` prints it"
@@ -878,6 +882,7 @@ class ReadmeWithoutRunCommand(Rule):
 
     id = "GL012"
     name = "readme-without-run-command"
+    facts = frozenset({Fact.RUN_CONFIG})
     severity = Severity.WARNING
     message = "README.md gives no command that runs train_gpt.py"
     hint = "add the exact run command, with every environment variable it sets, in a code block of README.md"
@@ -936,6 +941,7 @@ class UnparsableNativeCode(Rule):
 
     id = "GL013"
     name = "unparsable-native-code"
+    facts = frozenset({Fact.CODE, Fact.NATIVE})
     severity = Severity.WARNING
     message = "native code the script builds or loads cannot be parsed"
     hint = "make the file compile as written, or expand the macros that hide its control flow"

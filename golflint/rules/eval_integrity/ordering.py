@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ...dataflow import DataflowRule
+from ...facts.declared import Fact
 from ...facts.semantics import Semantics as Spec
 from ...findings import Severity
 from ..base import Invalid, Rule, Valid
@@ -177,6 +178,7 @@ class ValDataInTraining(DataflowRule):
 
     id = "GL102"
     name = "val-data-in-training"
+    facts = frozenset({Fact.CODE, Fact.DATAFLOW, Fact.INDEX, Fact.RUN_CONFIG})
     severity = Severity.ERROR
     message = "validation data is used in the training phase"
     hint = "read training batches only from the training shards"
@@ -348,6 +350,7 @@ class ValTokensRescored(DataflowRule):
 
     id = "GL103"
     name = "val-tokens-rescored"
+    facts = frozenset({Fact.DATAFLOW, Fact.NATIVE})
     severity = Severity.ERROR
     message = "validation tokens are scored more than once, with a later or best score reported"
     hint = "make one scoring pass over the validation tokens and report that pass"

@@ -14,6 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from ...facts.declared import Fact
 from ...facts.targets import newest_token_keys
 from ...facts.index import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
 from ...findings import Finding, Severity
@@ -324,6 +325,7 @@ class TargetAwarePrediction(Rule):
 
     id = "GL104"
     name = "target-aware-prediction"
+    facts = frozenset({Fact.CODE, Fact.INDEX, Fact.NATIVE, Fact.TARGETS})
     severity = Severity.ERROR
     message = "the target token feeds its own prediction"
     hint = ("key caches and gates on the preceding tokens only (x[:, :-1], the context window); "
@@ -808,6 +810,7 @@ class GoldOnlyMixture(Rule):
 
     id = "GL105"
     name = "gold-only-mixture"
+    facts = frozenset({Fact.CODE, Fact.INDEX, Fact.NATIVE})
     severity = Severity.ERROR
     message = "a probability is mixed or adjusted only at the gold token"
     hint = ("mix full distributions over the vocabulary first, then read the target's probability "
@@ -1189,6 +1192,7 @@ class CrossDocumentMix(Rule):
 
     id = "GL108"
     name = "cross-document-mix"
+    facts = frozenset({Fact.CODE, Fact.INDEX})
     severity = Severity.WARNING
     message = "a previous-token mix crosses document boundaries"
     hint = ("zero the shifted value where a document starts: `prev.masked_fill((ids == BOS_ID)[..., None], 0)`, "

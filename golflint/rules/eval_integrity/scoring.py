@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ...dataflow import analyze
+from ...facts.declared import Fact
 from ...facts.index import index_of, walk
 from ...facts.phases import phases_of
 from ...facts.values import FixedBound, clocked, loop_of, measured
@@ -94,6 +95,7 @@ class PartialEvaluation(Rule):
 
     id = "GL109"
     name = "partial-evaluation"
+    facts = frozenset({Fact.CODE, Fact.DATAFLOW, Fact.INDEX, Fact.PHASES, Fact.VALUES})
     severity = Severity.ERROR
     message = "the reported score covers only part of the validation set"
     hint = "evaluate every validation token; chunk the loop instead of truncating the data"
@@ -340,6 +342,7 @@ class ValidationDataInArtifact(Rule):
 
     id = "GL110"
     name = "validation-data-in-artifact"
+    facts = frozenset({Fact.CODE, Fact.DATAFLOW})
     severity = Severity.ERROR
     message = "validation data is written into the artifact or embedded in the code"
     hint = "keep validation tokens and anything computed from them out of the saved artifact and the code"
@@ -590,6 +593,7 @@ class BpbDenominatorNotFromTokenizer(Rule):
 
     id = "GL111"
     name = "bpb-denominator-not-from-tokenizer"
+    facts = frozenset({Fact.CODE, Fact.INDEX, Fact.VALUES})
     severity = Severity.ERROR
     message = "the BPB denominator is not derived from the tokenizer and the scored tokens"
     hint = "count bytes per scored token from the SentencePiece pieces (byte pieces = 1), as the baseline does"
