@@ -82,6 +82,9 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             continue
         before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
                   and any_overlap(e.regions, u.regions)]
+        if u.kind == "cache" and u.detail.get("counts"):
+            _judge_counts(u, scores, before, add)
+            continue
         fits = u.detail.get("fits") or ()
         later = [e for e, forward in scored if (forward > u.time or (FIT, u.time) in e.labels
                                                 or (e.time > u.time and any(f in e.labels for f in fits)))
@@ -188,6 +191,36 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"{step} validation tokens are never scored")
 
     _judge_train_reads(seg, scores, last_train_update, all_events, add, scoring_functions)
+
+
+def _judge_counts(u: Event, scores: list[Event], before: list[Event], add) -> None:
+    """A table of counts (or sums) of validation tokens, read by a later score of some of the same
+    tokens: the prediction of those tokens used statistics that include the tokens themselves (and,
+    for a table completed over the whole stream, the tokens after them). Whether the model output
+    was computed before or after the table does not matter (a stored first-pass probability mixed
+    with the complete table is still rescored), only that the score reads this very table.
+
+    The legal cache, updated with a chunk after that chunk is scored, never meets this: its reads of
+    the table come from later chunks (other iterations of the same loop) than its writes."""
+    mark = (CACHE_WRITE, u.time)
+    later = [e for e in scores if e.time > u.time and mark in e.labels and compatible(e.path, u.path)
+             and any_overlap(e.regions, u.regions)]
+    if not later:
+        return
+    e = later[0]
+    table = f"{_where(u.unit, u.line, e.unit)} ({u.detail.get('sink', '')})"
+    if before:
+        first = before[0]
+        first_at = ("here in an earlier pass" if (first.unit, first.line) == (e.unit, e.line)
+                    else f"at {_where(first.unit, first.line, e.unit)}")
+        add("GL103", e.unit, e.line,
+            f"tokens first scored {first_at} are counted into a table at {table} and scored again here "
+            "with that table: the second score uses statistics that include the tokens themselves")
+    else:
+        add("GL103", e.unit, e.line,
+            f"{_source_of(u.regions, u.unit)} is counted into a table at {table} before those tokens are "
+            "scored here with that table: each prediction uses statistics of the whole stream, "
+            "including the token being predicted and the ones after it")
 
 
 def _affects(update: Event, score: Event) -> bool:
