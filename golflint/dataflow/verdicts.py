@@ -10,7 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, FIT, LOSS, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible
+from .model import (CACHE_WRITE, FIT, LOSS, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible,
+                    out_labels)
 
 
 # Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
@@ -61,6 +62,10 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
     updates = [e for e in seg if e.kind in ("update", "cache") and e.regions
                and not (e.detail.get("detached") and not e.detail.get("fits"))]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
+    # model probabilities of validation tokens (computed under no-grad) written at token-dependent
+    # positions of a buffer, mixed with what a table holds: the per-token score before it is summed
+    blends = [e for e in seg if e.kind == "cache" and not e.detail.get("counts") and e.regions
+              and any(o[2] for o in out_labels(e.labels))]
     last_train_update = max((e.time for e in train_updates), default=None)
     # forward_time scans a score's labels: once per score, not once per (update, score) pair.
     scored = [(e, e.forward_time) for e in scores]
@@ -83,7 +88,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
         before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
                   and any_overlap(e.regions, u.regions)]
         if u.kind == "cache" and u.detail.get("counts"):
-            _judge_counts(u, scores, before, add)
+            _judge_counts(u, scores + blends, before, add)
             continue
         fits = u.detail.get("fits") or ()
         later = [e for e, forward in scored if (forward > u.time or (FIT, u.time) in e.labels
