@@ -389,6 +389,10 @@ class Interpreter:
                    stack=tuple((f.frame_id, f.module.unit, f.line, id(f.func.node) if f.func else 0)
                               for f in self.frames),
                    segment=self.segment, nograd=self.nograd, detail=detail)
+        if kind in ("score", "cache"):
+            # the loops running, outermost first, with their iteration: tells a table written in an
+            # earlier chunk of the scoring loop from one written in an earlier pass
+            ev.detail["loops"] = tuple((key, k) for f in self.frames for key, k, _ in f.loops)
         self.events.append(ev)
         return ev
 

@@ -209,7 +209,7 @@ def _judge_counts(u: Event, scores: list[Event], before: list[Event], add) -> No
     the table come from later chunks (other iterations of the same loop) than its writes."""
     mark = (CACHE_WRITE, u.time)
     later = [e for e in scores if e.time > u.time and mark in e.labels and compatible(e.path, u.path)
-             and any_overlap(e.regions, u.regions)]
+             and not _earlier_chunk(u, e) and any_overlap(e.regions, u.regions)]
     if not later:
         return
     e = later[0]
@@ -226,6 +226,21 @@ def _judge_counts(u: Event, scores: list[Event], before: list[Event], add) -> No
             f"{_source_of(u.regions, u.unit)} is counted into a table at {table} before those tokens are "
             "scored here with that table: each prediction uses statistics of the whole stream, "
             "including the token being predicted and the ones after it")
+
+
+def _earlier_chunk(write: Event, read: Event) -> bool:
+    """Was the table written in an earlier iteration of a loop that runs both the write and the
+    read, a loop that walks the stream (the written tokens change with its iteration)? Then the
+    read scores a later chunk than the one counted: the legal score-then-count loop. (Regions of
+    one window can carry the whole batch it was computed with, which would otherwise make chunk
+    i+1's score look like it reads its own counts.) A loop that repeats the same tokens (epochs,
+    passes) does not qualify: its later iteration rescores them."""
+    for (loop_w, k_w), (loop_r, k_r) in zip(write.detail.get("loops", ()), read.detail.get("loops", ())):
+        if loop_w != loop_r:
+            return False
+        if k_w != k_r:
+            return k_w < k_r and any(loop_w in r.all_gens for r in write.regions)
+    return False
 
 
 def _affects(update: Event, score: Event) -> bool:
