@@ -227,3 +227,33 @@ def test_a_run_command_beats_a_log_echo(make_sub):
     files = {"train_gpt.py": code, "README.md": readme("MIX_ON=0 torchrun train_gpt.py"),
              "train_seed1.log": "  mix_on: True\n"}
     assert submission(make_sub, files).run_config.settings["MIX_ON"].value == "0"
+
+
+# -- logs that show a switched-off branch ran ------------------------------------------------------
+TWO_PASS = (
+    "import os\n"
+    "def rescore(tokens):\n"
+    "    total = 0.0\n"
+    "    if os.environ.get('SECOND_PASS', '0') == '1':\n"
+    "        print(f'second pass: rescoring {len(tokens)} tokens with the complete table')\n"
+    "        total += 1.0\n"
+    "    print(f'evaluation finished in {total} s')\n"
+    "    return total\n"
+    "rescore([1, 2, 3])\n"
+)
+
+
+@pytest.mark.parametrize("log,rule,severity", [
+    ("second pass: rescoring 62021632 tokens with the complete table\n", "GL103", Severity.ERROR),
+    ("evaluation finished in 3.0 s\n", "GL103", Severity.WARNING),    # printed outside the branch
+    ("", "GL103", Severity.WARNING),
+    ("second pass: rescoring 62021632 tokens with the complete table\n", "GL101", Severity.WARNING),
+])
+def test_logs_showing_the_branch_ran_keep_the_error(make_sub, log, rule, severity):
+    files = {"train_gpt.py": TWO_PASS, "README.md": readme("torchrun train_gpt.py")}
+    if log:
+        files["train_seed1.log"] = log
+    sub = submission(make_sub, files)
+    [f] = apply_gating(sub, [finding(6, rule=rule)])
+    assert f.severity == severity
+    assert ("the logs show this code ran" in f.message) == (severity == Severity.ERROR)

@@ -127,6 +127,48 @@ def _cache_contents(labels: frozenset, write: Event) -> frozenset:
     return frozenset(x for x in labels if not isinstance(x, Region)) | {(CACHE_WRITE, write.time)}
 
 
+def _reads_itself(container: ast.AST, stmt: ast.AST) -> bool:
+    """Does the value written into `container[...]` read that same container (`t[k] = t.get(k, 0) + 1`)?
+    Compared as expressions, whatever they are called."""
+    value = getattr(stmt, "value", None)
+    if value is None or not isinstance(container, (ast.Name, ast.Attribute)):
+        return False
+    text = ast.dump(container, include_attributes=False).replace("ctx=Store()", "ctx=Load()")
+    return any(type(n) is type(container) and ast.dump(n, include_attributes=False) == text
+               for n in ast.walk(value))
+
+
+def _is_classmethod(fnode: ast.AST) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in getattr(fnode, "decorator_list", ()))
+
+
+def _rebound_names(fnode: ast.AST) -> set[str]:
+    """Names a function binds to a new value (`x = ...`, `for x in`, `with ... as x`), as opposed
+    to names it only updates in place (`x += ...`, `x[k] = ...`)."""
+    out: set[str] = set()
+
+    def names(target: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            out.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                names(elt)
+        elif isinstance(target, ast.Starred):
+            names(target.value)
+
+    for n in ast.walk(fnode):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                names(t)
+        elif isinstance(n, (ast.AnnAssign, ast.NamedExpr)):
+            names(n.target)
+        elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+            names(n.target)
+        elif isinstance(n, ast.withitem) and n.optional_vars is not None:
+            names(n.optional_vars)
+    return out
+
+
 def _keep_iter(labels: frozenset) -> frozenset:
     return frozenset(x for x in labels if isinstance(x, tuple) and x[0] == ITER)
 
@@ -347,6 +389,10 @@ class Interpreter:
                    stack=tuple((f.frame_id, f.module.unit, f.line, id(f.func.node) if f.func else 0)
                               for f in self.frames),
                    segment=self.segment, nograd=self.nograd, detail=detail)
+        if kind in ("score", "cache"):
+            # the loops running, outermost first, with their iteration: tells a table written in an
+            # earlier chunk of the scoring loop from one written in an earlier pass
+            ev.detail["loops"] = tuple((key, k) for f in self.frames for key, k, _ in f.loops)
         self.events.append(ev)
         return ev
 
@@ -802,11 +848,11 @@ class Interpreter:
         # from token contents (`table[tok] += 1`) is a cache write.
         keyed = has_data(index) and self._keyed(target.slice)
         if keyed:
-            # A table written at a position computed from token contents: a cache write.
-            cache_write = self.event("cache", node, _strip(index) | _strip(labels) if aug else _strip(index),
-                                     sink=f"write to `{ast.unparse(target)[:60]}`")
-            if cache_write.regions:
-                self._val_cache_writes.add(cache_write.time)
+            # A table written at a position computed from token contents: a cache write. Adding to
+            # what the entry held (`t[k] += 1`, `t[k] = t.get(k, 0) + 1`) counts the tokens.
+            cache_write = self._cache_event(node, _strip(index) | _strip(labels) if aug else _strip(index),
+                                            f"write to `{ast.unparse(target)[:60]}`",
+                                            counts=aug or _reads_itself(target.value, node))
         elif self._is_score(labels):
             self.score(node, labels, target)
         if PARAM in container and has_data(labels):
@@ -820,6 +866,14 @@ class Interpreter:
             self._taint_base(target.value, _cache_contents(labels | _strip(index), cache_write))
         else:
             self._taint_base(target.value, labels | _strip(index))
+
+    def _cache_event(self, node: ast.AST, labels: frozenset, sink: str, counts: bool = False) -> Event:
+        """A write into a table keyed by token contents. `counts`: the write adds to what the table
+        held (counts, sums): the table is a statistic of every token written into it."""
+        cache_write = self.event("cache", node, labels, sink=sink, counts=counts)
+        if cache_write.regions:
+            self._val_cache_writes.add(cache_write.time)
+        return cache_write
 
     def _val_derived(self, labels: frozenset, depth: int = 0) -> bool:
         """Validation tokens, or a table filled from them (a cache write keyed by their contents),
@@ -1287,7 +1341,8 @@ class Interpreter:
     def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
-        if short in spec.position_calls:
+        if short in spec.position_calls or (short in spec.position_calls_one_arg and len(node.args) == 1
+                                            and not node.keywords):
             return _keep_iter(all_args) | self._cut_positions(node.args[0] if node.args else None)
         if short in spec.shape_calls:
             return _keep_iter(all_args)
@@ -1301,6 +1356,15 @@ class Interpreter:
             return all_args
         if short in spec.ship_calls:
             self._ship(node, all_args, f"`{short}`")
+        if short in spec.count_calls and has_data(all_args):
+            # `np.bincount(keys)`, `Counter(ngrams)`: a table of counts of the argument's values
+            return _cache_contents(all_args, self._cache_event(node, all_args, f"`{short}`", counts=True))
+        if short in spec.count_into_calls and len(args) >= 2 and has_data(frozenset().union(*args[1:])):
+            # `np.add.at(table, keys, 1)`: counts added into the first argument
+            added = _strip(frozenset().union(*args[1:]))
+            cache_write = self._cache_event(node, added, f"`{short}`", counts=True)
+            self._taint_base(node.args[0], _cache_contents(added, cache_write))
+            return EMPTY
         if short in spec.best_of_calls:
             self._best_of(node, args, kwargs)
         if short == "next":
@@ -1384,6 +1448,9 @@ class Interpreter:
         mods = [x for x in recv if isinstance(x, tuple) and x[0] in (MOD, CLASS)]
         if mods:
             callee = self.load_attr(recv, name)
+            # methods called through their class (`Config.from_env()`, a static helper)
+            callee |= {(FUNC, fid, 0) for x in mods if x[0] == CLASS
+                       for fid in [self._method(x[1], name)] if fid is not None}
             targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
             out = EMPTY
             for t in targets:
@@ -1469,11 +1536,13 @@ class Interpreter:
             self.calib_hooks = 0
             return EMPTY
         if name in spec.cache_write_methods and has_data(all_args):
-            cache_write = self.event("cache", node, all_args, sink=f"`.{name}()`")
-            if cache_write.regions:
-                self._val_cache_writes.add(cache_write.time)
+            cache_write = self._cache_event(node, all_args, f"`.{name}()`", counts=name in spec.count_methods)
             self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
             return recv
+        if name in spec.count_methods and has_data(data_recv):
+            # `tokens.bincount()`: a table of counts of the receiver's values
+            return _cache_contents(data_recv | all_args, self._cache_event(node, data_recv | all_args,
+                                                                           f"`.{name}()`", counts=True))
         if name in spec.inplace_methods and PARAM in recv and has_data(all_args):
             self.event("update", node, all_args, sink=f"in-place `.{name}()` on parameters")
             return recv
@@ -1554,7 +1623,30 @@ class Interpreter:
             for k, v in kwargs.items():
                 if k:
                     fields[k] = v
+            self._dataclass_defaults(info, fields, labels)
         return labels
+
+    def _dataclass_defaults(self, info: ClassInfo, fields: dict, labels: frozenset) -> None:
+        """A dataclass's fields made by `field(default_factory=...)` (a nested config object), then
+        its `__post_init__` (which often derives paths from other fields)."""
+        for stmt in info.node.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                    and stmt.target.id not in fields and isinstance(stmt.value, ast.Call)):
+                continue
+            factory = next((k.value for k in stmt.value.keywords if k.arg == "default_factory"), None)
+            if factory is None:
+                continue
+            made = EMPTY
+            for x in self.eval(factory):
+                if isinstance(x, tuple) and x[0] == CLASS and x[1] != info.cid:
+                    made |= self._instantiate(x[1], stmt.value, [], {}, EMPTY)
+                elif isinstance(x, tuple) and x[0] == FUNC:
+                    made |= self._invoke(x[1], None, [], {}, EMPTY, stmt.lineno, x[2])
+            if made:
+                fields[stmt.target.id] = made
+        post = self._method(info.cid, "__post_init__")
+        if post is not None:
+            self._invoke(post, None, [], {}, labels, info.node.lineno, 0)
 
     def _invoke(self, fid: int, node: ast.AST | None, args: list[frozenset], kwargs: dict, self_labels: frozenset,
                 line: int, closure: int | None) -> frozenset:
@@ -1577,7 +1669,12 @@ class Interpreter:
         params = [*a.posonlyargs, *a.args]
         first_default = len(params) - len(a.defaults)
         pending_defaults = []
-        if info.cls is not None and not info.is_static and params and self_labels is not None:
+        if info.cls is not None and not info.is_static and params and _is_classmethod(fnode):
+            # `cls` is the class, however the method was reached (`Config.from_env()`, `obj.make()`)
+            frame.env[params[0].arg] = frozenset({(CLASS, info.cls)})
+            params = params[1:]
+            first_default -= 1
+        elif info.cls is not None and not info.is_static and params and self_labels is not None:
             frame.env[params[0].arg] = self_labels
             params = params[1:]
             first_default -= 1
@@ -1629,7 +1726,33 @@ class Interpreter:
             self.nograd = saved_nograd
             self.call_stack.pop()
             self.frames.pop()
+        if isinstance(node, ast.Call):
+            self._write_back_counts(fnode, node, params, args, frame)
         return frame.ret
+
+    def _write_back_counts(self, fnode: ast.AST, call: ast.Call, params: list, args: list, frame: Frame) -> None:
+        """A helper that adds counts into an array it was passed (`def add(table, keys): table +=
+        np.bincount(keys)`) changes the caller's array: the marks of those writes go back to the
+        argument. Only for parameters the helper never rebinds (then the name is that array)."""
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return
+        rebound = None
+        for i, p in enumerate(params):
+            if i < len(call.args):
+                expr, passed = call.args[i], args[i]
+            else:
+                kw = next((k for k in call.keywords if k.arg == p.arg), None)
+                if kw is None:
+                    continue
+                expr, passed = kw.value, self.eval(kw.value)
+            marks = {x for x in frame.env.get(p.arg, EMPTY) if isinstance(x, tuple) and x[0] == CACHE_WRITE
+                     and x[1] in self._val_cache_writes} - passed
+            if not marks:
+                continue
+            if rebound is None:
+                rebound = _rebound_names(fnode)
+            if p.arg not in rebound:
+                self._taint_base(expr, frozenset(marks))
 
 
 _SPREAD = 8   # positions a starred argument is spread over

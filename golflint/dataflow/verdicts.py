@@ -10,7 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .model import CACHE_WRITE, FIT, LOSS, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible
+from .model import (CACHE_WRITE, FIT, LOSS, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible,
+                    out_labels)
 
 
 # Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
@@ -61,6 +62,10 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
     updates = [e for e in seg if e.kind in ("update", "cache") and e.regions
                and not (e.detail.get("detached") and not e.detail.get("fits"))]
     train_updates = [e for e in seg if e.kind == "update" and e.train]
+    # model probabilities of validation tokens (computed under no-grad) written at token-dependent
+    # positions of a buffer, mixed with what a table holds: the per-token score before it is summed
+    blends = [e for e in seg if e.kind == "cache" and not e.detail.get("counts") and e.regions
+              and any(o[2] for o in out_labels(e.labels))]
     last_train_update = max((e.time for e in train_updates), default=None)
     # forward_time scans a score's labels: once per score, not once per (update, score) pair.
     scored = [(e, e.forward_time) for e in scores]
@@ -82,6 +87,9 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
             continue
         before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
                   and any_overlap(e.regions, u.regions)]
+        if u.kind == "cache" and u.detail.get("counts"):
+            _judge_counts(u, scores + blends, before, add)
+            continue
         fits = u.detail.get("fits") or ()
         later = [e for e, forward in scored if (forward > u.time or (FIT, u.time) in e.labels
                                                 or (e.time > u.time and any(f in e.labels for f in fits)))
@@ -188,6 +196,51 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 f"{step} validation tokens are never scored")
 
     _judge_train_reads(seg, scores, last_train_update, all_events, add, scoring_functions)
+
+
+def _judge_counts(u: Event, scores: list[Event], before: list[Event], add) -> None:
+    """A table of counts (or sums) of validation tokens, read by a later score of some of the same
+    tokens: the prediction of those tokens used statistics that include the tokens themselves (and,
+    for a table completed over the whole stream, the tokens after them). Whether the model output
+    was computed before or after the table does not matter (a stored first-pass probability mixed
+    with the complete table is still rescored), only that the score reads this very table.
+
+    The legal cache, updated with a chunk after that chunk is scored, never meets this: its reads of
+    the table come from later chunks (other iterations of the same loop) than its writes."""
+    mark = (CACHE_WRITE, u.time)
+    later = [e for e in scores if e.time > u.time and mark in e.labels and compatible(e.path, u.path)
+             and not _earlier_chunk(u, e) and any_overlap(e.regions, u.regions)]
+    if not later:
+        return
+    e = later[0]
+    table = f"{_where(u.unit, u.line, e.unit)} ({u.detail.get('sink', '')})"
+    if before:
+        first = before[0]
+        first_at = ("here in an earlier pass" if (first.unit, first.line) == (e.unit, e.line)
+                    else f"at {_where(first.unit, first.line, e.unit)}")
+        add("GL103", e.unit, e.line,
+            f"tokens first scored {first_at} are counted into a table at {table} and scored again here "
+            "with that table: the second score uses statistics that include the tokens themselves")
+    else:
+        add("GL103", e.unit, e.line,
+            f"{_source_of(u.regions, u.unit)} is counted into a table at {table} before those tokens are "
+            "scored here with that table: each prediction uses statistics of the whole stream, "
+            "including the token being predicted and the ones after it")
+
+
+def _earlier_chunk(write: Event, read: Event) -> bool:
+    """Was the table written in an earlier iteration of a loop that runs both the write and the
+    read, a loop that walks the stream (the written tokens change with its iteration)? Then the
+    read scores a later chunk than the one counted: the legal score-then-count loop. (Regions of
+    one window can carry the whole batch it was computed with, which would otherwise make chunk
+    i+1's score look like it reads its own counts.) A loop that repeats the same tokens (epochs,
+    passes) does not qualify: its later iteration rescores them."""
+    for (loop_w, k_w), (loop_r, k_r) in zip(write.detail.get("loops", ()), read.detail.get("loops", ())):
+        if loop_w != loop_r:
+            return False
+        if k_w != k_r:
+            return k_w < k_r and any(loop_w in r.all_gens for r in write.regions)
+    return False
 
 
 def _affects(update: Event, score: Event) -> bool:

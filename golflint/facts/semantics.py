@@ -52,6 +52,9 @@ class Semantics:
     param_attrs: frozenset[str]
     inplace_methods: frozenset[str]
     cache_write_methods: frozenset[str]
+    count_calls: frozenset[str]
+    count_methods: frozenset[str]
+    count_into_calls: frozenset[str]
     accumulate_methods: frozenset[str]
     nograd_contexts: frozenset[str]
     grad_contexts: frozenset[str]
@@ -59,6 +62,7 @@ class Semantics:
     shape_methods: frozenset[str]
     shape_attrs: frozenset[str]
     position_calls: frozenset[str]
+    position_calls_one_arg: frozenset[str]
     position_methods: frozenset[str]
     scalar_methods: frozenset[str]
     hook_methods: frozenset[str]
@@ -90,6 +94,9 @@ class Semantics:
             param_attrs=names("param_attrs"),
             inplace_methods=names("inplace_methods"),
             cache_write_methods=names("cache_write_methods"),
+            count_calls=names("count_calls"),
+            count_methods=names("count_methods"),
+            count_into_calls=names("count_into_calls"),
             accumulate_methods=names("accumulate_methods"),
             nograd_contexts=names("nograd_contexts"),
             grad_contexts=names("grad_contexts"),
@@ -97,6 +104,7 @@ class Semantics:
             shape_methods=names("shape_methods"),
             shape_attrs=names("shape_attrs"),
             position_calls=names("position_calls"),
+            position_calls_one_arg=names("position_calls_one_arg"),
             position_methods=names("position_methods"),
             scalar_methods=names("scalar_methods"),
             hook_methods=names("hook_methods"),

@@ -465,6 +465,7 @@ def apply_gating(sub: "Submission", findings: list[Finding]) -> list[Finding]:
     cfg = sub.run_config
     variants = cfg.checked_variants
     units = {u.label: u for u in sub.python_units}
+    evidence_rules = set(sub.settings.get("logs.ran_evidence_rules", []) or [])
     out: list[Finding] = []
     for f in findings:
         unit = units.get(f.where or f.file or "")
@@ -472,8 +473,70 @@ def apply_gating(sub: "Submission", findings: list[Finding]) -> list[Finding]:
             out.append(f)
             continue
         results = [(v, reach(unit, f.line, v)) for v in variants]
+        if all(r.runs is False for _, r in results) and f.rule in evidence_rules:
+            # the configuration says the branch is off, but the logs may show it ran
+            shown = _printed_in_logs(sub, unit, f.line, variants[0])
+            if shown is not None:
+                out.append(f.with_(message=f"{f.message} (the logs show this code ran: they print "
+                                           f"`{shown}`, which only this branch prints)"))
+                continue
         out.append(_judged(f, results))
     return out
+
+
+MIN_LOG_FRAGMENT = 10   # characters of literal text a log line must share with the code
+
+
+def _guarded_block(idx: _Index, stmt: ast.stmt, func: ast.AST, variant: Variant) -> list[ast.stmt]:
+    """The statements of the innermost branch holding `stmt` inside its function whose `if` tests
+    settings (a guard the run configuration decides; tests on data are passed over), or the
+    function's body: what runs whenever the settings let `stmt` run."""
+    node: ast.AST = stmt
+    while node in idx.parent and node is not func:
+        parent = idx.parent[node]
+        if isinstance(parent, ast.If) and node is not parent.test:
+            try:
+                _Evaluator(idx, variant).truth(parent.test)
+            except _Unknown:
+                node = parent
+                continue
+            for body in (parent.body, parent.orelse):
+                if node in body:
+                    return body
+        node = parent
+    return list(getattr(func, "body", []))
+
+
+def _printed_in_logs(sub: "Submission", unit: "CodeUnit", line: int, variant: Variant) -> str | None:
+    """A literal fragment of a message formatted in the branch holding `line` (the innermost `if`
+    branch of its function, or the function's body): an f-string's or a string's text of at least
+    MIN_LOG_FRAGMENT characters, found nowhere else in the unit, that a log of the submission
+    contains. The run that made the logs executed that branch."""
+    idx = _index(unit)
+    stmt = _innermost_statement(idx, line)
+    func = idx.enclosing_function(stmt) if stmt is not None else None
+    if func is None or not sub.log_files:
+        return None
+    fragments: set[str] = set()
+    for node in (n for top in _guarded_block(idx, stmt, func, variant) for n in ast.walk(top)):
+        if isinstance(node, ast.JoinedStr):
+            parts = [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+        elif isinstance(node, ast.Call):
+            parts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        else:
+            continue
+        fragments |= {p.strip() for p in parts if len(p.strip()) >= MIN_LOG_FRAGMENT
+                      and any(c.isalpha() for c in p)}
+    if not fragments:
+        return None
+    inside = "\n".join(unit.lines[func.lineno - 1:func.end_lineno or func.lineno])
+    whole = unit.source
+    fragments = {x for x in fragments if whole.count(x) == inside.count(x)}
+    texts = [sub.text(rel) or "" for rel in sub.log_files]
+    for fragment in sorted(fragments, key=lambda x: (-len(x), x)):
+        if any(fragment in t for t in texts):
+            return fragment
+    return None
 
 
 def _judged(f: Finding, results: list[tuple[Variant, Reach]]) -> Finding:

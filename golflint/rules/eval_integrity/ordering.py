@@ -332,7 +332,9 @@ class ValTokensRescored(DataflowRule):
     """Validation tokens are scored more than once and a later or best score counts.
 
     Reports a score of tokens that were already scored and then trained on or cached (a second
-    pass after adaptation), and the best of several scorings of the same tokens (min over passes).
+    pass after adaptation), the best of several scorings of the same tokens (min over passes), and
+    a score that reads a table of counts of validation tokens that includes the scored tokens
+    themselves (statistics of the whole stream built in a first pass and used by the scoring pass).
 
     **Why.** Condition 4 (single left-to-right pass): each token is scored exactly once; rescoring
     with a model or cache that has seen the tokens, or best-of-k over passes, reports a number
@@ -387,6 +389,15 @@ class ValTokensRescored(DataflowRule):
                 return s
             print(max(evaluate(model), 1e-9))
             """), note="a clamp is not a best-of"),
+        Valid(ex("""
+            bigram = torch.zeros(1024, 1024)
+            total = 0.0
+            with torch.no_grad():
+                for i in range(0, val.numel() - 1024, 1024):
+                    chunk = val[i : i + 1025]
+                    total += model(chunk[:-1], bigram[chunk[:-1]]).item()
+                    bigram[chunk[:-1], chunk[1:]] += 1
+            """), note="counts updated after each chunk is scored (one pass, score first)"),
     )
     invalid = (
         Invalid(ex("""
@@ -423,6 +434,17 @@ class ValTokensRescored(DataflowRule):
                     again += model(val[i : i + 1024], counts[val[i : i + 1024]]).item()
             print(again)
             """), lines=at(9), note="a second pass after the cache is complete"),
+        Invalid(ex("""
+            bigram = torch.zeros(1024, 1024)
+            for i in range(0, val.numel() - 1024, 1024):
+                chunk = val[i : i + 1025]
+                bigram[chunk[:-1], chunk[1:]] += 1
+            total = 0.0
+            with torch.no_grad():
+                for i in range(0, val.numel() - 1024, 1024):
+                    chunk = val[i : i + 1025]
+                    total += model(chunk[:-1], bigram[chunk[:-1]]).item()
+            """), lines=at(9), note="counts of the whole stream built first, read by the scoring pass"),
     )
 
 
