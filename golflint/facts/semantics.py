@@ -50,6 +50,7 @@ class Semantics:
     loss_calls: frozenset[str]
     param_methods: frozenset[str]
     param_attrs: frozenset[str]
+    weight_load_methods: frozenset[str]
     inplace_methods: frozenset[str]
     cache_write_methods: frozenset[str]
     accumulate_methods: frozenset[str]
@@ -88,6 +89,7 @@ class Semantics:
             loss_calls=names("loss_calls"),
             param_methods=names("param_methods"),
             param_attrs=names("param_attrs"),
+            weight_load_methods=names("weight_load_methods"),
             inplace_methods=names("inplace_methods"),
             cache_write_methods=names("cache_write_methods"),
             accumulate_methods=names("accumulate_methods"),
