@@ -431,6 +431,10 @@ class Interpreter:
                     if attr in c.fields:
                         out |= c.fields[attr]
                         break
+                if attr not in fields and self._is_module_class(cid) and self._method(cid, attr) is not None:
+                    # a bound method of a module (`torch.compile(model.forward_logits)`): calling
+                    # what wraps it runs that module
+                    out |= {(OBJ, oid)}
         for x in recv:
             if isinstance(x, tuple) and x[0] == CLASS:
                 for c in self._class_chain(x[1]):
