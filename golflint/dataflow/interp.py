@@ -1301,6 +1301,10 @@ class Interpreter:
             return _keep_iter(all_args)
         if short in spec.read_calls:
             return self._read(node, all_args)
+        if short in spec.module_copy_calls and args:
+            copied = self._copy_modules(node, args[0])
+            if copied is not None:
+                return copied
         if short in spec.update_calls:
             if has_data(all_args):
                 ev = self.event("update", node, all_args, sink=f"`{short}`")
@@ -1530,6 +1534,25 @@ class Interpreter:
         sources = frozenset(x[1] for x in loaded if isinstance(x, tuple) and x[0] == WEIGHTS) - into
         if into and sources:
             self.event("load", node, EMPTY, into=into, sources=sources)
+
+    def _copy_modules(self, node: ast.Call, labels: frozenset) -> frozenset | None:
+        """`copy.deepcopy(model)`: a new module object holding the original's weights as of now (a
+        "load" event), so a step on the copy leaves the original's later scores alone."""
+        originals = [o for o in self._objs(labels) if self._is_module_class(self.obj_class.get(o, -1))]
+        if not originals:
+            return None
+        out = labels - {(OBJ, o) for o in originals}
+        copies = set()
+        for oid in originals:
+            new = self._alloc((self.unit.label, node.lineno, node.col_offset, "copy", oid), self.obj_class[oid])
+            cid = self._objs(new)[0]
+            self.heap[cid] = dict(self.heap.get(oid, {}))
+            if oid in self.frozen:
+                self.frozen.add(cid)
+            copies.add(cid)
+            out |= new
+        self.event("load", node, EMPTY, into=frozenset(copies), sources=frozenset(originals))
+        return out
 
     def _save_weights(self, labels: frozenset) -> None:
         weights = frozenset(x for x in labels if isinstance(x, tuple) and x[0] == WEIGHTS)

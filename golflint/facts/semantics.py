@@ -51,6 +51,7 @@ class Semantics:
     param_methods: frozenset[str]
     param_attrs: frozenset[str]
     weight_load_methods: frozenset[str]
+    module_copy_calls: frozenset[str]
     inplace_methods: frozenset[str]
     cache_write_methods: frozenset[str]
     accumulate_methods: frozenset[str]
@@ -90,6 +91,7 @@ class Semantics:
             param_methods=names("param_methods"),
             param_attrs=names("param_attrs"),
             weight_load_methods=names("weight_load_methods"),
+            module_copy_calls=names("module_copy_calls"),
             inplace_methods=names("inplace_methods"),
             cache_write_methods=names("cache_write_methods"),
             accumulate_methods=names("accumulate_methods"),
