@@ -53,6 +53,7 @@ from .model import (
     STORED_SEQ,
     VALPATH,
     VIA,
+    WEIGHTS,
     WIDE,
     Event,
     Region,
@@ -271,6 +272,9 @@ class Interpreter:
         self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
         self.frozen: set = set()                    # module objects whose parameters were frozen
         self.packs: dict = {}                       # `*args` received by a function: its positions
+        # module weights serialized so far (saved to a file or a buffer): a later read of a stored
+        # file may hold them
+        self.saved_weights: frozenset = EMPTY
         for i, unit in enumerate(units):
             info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
             self.modules[i] = info
@@ -473,6 +477,10 @@ class Interpreter:
                     if attr in c.fields:
                         out |= c.fields[attr]
                         break
+                if attr not in fields and self._is_module_class(cid) and self._method(cid, attr) is not None:
+                    # a bound method of a module (`torch.compile(model.forward_logits)`): calling
+                    # what wraps it runs that module
+                    out |= {(OBJ, oid)}
         for x in recv:
             if isinstance(x, tuple) and x[0] == CLASS:
                 for c in self._class_chain(x[1]):
@@ -1348,6 +1356,10 @@ class Interpreter:
             return _keep_iter(all_args)
         if short in spec.read_calls:
             return self._read(node, all_args)
+        if short in spec.module_copy_calls and args:
+            copied = self._copy_modules(node, args[0])
+            if copied is not None:
+                return copied
         if short in spec.update_calls:
             if has_data(all_args):
                 ev = self.event("update", node, all_args, sink=f"`{short}`")
@@ -1356,6 +1368,7 @@ class Interpreter:
             return all_args
         if short in spec.ship_calls:
             self._ship(node, all_args, f"`{short}`")
+            self._save_weights(all_args)
         if short in spec.count_calls and has_data(all_args):
             # `np.bincount(keys)`, `Counter(ngrams)`: a table of counts of the argument's values
             return _cache_contents(all_args, self._cache_event(node, all_args, f"`{short}`", counts=True))
@@ -1379,7 +1392,8 @@ class Interpreter:
     def _read(self, node: ast.AST, labels: frozenset) -> frozenset:
         out = labels - {VALPATH, TRAINPATH}
         if VALPATH not in labels and TRAINPATH not in labels:
-            return out | {(STORED, self.unit.label, getattr(node, "lineno", 0))}
+            # a stored file: it may hold the weights saved before (a model written and read back)
+            return out | {(STORED, self.unit.label, getattr(node, "lineno", 0))} | self.saved_weights
         if VALPATH in labels:
             out |= {self.region(node, labels, EMPTY)}
         if TRAINPATH in labels:
@@ -1481,6 +1495,10 @@ class Interpreter:
             return out
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
+        if name in spec.step_methods:
+            # `opt.step(closure)`: the optimizer evaluates the closure (loss and backward) itself,
+            # as L-BFGS must; run the function we were handed so its step is seen
+            self._run_callbacks(node, args, kwargs)
         if name in spec.position_methods:
             # `mask.nonzero()` or `torch.nonzero(mask)`
             where = node.args[0] if node.args else node.func.value if isinstance(node.func, ast.Attribute) else None
@@ -1491,7 +1509,8 @@ class Interpreter:
             # a Python number or list: the data it holds, never a parameter to update in place
             return _strip(recv) - {PARAM}
         if name in spec.param_methods:
-            return _strip(recv) | {PARAM}
+            weights = {(WEIGHTS, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+            return _strip(recv) | {PARAM} | weights
         if name in spec.update_methods:
             if has_data(recv):
                 # The modules whose outputs the loss carries (an adapter passed to the model):
@@ -1527,6 +1546,7 @@ class Interpreter:
                             for k in node.keywords)
             if not transient:
                 self._ship(node, all_args, f"`.{name}()`")
+            self._save_weights(all_args)
         if name in spec.hook_methods:
             if node.args and self._calibration_hook(node.args[0]):
                 self.calib_hooks += 1
@@ -1563,6 +1583,8 @@ class Interpreter:
         while isinstance(head_node, ast.Attribute):
             head_node = head_node.value
         head = head_node.id if isinstance(head_node, ast.Name) else ""
+        if name in spec.weight_load_methods:
+            self._load_weights(node, objs, all_args)
         if objs and any(self._is_module_class(self.obj_class.get(o, -1)) for o in objs):
             # nn.Module API we do not define (train(), eval(), to(), zero_grad(), ...)
             return _strip(recv) | all_args
@@ -1573,6 +1595,47 @@ class Interpreter:
         if objs or recv:
             return self._opaque(node, data_recv | all_args) if has_data(all_args) else _strip(recv) | all_args
         return self._opaque(node, all_args)
+
+    def _load_weights(self, node: ast.Call, objs: list, loaded: frozenset) -> None:
+        """`fresh.load_state_dict(sd)`: the modules receiving the weights of others (a "load" event the
+        verdicts follow: what trained the source before now changes what the receiver scores)."""
+        into = frozenset(o for o in objs if self._is_module_class(self.obj_class.get(o, -1)))
+        sources = frozenset(x[1] for x in loaded if isinstance(x, tuple) and x[0] == WEIGHTS) - into
+        if into and sources:
+            self.event("load", node, EMPTY, into=into, sources=sources)
+
+    def _copy_modules(self, node: ast.Call, labels: frozenset) -> frozenset | None:
+        """`copy.deepcopy(model)`: a new module object holding the original's weights as of now (a
+        "load" event), so a step on the copy leaves the original's later scores alone."""
+        originals = [o for o in self._objs(labels) if self._is_module_class(self.obj_class.get(o, -1))]
+        if not originals:
+            return None
+        out = labels - {(OBJ, o) for o in originals}
+        copies = set()
+        for oid in originals:
+            new = self._alloc((self.unit.label, node.lineno, node.col_offset, "copy", oid), self.obj_class[oid])
+            cid = self._objs(new)[0]
+            self.heap[cid] = dict(self.heap.get(oid, {}))
+            if oid in self.frozen:
+                self.frozen.add(cid)
+            copies.add(cid)
+            out |= new
+        self.event("load", node, EMPTY, into=frozenset(copies), sources=frozenset(originals))
+        return out
+
+    def _save_weights(self, labels: frozenset) -> None:
+        weights = frozenset(x for x in labels if isinstance(x, tuple) and x[0] == WEIGHTS)
+        if weights - self.saved_weights:
+            self.saved_weights |= weights
+
+    def _run_callbacks(self, node: ast.Call, args: list, kwargs: dict) -> None:
+        """Invoke the functions passed to a call that calls them back (an optimizer's closure)."""
+        seen: set = set()
+        for labels in [*args, *kwargs.values()]:
+            for x in labels:
+                if isinstance(x, tuple) and x[0] == FUNC and x not in seen:
+                    seen.add(x)
+                    self._invoke(x[1], node, [], {}, EMPTY, node.lineno, x[2])
 
     def _calibration_hook(self, arg: ast.expr) -> bool:
         """Does the hook passed here accumulate activation statistics (matmul family)?"""

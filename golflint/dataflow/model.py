@@ -35,6 +35,9 @@ VIA = "VIA"
 GRAD = "GRAD"
 # ("FIT", time of an update): a value computed from the gradients that update returned.
 FIT = "FIT"
+# ("WEIGHTS", object id): the weights of that module object (its state dict or parameters, and what
+# is computed from them: a quantized copy, the bytes saved to a file and read back).
+WEIGHTS = "WEIGHTS"
 # ("LEAF", unit label, line, col): a tensor made with requires_grad=True, fitted by the steps whose
 # loss carries it; a score computed through it after such a step comes after that step.
 LEAF = "LEAF"

@@ -66,6 +66,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
     # positions of a buffer, mixed with what a table holds: the per-token score before it is summed
     blends = [e for e in seg if e.kind == "cache" and not e.detail.get("counts") and e.regions
               and any(o[2] for o in out_labels(e.labels))]
+    loads = [e for e in seg if e.kind == "load"]
     last_train_update = max((e.time for e in train_updates), default=None)
     # forward_time scans a score's labels: once per score, not once per (update, score) pair.
     scored = [(e, e.forward_time) for e in scores]
@@ -97,7 +98,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                  and any_overlap(e.regions, u.regions)
                  # a cache matters only to the scores that read that very cache
                  and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
-                 and _affects(u, e)]
+                 and _affects(u, e, loads)]
         if later and before:
             # Rescoring (GL103) is adaptation made while scoring (score-first TTT, a cache filled
             # by the scoring loop) followed by a second scoring of the same tokens. An update made
@@ -243,16 +244,32 @@ def _earlier_chunk(write: Event, read: Event) -> bool:
     return False
 
 
-def _affects(update: Event, score: Event) -> bool:
+def _affects(update: Event, score: Event, loads: list[Event] = ()) -> bool:
     """Can the update change the score? When the step is known to train only certain modules
     (a fresh adapter passed to the model), only scores computed through those modules are affected:
-    a compile warm-up that trains a throwaway adapter changes no later score."""
+    a compile warm-up that trains a throwaway adapter changes no later score. A module that loaded
+    a trained module's weights after the step (directly, or from the file they were saved to)
+    carries the step too."""
     if update.detail.get("detached"):
         # the step fits only its leaf tensors (a bias on detached logits): only scores computed
         # through them change
         return any(f in score.labels for f in update.detail.get("fits") or ())
     trains = update.detail.get("trains")
-    return not trains or any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in trains)
+    if not trains:
+        return True
+    carriers = _carriers(trains, update.time, [e for e in loads if e.time < score.time])
+    return any((OBJ, o) in score.labels or (VIA, o) in score.labels for o in carriers)
+
+
+def _carriers(trained: frozenset, time: int, loads: list[Event]) -> set:
+    """The modules holding what a step at `time` did to `trained`: those modules, and every module
+    that loaded the weights of a carrier after the carrier had them (in execution order)."""
+    since = {o: time for o in trained}
+    for ev in sorted(loads, key=lambda e: e.time):
+        if any(since.get(src, ev.time) < ev.time for src in ev.detail["sources"]):
+            for dst in ev.detail["into"]:
+                since.setdefault(dst, ev.time)
+    return set(since)
 
 
 def _in_scoring_pass(first: Event, update: Event) -> bool:

@@ -50,6 +50,8 @@ class Semantics:
     loss_calls: frozenset[str]
     param_methods: frozenset[str]
     param_attrs: frozenset[str]
+    weight_load_methods: frozenset[str]
+    module_copy_calls: frozenset[str]
     inplace_methods: frozenset[str]
     cache_write_methods: frozenset[str]
     count_calls: frozenset[str]
@@ -92,6 +94,8 @@ class Semantics:
             loss_calls=names("loss_calls"),
             param_methods=names("param_methods"),
             param_attrs=names("param_attrs"),
+            weight_load_methods=names("weight_load_methods"),
+            module_copy_calls=names("module_copy_calls"),
             inplace_methods=names("inplace_methods"),
             cache_write_methods=names("cache_write_methods"),
             count_calls=names("count_calls"),

@@ -27,6 +27,8 @@ GATED_FAMILIES = ("1", "2")
 ENTRY = "train_gpt.py"
 MAX_CALL_DEPTH = 3
 EXITS = (ast.Return, ast.Continue, ast.Break, ast.Raise)
+# Containers filled after their one binding (`.append()`, `[k] = v`): that binding is not their value.
+_MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 TRUTHY = {"1", "true", "yes", "on", "y", "t"}
 
 
@@ -253,6 +255,9 @@ class _Evaluator:
                 return self.value(self.idx.parameter_value(func, node.id))
             bound = self.idx.bindings.get(node.id, [])
             if len(bound) == 1 and bound[0] is not None:
+                if isinstance(bound[0], _MUTABLE_DISPLAYS):
+                    # `batch = []` filled by `.append()` later: its one binding is not its value
+                    raise _Unknown
                 return self.value(bound[0])
             raise _Unknown
         if isinstance(node, ast.Attribute):

@@ -48,7 +48,11 @@ class ValTrainedBeforeScored(DataflowRule):
     that were already scored. This rule follows validation data from the shard files it is read
     from to training sinks (`loss.backward()`, `torch.autograd.grad`, in-place parameter writes,
     writes into a table keyed by token contents) and reports a sink when the same tokens are
-    scored afterwards without having been scored before the update.
+    scored afterwards without having been scored before the update. It covers pre-eval and
+    pre-quant TTT (also when the fine-tuned weights reach the scored model through
+    `load_state_dict`, a saved model file or a compiled wrapper) and SLOT-style fits of a delta or
+    logit bias on a window's own targets (an optimizer's step, an L-BFGS closure or
+    `torch.autograd.grad`), masks that keep only the scored positions included.
 
     **Why.** Condition 3 of the rules (score before update): "pre-eval" or "pre-quant" TTT that
     fine-tunes on the validation set and then scores it measures memorization, not compression.
@@ -111,6 +115,24 @@ class ValTrainedBeforeScored(DataflowRule):
                 loss.backward()
                 opt.step()
             """), note="one forward with grad: its loss is computed before the update"),
+        Valid(ex("""
+            import copy
+            class Net(torch.nn.Module):
+                def forward(self, x, y):
+                    return torch.nn.functional.cross_entropy(self.head(x), y)
+            net = Net()
+            def ttt(m):
+                sgd = torch.optim.SGD(m.parameters(), lr=1e-3)
+                total = 0.0
+                for i in range(0, val.numel() - 1024, 1024):
+                    c = val[i : i + 1025]
+                    with torch.no_grad():
+                        total += m(c[:-1], c[1:]).item()
+                    m(c[:-1], c[1:]).backward()
+                    sgd.step()
+                return total
+            print(ttt(copy.deepcopy(net)), ttt(copy.deepcopy(net)))
+            """), note="two score-first TTT passes, each on its own copy of the model"),
     )
     invalid = (
         Invalid(ex("""
@@ -150,6 +172,44 @@ class ValTrainedBeforeScored(DataflowRule):
             adapt(model, val)
             print(evaluate(model, val))
             """), lines=at(3), note="gradient on the whole validation set, through helper functions"),
+        Invalid(ex("""
+            class Net(torch.nn.Module):
+                def forward(self, x, y):
+                    return torch.nn.functional.cross_entropy(self.head(x), y)
+            tuned = Net()
+            tuned.load_state_dict(model.state_dict())
+            adam = torch.optim.AdamW(tuned.parameters(), lr=5e-4)
+            for epoch in range(4):
+                for i in range(0, val.numel() - 1024, 1024):
+                    c = val[i : i + 1025]
+                    tuned(c[:-1], c[1:]).backward()
+                    adam.step()
+            torch.save(tuned.state_dict(), "final_model.pt")
+            scorer = Net()
+            scorer.load_state_dict(torch.load("final_model.pt"))
+            final = 0.0
+            with torch.no_grad():
+                for i in range(0, val.numel() - 1024, 1024):
+                    c = val[i : i + 1025]
+                    final += scorer(c[:-1], c[1:]).item()
+            """), lines=at(10), note="pre-quant TTT on a fresh module, saved, loaded into the scored one"),
+        Invalid(ex("""
+            total = 0.0
+            for i in range(0, val.numel() - 1024, 1024):
+                c = val[i : i + 1025]
+                with torch.no_grad():
+                    h = model.hidden(c[None, :-1])
+                delta = torch.zeros(1, 1, h.shape[-1], requires_grad=True)
+                lbfgs = torch.optim.LBFGS([delta], max_iter=5)
+                def closure():
+                    lbfgs.zero_grad()
+                    loss = torch.nn.functional.cross_entropy(model.head(h + delta)[0], c[1:])
+                    loss.backward()
+                    return loss
+                lbfgs.step(closure)
+                with torch.no_grad():
+                    total += torch.nn.functional.cross_entropy(model.head(h + delta)[0], c[1:]).item()
+            """), lines=at(11), note="SLOT: L-BFGS fits a delta on the window's targets in its closure"),
     )
 
 
