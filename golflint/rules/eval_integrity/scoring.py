@@ -181,7 +181,22 @@ class PartialEvaluation(Rule):
             val = load_val("data/fineweb_val_000000.bin", int(os.environ.get("VAL_LIMIT", "0")))
             """, note="a cap at min(measured length, setting + 1) whose setting is off (0) by default"),
     )
+    _CAPPED_LOAD = """
+        import os
+        import numpy as np
+        import torch
+        def load_val(pattern):
+            tokens = torch.from_numpy(np.fromfile(pattern, dtype=np.uint16))
+            cap = int(os.environ.get("VAL_LIMIT", "0"))
+            if cap > 0:
+                tokens = tokens[:min(tokens.numel(), cap + 1)]
+            return tokens
+        val = load_val("data/fineweb_val_000000.bin")
+        """
+    valid = (*valid, Valid(_CAPPED_LOAD, note="the same cap, which no run command sets"))
     invalid = (
+        Invalid(_CAPPED_LOAD, files={"run.sh": "VAL_LIMIT=1048576 torchrun --nproc_per_node=8 train_gpt.py\n"},
+                lines=8, note="a cap off by default, which the submitted run command sets to 1M tokens"),
         Invalid("""
             import torch
             val_tokens = torch.load("data/fineweb_val_tokens.pt")
