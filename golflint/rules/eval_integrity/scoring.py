@@ -623,7 +623,48 @@ class BpbDenominatorNotFromTokenizer(Rule):
         Valid(_BYTE_LUT, files={"tok.model": _example_model(["\u2581", "\u2581the", "ing"])},
               note="a tokenizer with a standalone space piece"),
     )
+    _SENTINEL_TOKENIZER = {"tok.model": _example_model(["\u2581", "\u2581the", "ing", "\ue001", "\ue002"])}
+    _PIECE_BYTES = """
+        import numpy as np
+        import torch
+
+        def piece_bytes(sp, vocab_size):
+            table = np.zeros(vocab_size, dtype=np.int64)
+            for i in range(vocab_size):
+                if sp.is_control(i) or sp.is_unknown(i):
+                    continue
+                if sp.is_byte(i):
+                    table[i] = 1
+                    continue
+                table[i] = len(sp.id_to_piece(i).lstrip("\\u2581").encode("utf-8"))
+            return torch.tensor(table)
+        """
+    valid = (*valid, Valid(_PIECE_BYTES + """
+        def count_bytes(targets, table, sidecar=None):
+            if sidecar is not None:
+                total = sidecar.sum()
+            else:
+                total = table[targets].sum()
+            return total
+        import sentencepiece as spm
+        sp = spm.SentencePieceProcessor(model_file="tok.model")
+        val = np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16)
+        print(count_bytes(val, piece_bytes(sp, 1024)))
+        """, files=_SENTINEL_TOKENIZER, note="case sentinels in the tokenizer; the piece table is only the "
+                                            "fallback when no byte sidecar is loaded"))
     invalid = (
+        Invalid(_PIECE_BYTES + """
+            def count_bytes(targets, table):
+                total = 0
+                for t in targets:
+                    total += table[t]
+                return total
+            import sentencepiece as spm
+            sp = spm.SentencePieceProcessor(model_file="tok.model")
+            val = np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16)
+            print(count_bytes(val, piece_bytes(sp, 1024)))
+            """, files=_SENTINEL_TOKENIZER, lines=18,
+                note="case sentinels in the tokenizer counted by their 3 UTF-8 bytes in the denominator"),
         Invalid("""
             import math
             BYTES_PER_TOKEN = 4.1
@@ -670,6 +711,29 @@ class BpbDenominatorNotFromTokenizer(Rule):
             yield from self._side_tables(unit)
             yield from self._byte_pieces(unit)
         yield from self._no_space_piece(sub)
+        yield from self._sentinel_bytes(sub)
+
+    def _sentinel_bytes(self, sub) -> Iterator[Finding]:
+        """Case-operation sentinels (CaseOps): pieces made of private-use characters that a text
+        transform inserts (capitalize the next word, ...). They are no bytes of the original text,
+        so the BPB denominator must be the raw text's bytes (a per-token byte sidecar written when
+        the text was transformed), never the pieces' UTF-8 length, where each sentinel counts 3.
+        A per-piece byte table that counts them by their text may serve only as the fallback
+        branch of an `if`/`else` (no sidecar); looked up unconditionally, it is the denominator."""
+        sentinels = _sentinel_pieces(sub)
+        if not sentinels:
+            return
+        shown = ", ".join(f"U+{ord(p[0]):04X}" for p in sentinels[:4]) + (", ..." if len(sentinels) > 4 else "")
+        for unit in sub.python_units:
+            if unit.tree is None:
+                continue
+            for site, fn in _piece_table_lookups(unit):
+                yield self.report_at(
+                    unit, site.lineno,
+                    f"`{ast.unparse(idx_statement(unit, site))[:60]}` counts each scored token's bytes from its "
+                    f"piece text (table built by {fn}), and the tokenizer's case-operation sentinel pieces "
+                    f"({shown}) are no text: each counts its 3 UTF-8 bytes; charge BPB against the raw text's "
+                    "bytes (the byte sidecar), as the other evaluation path does")
 
     def _no_space_piece(self, sub) -> Iterator[Finding]:
         """A shipped tokenizer with byte fallback but no standalone `▁` piece, measured by a byte
@@ -834,6 +898,176 @@ class BpbDenominatorNotFromTokenizer(Rule):
                                      f"the base bytes (`{ast.unparse(counted)[:50]}`) and also flags it "
                                      f"(`{ast.unparse(flag)[:40]}`), which the evaluation adds again: spaces "
                                      "count twice")
+
+
+_PRIVATE_USE = (0xE000, 0xF8FF)
+
+
+def _private_use(text: str) -> bool:
+    return bool(text) and all(_PRIVATE_USE[0] <= ord(c) <= _PRIVATE_USE[1] for c in text)
+
+
+def _sentinel_pieces(sub) -> list[str]:
+    """Pieces of a shipped SentencePiece model made only of private-use characters: symbols a
+    text transform inserted, standing for no bytes of the original text."""
+    out: list[str] = []
+    for rel in sub.glob(["*.model"], top_level_only=False):
+        size = sub.size(rel)
+        if size is None or size > MAX_TOKENIZER_BYTES:
+            continue
+        data = sub.read(rel).data
+        pieces = sentencepiece_pieces(data) if isinstance(data, bytes) else None
+        for piece, kind in pieces or ():
+            if kind != _BYTE_PIECE and _private_use(piece) and piece not in out:
+                out.append(piece)
+    return out
+
+
+def idx_statement(unit, node: ast.AST) -> ast.AST:
+    return index_of(unit).statement_of(node)
+
+
+def _counts_piece_text(fn: ast.AST) -> bool:
+    """Does the function measure or encode the text of `id_to_piece` results, with no special
+    case for private-use characters (a constant holding one, or a code point in their range)?"""
+    calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
+    if not any(_name(c.func) == "id_to_piece" for c in calls):
+        return False
+    if not any(_name(c.func) == "encode" for c in calls):
+        return False
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Constant):
+            if isinstance(n.value, str) and any(_PRIVATE_USE[0] <= ord(c) <= _PRIVATE_USE[1] for c in n.value):
+                return False
+            if isinstance(n.value, int) and not isinstance(n.value, bool) \
+                    and _PRIVATE_USE[0] <= n.value <= _PRIVATE_USE[1]:
+                return False
+    return True
+
+
+def _mentions(node: ast.AST, names: set[str], attrs: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names or isinstance(n, ast.Attribute) and n.attr in attrs
+               for n in ast.walk(node))
+
+
+def _piece_table_lookups(unit) -> Iterator[tuple[ast.Subscript, str]]:
+    """Lookups of a piece-text byte table that are not the fallback branch of an if/else: the
+    table is what the builders return, followed through assignments (variables, attributes) and
+    into the parameters of the functions it is passed to (a few rounds)."""
+    idx = index_of(unit)
+    functions = {fn.name: fn for fn in _functions(unit)}
+    builders = {name for name, fn in functions.items() if _counts_piece_text(fn)}
+    if not builders:
+        return
+    tables = {name: _byte_table_positions(functions[name]) for name in builders}
+    attrs: set[str] = set()
+    local: dict[str, set[str]] = {}        # function name ("" for module level) -> variable names
+    for call in unit.nodes(ast.Call):
+        positions = tables.get(_name(call.func))  # type: ignore[attr-defined]
+        if not positions:
+            continue
+        stmt = idx.statement_of(call)
+        if not isinstance(stmt, ast.Assign):
+            continue
+        owner = getattr(idx.enclosing_function(stmt), "name", "")
+        for target in stmt.targets:
+            if isinstance(target, ast.Tuple) and stmt.value is call:
+                picked = [t for i, t in enumerate(target.elts) if i in positions]
+            elif -1 in positions:
+                picked = [target]
+            else:
+                continue
+            for t in picked:
+                if isinstance(t, ast.Attribute):
+                    attrs.add(t.attr)
+                elif isinstance(t, ast.Name):
+                    local.setdefault(owner, set()).add(t.id)
+    for _ in range(4):                     # into the parameters of callees
+        grown = False
+        for call in unit.nodes(ast.Call):
+            callee = functions.get(_name(call.func))  # type: ignore[attr-defined]
+            if callee is None or callee.name in builders:
+                continue
+            caller = getattr(idx.enclosing_function(call), "name", "")
+            names = local.get(caller, set())
+            params = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
+            passed = [(params[i] if i < len(params) else None, a) for i, a in enumerate(call.args)]  # type: ignore[attr-defined]
+            passed += [(k.arg, k.value) for k in call.keywords]  # type: ignore[attr-defined]
+            for param, value in passed:
+                built = isinstance(value, ast.Call) and -1 in tables.get(_name(value.func), set())
+                if param and (built or _mentions(value, names, attrs)) \
+                        and param not in local.setdefault(callee.name, set()):
+                    local[callee.name].add(param)
+                    grown = True
+        if not grown:
+            break
+    seen: set[int] = set()
+    for node in unit.nodes(ast.Subscript):
+        if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+            continue
+        fn = idx.enclosing_function(node)
+        owner = getattr(fn, "name", "")
+        if owner in builders:
+            continue
+        value = node.value  # type: ignore[attr-defined]
+        hit = isinstance(value, ast.Name) and value.id in local.get(owner, set()) or \
+            isinstance(value, ast.Attribute) and value.attr in attrs
+        if not hit or id(fn) in seen or _fallback(idx, node, fn) or not _counted(idx, node, fn):
+            continue
+        seen.add(id(fn))
+        yield node, ", ".join(f"{b}()" for b in sorted(builders))
+
+
+def _byte_table_positions(fn: ast.AST) -> set[int]:
+    """Which of a builder's returned values hold piece byte counts: positions in a returned
+    tuple, or {-1} when the single returned value does. A value holds them when an element of it
+    is assigned something that encodes a piece (`table[i] = len(piece.encode())`)."""
+    filled: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and any(isinstance(c, ast.Call) and _name(c.func) == "encode"
+                                             for c in ast.walk(n.value)):
+            for t in n.targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                    filled.add(t.value.id)
+
+    def holds(expr: ast.AST) -> bool:
+        return any(isinstance(x, ast.Name) and x.id in filled for x in ast.walk(expr))
+
+    out: set[int] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Return) and n.value is not None:
+            if isinstance(n.value, ast.Tuple):
+                out |= {i for i, e in enumerate(n.value.elts) if holds(e)}
+            elif holds(n.value):
+                out.add(-1)
+    return out
+
+
+def _counted(idx, node: ast.AST, fn: ast.AST | None) -> bool:
+    """Is what the lookup gives counted: measured (`len`), summed, added up, or returned?"""
+    scope = idx.scope_for(fn) if fn is not None else idx.module
+    for n in ast.walk(fn) if fn is not None else ():
+        if isinstance(n, ast.Call) and (_name(n.func) in ("len", "sum") and n.args or _name(n.func) == "sum"):
+            exprs = list(n.args) or [n.func]
+        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add):
+            exprs = [n.value]
+        elif isinstance(n, ast.Return) and n.value is not None:
+            exprs = [n.value]
+        else:
+            continue
+        if any(node is x for e in exprs for x in scope.closure(e)):
+            return True
+    return False
+
+
+def _fallback(idx, node: ast.AST, fn: ast.AST | None) -> bool:
+    """Is `node` inside one branch of an if/else (the other branch gives the bytes otherwise)?"""
+    child, parent = node, idx.parents.get(id(node))
+    while parent is not None and parent is not fn:
+        if isinstance(parent, ast.If) and parent.orelse and child is not parent.test:
+            return True
+        child, parent = parent, idx.parents.get(id(parent))
+    return False
 
 
 RULES: list[type[Rule]] = [PartialEvaluation, ValidationDataInArtifact, BpbDenominatorNotFromTokenizer]
