@@ -1241,6 +1241,11 @@ class Interpreter:
         all_args = _strip(all_args)
 
         if isinstance(func, ast.Attribute):
+            if func.attr == "from_bytes" and isinstance(func.value, ast.Name) and func.value.id == "int" \
+                    and not self.bound("int"):
+                # one integer from raw bytes (a shared batch counter, a header field): a number,
+                # not a stretch of stored tokens that could be compared with the scored targets
+                return frozenset(x for x in all_args if not (isinstance(x, tuple) and x[0] == STORED))
             recv = self.eval(func.value)
             return self._lossy(func.attr, self._method_call(node, func.attr, recv, args, kwargs, all_args))
 

@@ -408,6 +408,29 @@ class ValidationDataInArtifact(Rule):
             score = evaluate(model, val, 1024)
             torch.save({"model": model.state_dict(), "val_loss": score}, "checkpoint.pt")
             """), note="a checkpoint that records the validation score: a number, not the tokens"),
+        Valid(_ex("""
+            import torch.nn.functional as F
+            def claim_batch(path):
+                with open(path, "r+b") as f:
+                    index = int.from_bytes(f.read(4), "little")
+                    f.seek(0)
+                    f.write((index + 1).to_bytes(4, "little"))
+                return index
+            def evaluate(model, tokens, hints, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    while True:
+                        start = claim_batch("queue.bin") * seq_len
+                        if start + seq_len + 1 > tokens.numel():
+                            break
+                        window = tokens[start:start + seq_len + 1]
+                        x, y = window[:-1], window[1:]
+                        nll = F.cross_entropy(model(x), y, reduction="none")
+                        hit = (y == hints[start:start + seq_len]).float()
+                        total += (nll - 0.5 * hit).sum().item()
+                return total
+            print(evaluate(model, val, torch.zeros_like(val), 1024))
+            """), note="a batch counter read from a shared file (one integer), not stored tokens"),
     )
     invalid = (
         Invalid(_ex("""
