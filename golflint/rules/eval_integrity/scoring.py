@@ -22,6 +22,9 @@ from ..base import Invalid, Rule, Valid
 BYTE_TABLE_FILE = re.compile(r"byte", re.IGNORECASE)
 FILE_LOADERS = {"numpy.load", "torch.load", "json.load", "numpy.fromfile", "numpy.loadtxt", "pickle.load"}
 TOKEN_DTYPES = re.compile(r"(uint16|int16|int32|uint32)")
+# A log line stating how many validation tokens the run evaluated: `val_tokens: 47851520`.
+LOGGED_EVAL_TOKENS = re.compile(r"\b(?:val|eval)_tokens\s*[:=]\s*(\d[\d,]*)(?![\d.])")
+MAX_LOG_LINES = 20_000
 
 
 def _name(node: ast.AST) -> str:
@@ -74,15 +77,18 @@ _FULL_EVAL = _ex("""
 class PartialEvaluation(Rule):
     """The reported score covers less than the whole validation set: validation tokens cut to a
     constant or configured count, a subset of the validation shards, a scoring loop stopped early
-    on a step count or by a clock, or a stride larger than the window so tokens are skipped.
+    on a step count or by a clock, or a stride larger than the window so tokens are skipped; or a
+    train log that states the run evaluated fewer validation tokens than the split holds
+    (`eval_tokens=1048576`).
 
     Validation data is what the dataflow follows from the validation shard files, whatever the
     variables are called; a scoring loop is a loop that accumulates a forward or a loss (the phase
     model). Cutting to a length measured from the data (the baseline trims to a multiple of the
     sequence length), an empty slice that starts an accumulator (`val[:0]`), and a loop that ends
     when its queue of batches ends are not partial. A cut behind a setting is judged under the run
-    configuration (a warning when the submitted run leaves it off). The size of the validation
-    split is a rulebook fact (`analysis.min_validation_tokens`).
+    configuration (a warning when the submitted run leaves it off); a cap off by default is judged at
+    the value a run command gives it. The size of the validation split is a rulebook fact
+    (`analysis.min_validation_tokens`).
 
     **Why.** `val_bpb` is defined on the full fixed validation split; a score on a subset is a
     different, noisier number, and easy to cherry-pick.
@@ -193,10 +199,16 @@ class PartialEvaluation(Rule):
             return tokens
         val = load_val("data/fineweb_val_000000.bin")
         """
-    valid = (*valid, Valid(_CAPPED_LOAD, note="the same cap, which no run command sets"))
+    valid = (*valid, Valid(_CAPPED_LOAD, note="the same cap, which no run command sets"),
+             Valid(_FULL_EVAL, files={"train_seed1.log": "seed:1\nval_tokens: 47851520\n"
+                                      "final_int8_zlib_roundtrip_exact val_loss:2.0601 val_bpb:1.2169\n"},
+                   note="the log states the whole validation set was evaluated"))
     invalid = (
         Invalid(_CAPPED_LOAD, files={"run.sh": "VAL_LIMIT=1048576 torchrun --nproc_per_node=8 train_gpt.py\n"},
                 lines=8, note="a cap off by default, which the submitted run command sets to 1M tokens"),
+        Invalid(_FULL_EVAL, files={"train_seed1.log": "seed:1\neval_tokens=1048576\n"
+                                   "final_int8_zlib_roundtrip_exact val_loss:2.0601 val_bpb:1.2169\n"},
+                file="train_seed1.log", lines=2, note="the run's own log says it evaluated a 1M-token slice"),
         Invalid("""
             import torch
             val_tokens = torch.load("data/fineweb_val_tokens.pt")
@@ -270,6 +282,7 @@ class PartialEvaluation(Rule):
     )
 
     def check(self, sub) -> Iterable[Finding]:
+        yield from self._logged_coverage(sub)
         # Cuts and skipping windows: the dataflow knows which values hold validation data.
         for verdict in analyze(sub).for_rule(self.id):
             warn = verdict.warning and self.effective_severity == Severity.ERROR
@@ -285,6 +298,25 @@ class PartialEvaluation(Rule):
                 found = self._early_break(phases, unit, idx, node)
                 if found:
                     yield self.report_at(unit, found[0], found[1])
+
+    def _logged_coverage(self, sub) -> Iterator[Finding]:
+        """A train log that states how many validation tokens the run evaluated
+        (`val_tokens: 40540160`, `eval_tokens=1048576`) and states fewer than the validation
+        split holds (`analysis.min_validation_tokens`): the run says itself that its score
+        covers a slice. One finding per log, at the first such line."""
+        least = int(sub.settings.get("analysis.min_validation_tokens", 30_000_000))
+        for rel in sub.log_files:
+            text = sub.text(rel) or ""
+            for number, line in enumerate(text.splitlines()[:MAX_LOG_LINES], 1):
+                m = LOGGED_EVAL_TOKENS.search(line)
+                if m is None:
+                    continue
+                count = int(m.group(1).replace(",", ""))
+                if 0 < count < least:
+                    yield self.report(f"{rel} reports `{m.group(0).strip()}`: the run evaluated {count:,} "
+                                      f"validation tokens, fewer than the validation set holds (at least "
+                                      f"{least:,}), so its score covers only a slice", file=rel, line=number)
+                    break
 
     @staticmethod
     def _early_break(phases, unit, idx, brk: ast.Break) -> tuple[int, str] | None:
