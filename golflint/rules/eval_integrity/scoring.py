@@ -1099,9 +1099,23 @@ def _byte_table_positions(fn: ast.AST) -> set[int]:
 
 
 def _counted(idx, node: ast.AST, fn: ast.AST | None) -> bool:
-    """Is what the lookup gives counted: measured (`len`), summed, added up, or returned?"""
+    """Is what the lookup gives counted: measured (`len`), summed, added up, or returned? Also
+    through a list it is appended to (`seq.extend(piece)`, then `len(seq)`)."""
     scope = idx.scope_for(fn) if fn is not None else idx.module
-    for n in ast.walk(fn) if fn is not None else ():
+    if fn is None:
+        return False
+    grown: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr in ("extend", "append", "update", "add") \
+                and isinstance(n.func.value, ast.Name) \
+                and any(node is x for a in n.args for x in scope.closure(a)):
+            grown.add(n.func.value.id)
+
+    def reaches(expr: ast.AST) -> bool:
+        return any(node is x or isinstance(x, ast.Name) and x.id in grown for x in scope.closure(expr))
+
+    for n in ast.walk(fn):
         if isinstance(n, ast.Call) and (_name(n.func) in ("len", "sum") and n.args or _name(n.func) == "sum"):
             exprs = list(n.args) or [n.func]
         elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add):
@@ -1110,7 +1124,7 @@ def _counted(idx, node: ast.AST, fn: ast.AST | None) -> bool:
             exprs = [n.value]
         else:
             continue
-        if any(node is x for e in exprs for x in scope.closure(e)):
+        if any(reaches(e) for e in exprs):
             return True
     return False
 
