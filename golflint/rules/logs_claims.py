@@ -398,10 +398,14 @@ class ClaimedScoreNotInLog(Rule):
         claimed (and is not the claimed seeds' mean): one finding, at the first such figure."""
         claimed = claimed_seeds(sub.claims)
         logs = [log for log in _readable(sub) if log.final is not None and log.seed is not None]
-        extra = [log for log in logs if str(log.seed) not in claimed]
+        # a log backs a claim when the shared evidence ties it to a claimed seed (by the seed it
+        # prints, its file name, or its scores); the others are runs the claims leave out
+        tied = {id(log) for ev in seed_evidence(sub) for log in (*ev.logs, ev.matched) if log is not None}
+        extra = [log for log in logs if id(log) not in tied and str(log.seed) not in claimed
+                 and str(log.file_seed) not in claimed]
         if not claimed or not extra or len(logs) > MAX_MEAN_LOGS:
             return
-        backed = [log for log in logs if str(log.seed) in claimed]
+        backed = [log for log in logs if log not in extra]
         min_decimals = int(sub.settings.get("logs.reported_mean_min_decimals", 5))
         decides = bool(sub.track_settings.get("requires_significance"))
         means = []   # (metric, logs, mean, the claimed seeds' mean)
