@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Iterator
+from typing import ClassVar
 
 from ...dataflow import analyze
 from ...facts.index import index_of, walk
@@ -678,7 +679,7 @@ class BpbDenominatorNotFromTokenizer(Rule):
         Valid(_BYTE_LUT, files={"tok.model": _example_model(["\u2581", "\u2581the", "ing"])},
               note="a tokenizer with a standalone space piece"),
     )
-    _SENTINEL_TOKENIZER = {"tok.model": _example_model(["\u2581", "\u2581the", "ing", "\ue001", "\ue002"])}
+    _SENTINEL_TOKENIZER: ClassVar[dict[str, bytes]] = {"tok.model": _example_model(["\u2581", "\u2581the", "ing", "\ue001", "\ue002"])}
     _PIECE_BYTES = """
         import numpy as np
         import torch
@@ -1118,9 +1119,8 @@ def _counted(idx, node: ast.AST, fn: ast.AST | None) -> bool:
     for n in ast.walk(fn):
         if isinstance(n, ast.Call) and (_name(n.func) in ("len", "sum") and n.args or _name(n.func) == "sum"):
             exprs = list(n.args) or [n.func]
-        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add):
-            exprs = [n.value]
-        elif isinstance(n, ast.Return) and n.value is not None:
+        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) \
+                or isinstance(n, ast.Return) and n.value is not None:
             exprs = [n.value]
         else:
             continue
