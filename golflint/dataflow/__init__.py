@@ -7,6 +7,7 @@ GL102, GL103, GL106, GL107, GL202) share one run. Specs come from `[analysis]` i
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,9 +53,32 @@ def analyze(sub: Submission) -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
         return cached
-    result = analyze_units(sub.python_units, Spec.from_settings(sub.settings))
+    spec = dataclasses.replace(Spec.from_settings(sub.settings), configured=configured_settings(sub))
+    result = analyze_units(sub.python_units, spec)
     _RESULTS[sub] = result
     return result
+
+
+def configured_settings(sub: Submission) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """The numeric settings each checked run command gives (defaults in the code excluded): a
+    cut behind a setting that is off by default is judged at the value a run gives it."""
+    try:
+        variants = sub.run_config.checked_variants
+    except AttributeError:
+        return ()
+    out = []
+    for variant in variants:
+        values = []
+        for name, setting in variant.settings.items():
+            if setting.value is None or setting.source.startswith("default"):
+                continue
+            try:
+                values.append((name, float(setting.value)))
+            except ValueError:
+                continue
+        if values:
+            out.append(tuple(sorted(values)))
+    return tuple(out)
 
 
 class DataflowRule(Rule):

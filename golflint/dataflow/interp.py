@@ -1134,11 +1134,19 @@ class Interpreter:
             # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs;
             # a token cap of 1 is off by default (`[:min(n, cap + 1)]` with cap 0): no score has 1 token
             least = 1 if regions_of(base) else 0
+            run = ""
+            if fixed and value is not None and value <= least:
+                # off by default, but a run command may set it (`VAL_SUBSET_TOKENS=1048576 python ...`)
+                for overrides in self.spec.configured:
+                    ok, run_value = FixedBound(idx, dict(overrides))(sl.upper)
+                    if ok and run_value is not None and least < run_value < self.spec.min_validation_tokens:
+                        value, run = run_value, f"{int(run_value):,} tokens with the run command's settings"
+                        break
             if fixed and (value is None or least < value < self.spec.min_validation_tokens):
                 what = "validation tokens" if regions_of(base) else "validation shards"
                 site = (self.unit.label, node.lineno, node.col_offset)
                 self.event("prefix", node, base, what=what, bound=ast.unparse(sl.upper)[:40],
-                           text=ast.unparse(node)[:60], site=site)
+                           text=ast.unparse(node)[:60], site=site, run=run)
                 return frozenset({(PREFIX, *site)})
             return EMPTY
         if isinstance(sl.lower, ast.Name) and isinstance(sl.upper, ast.BinOp) and isinstance(sl.upper.op, ast.Add) \
@@ -1295,6 +1303,11 @@ class Interpreter:
         all_args = _strip(all_args)
 
         if isinstance(func, ast.Attribute):
+            if func.attr == "from_bytes" and isinstance(func.value, ast.Name) and func.value.id == "int" \
+                    and not self.bound("int"):
+                # one integer from raw bytes (a shared batch counter, a header field): a number,
+                # not a stretch of stored tokens that could be compared with the scored targets
+                return frozenset(x for x in all_args if not (isinstance(x, tuple) and x[0] == STORED))
             recv = self.eval(func.value)
             return self._lossy(func.attr, self._method_call(node, func.attr, recv, args, kwargs, all_args))
 

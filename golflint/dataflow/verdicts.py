@@ -187,8 +187,9 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                     "on a sample; check that it is not reported as the score",
                     warning=True)
                 continue
+            run = f", {ev.detail['run']}" if ev.detail.get("run") else ""
             add("GL109", ev.unit, ev.line,
-                f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`): "
+                f"the {ev.detail['what']} are cut to `{ev.detail['bound']}` (`{ev.detail['text']}`{run}): "
                 "the score covers only part of the validation set")
         elif ev.kind == "skip":
             step, width = ev.detail["step"], ev.detail["width"]

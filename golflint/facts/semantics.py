@@ -75,6 +75,9 @@ class Semantics:
     min_validation_tokens: int
     max_call_depth: int
     max_statements: int
+    # Numeric settings each checked run command gives (environment variable -> number), one
+    # mapping per run variant: a cut behind a setting is judged at the value the run uses.
+    configured: tuple[tuple[tuple[str, float], ...], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Semantics:

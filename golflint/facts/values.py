@@ -9,6 +9,7 @@ count from one on the data's own length. Names never decide: only what a name is
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 
 from .declared import Fact, need, provides
 from .index import FUNCTIONS, Scope, UnitIndex, walk
@@ -67,12 +68,14 @@ def _parameter_default(idx: UnitIndex, name: ast.Name) -> ast.expr | None:
 class FixedBound:
     """Is an expression a constant or a configured setting (not computed from the data)?
 
-    `value` is the number when it is known (a literal, or a setting's default).
+    `value` is the number when it is known (a literal, or a setting's default, or the value a run
+    command gives the setting when `overrides` names it: environment variable -> number).
     Unknown expressions (a parameter without default, a computed count) are not fixed."""
 
-    def __init__(self, idx: UnitIndex):
+    def __init__(self, idx: UnitIndex, overrides: Mapping[str, float] | None = None):
         need(Fact.VALUES)
         self.idx = idx
+        self.overrides = overrides or {}
 
     def __call__(self, expr: ast.AST) -> tuple[bool, float | None]:
         return self._fixed(expr, 0)
@@ -90,6 +93,9 @@ class FixedBound:
         if isinstance(node, ast.Call):
             name = idx.imports.call_name(node) or ""
             if name in ENV_CALLS:
+                key = node.args[0] if node.args else None
+                if isinstance(key, ast.Constant) and key.value in self.overrides:
+                    return True, self.overrides[key.value]
                 default = node.args[1] if len(node.args) > 1 else None
                 value = None
                 if isinstance(default, ast.Constant):
@@ -108,6 +114,9 @@ class FixedBound:
                     return True, min(values) if values else None
             return False, None
         if isinstance(node, ast.Subscript) and idx.imports.qualname(node.value) == "os.environ":
+            key = node.slice
+            if isinstance(key, ast.Constant) and key.value in self.overrides:
+                return True, self.overrides[key.value]
             return True, None
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Pow)):
             (a, x), (b, y) = self._fixed(node.left, depth + 1), self._fixed(node.right, depth + 1)

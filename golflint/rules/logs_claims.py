@@ -326,7 +326,14 @@ class ClaimedScoreNotInLog(Rule):
     track without records, where no verdict rests on the figure. A headline that is the mean of
     several claimed seeds is not compared with one log (their logs are GL405's).
 
-    **Instead.** Copy each seed's figures from the final score line of its own log.
+    A result the README or submission.json reports as a mean is checked too: a figure printed to
+    at least `logs.reported_mean_min_decimals` decimals that equals the mean of the final scores of
+    several logs, one of them a log whose seed submission.json does not claim, while the claimed
+    seeds' mean is another number. The reported result then rests on a run the claims leave out
+    (a reference run, another configuration); same severity policy.
+
+    **Instead.** Copy each seed's figures from the final score line of its own log, and report
+    the mean over the claimed seeds, all runs of the submitted configuration.
     """
 
     id = "GL404"
@@ -352,9 +359,19 @@ class ClaimedScoreNotInLog(Rule):
                 lines=8, note="the log disagrees"),
         Invalid(files=_folder({"train_seed3.log": _log(3, final=False)}), file="train_seed3.log",
                 note="the seed's log has no final score"),
+        Invalid(files=_folder({"train_seed4.log": _log(4, 2.05900000, 1.21600000),
+                               "README.md": _README + "\nFinal result: 1.21669633 mean val_bpb over four logs.\n"}),
+                file="README.md", lines=9,
+                note="the README's mean takes in a fourth log whose seed is not claimed"),
     )
+    _reported_mean_valid = Valid(files=_folder({"train_seed4.log": _log(4, 2.05900000, 1.21600000),
+                                                "README.md": _README + "\nMean val_bpb 1.21692844 over seeds 1-3; "
+                                                "seed 4 was an ablation.\n"}),
+                                 note="an extra log, and the README reports the claimed seeds' mean")
+    valid = (*valid, _reported_mean_valid)
 
     def check(self, sub) -> Iterable[Finding]:
+        yield from self._reported_means(sub)
         evidence = seed_evidence(sub)
         checked_any = False
         for ev in evidence:
@@ -380,6 +397,53 @@ class ClaimedScoreNotInLog(Rule):
         if values and log.problem is None and not all(
                 log.final is not None and agrees(v, log.final, m) for m, v in values.items()):
             yield self._mismatch(sub, "the headline", values, [log])
+
+    def _reported_means(self, sub) -> Iterable[Finding]:
+        """A mean the README or submission.json reports that takes in a log whose seed is not
+        claimed (and is not the claimed seeds' mean): one finding, at the first such figure."""
+        claimed = claimed_seeds(sub.claims)
+        logs = [log for log in _readable(sub) if log.final is not None and log.seed is not None]
+        # a log backs a claim when the shared evidence ties it to a claimed seed (by the seed it
+        # prints, its file name, or its scores); the others are runs the claims leave out
+        tied = {id(log) for ev in seed_evidence(sub) for log in (*ev.logs, ev.matched) if log is not None}
+        extra = [log for log in logs if id(log) not in tied and str(log.seed) not in claimed
+                 and str(log.file_seed) not in claimed]
+        if not claimed or not extra or len(logs) > MAX_MEAN_LOGS:
+            return
+        backed = [log for log in logs if log not in extra]
+        min_decimals = int(sub.settings.get("logs.reported_mean_min_decimals", 5))
+        decides = bool(sub.track_settings.get("requires_significance"))
+        means = []   # (metric, logs, mean, the claimed seeds' mean)
+        for metric in METRICS:
+            scores = {log.path: _metric(log.final, metric) for log in logs}
+            claimed_mean = (sum(scores[log.path] for log in backed) / len(backed)) if backed else None
+            own = {round(v, 8) for v in scores.values()}
+            for group in _groups(logs, extra):
+                mean = sum(scores[log.path] for log in group) / len(group)
+                if (claimed_mean is None or abs(mean - claimed_mean) > 1e-9) and round(mean, 8) not in own:
+                    means.append((metric, group, mean, claimed_mean))
+        for rel in ("README.md", SUBMISSION_JSON):
+            text = sub.text(rel) or ""
+            for line, content in enumerate(text.splitlines(), 1):
+                for m in _FIGURE.finditer(content):
+                    figure = m.group(0)
+                    decimals = len(figure.split(".")[1])
+                    if decimals < min_decimals:
+                        continue
+                    value = float(figure)
+                    hit = next((x for x in means if abs(value - x[2]) <= 10 ** -decimals), None)
+                    if hit is None:
+                        continue
+                    metric, group, _, claimed_mean = hit
+                    names = ", ".join(log.path for log in group)
+                    left = ", ".join(f"{log.path} (seed {log.seed})" for log in group if log in extra)
+                    also = (f"; the claimed seeds' mean is {_score_text(claimed_mean)}"
+                            if claimed_mean is not None else "")
+                    yield self.report(
+                        f"{rel} reports {figure}, the mean {metric} of {names}, but submission.json "
+                        f"claims no {left}: the reported result takes in a run the claims leave out{also}",
+                        file=rel, line=line, severity=None if decides else Severity.WARNING)
+                    return
 
     def _mismatch(self, sub, who: str, values: dict[str, float], logs: list[TrainLog]) -> Finding:
         # Severity (rulebook policy, see the docstring): an error where the score decides a record
@@ -407,6 +471,24 @@ class ClaimedScoreNotInLog(Rule):
             if elsewhere.step is None:
                 lower = Severity.WARNING
         return self.report(message, file=log.path, line=final.line, severity=lower)
+
+
+MAX_MEAN_LOGS = 8
+_FIGURE = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
+
+
+def _metric(score, metric: str) -> float:
+    return score.val_loss if metric == "val_loss" else score.val_bpb
+
+
+def _groups(logs: list[TrainLog], extra: list[TrainLog]) -> Iterable[list[TrainLog]]:
+    """Every set of two or more logs that takes in at least one unclaimed log, largest first."""
+    from itertools import combinations
+
+    for size in range(len(logs), 1, -1):
+        for group in combinations(logs, size):
+            if any(log in extra for log in group):
+                yield list(group)
 
 
 class ClaimedSeedWithoutLog(Rule):

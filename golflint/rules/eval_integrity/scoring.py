@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Iterator
+from typing import ClassVar
 
 from ...dataflow import analyze
 from ...facts.declared import Fact
@@ -23,6 +24,9 @@ from ..base import Invalid, Rule, Valid
 BYTE_TABLE_FILE = re.compile(r"byte", re.IGNORECASE)
 FILE_LOADERS = {"numpy.load", "torch.load", "json.load", "numpy.fromfile", "numpy.loadtxt", "pickle.load"}
 TOKEN_DTYPES = re.compile(r"(uint16|int16|int32|uint32)")
+# A log line stating how many validation tokens the run evaluated: `val_tokens: 47851520`.
+LOGGED_EVAL_TOKENS = re.compile(r"\b(?:val|eval)_tokens\s*[:=]\s*(\d[\d,]*)(?![\d.])")
+MAX_LOG_LINES = 20_000
 
 
 def _name(node: ast.AST) -> str:
@@ -75,15 +79,18 @@ _FULL_EVAL = _ex("""
 class PartialEvaluation(Rule):
     """The reported score covers less than the whole validation set: validation tokens cut to a
     constant or configured count, a subset of the validation shards, a scoring loop stopped early
-    on a step count or by a clock, or a stride larger than the window so tokens are skipped.
+    on a step count or by a clock, or a stride larger than the window so tokens are skipped; or a
+    train log that states the run evaluated fewer validation tokens than the split holds
+    (`eval_tokens=1048576`).
 
     Validation data is what the dataflow follows from the validation shard files, whatever the
     variables are called; a scoring loop is a loop that accumulates a forward or a loss (the phase
     model). Cutting to a length measured from the data (the baseline trims to a multiple of the
     sequence length), an empty slice that starts an accumulator (`val[:0]`), and a loop that ends
     when its queue of batches ends are not partial. A cut behind a setting is judged under the run
-    configuration (a warning when the submitted run leaves it off). The size of the validation
-    split is a rulebook fact (`analysis.min_validation_tokens`).
+    configuration (a warning when the submitted run leaves it off); a cap off by default is judged at
+    the value a run command gives it. The size of the validation split is a rulebook fact
+    (`analysis.min_validation_tokens`).
 
     **Why.** `val_bpb` is defined on the full fixed validation split; a score on a subset is a
     different, noisier number, and easy to cherry-pick.
@@ -183,7 +190,28 @@ class PartialEvaluation(Rule):
             val = load_val("data/fineweb_val_000000.bin", int(os.environ.get("VAL_LIMIT", "0")))
             """, note="a cap at min(measured length, setting + 1) whose setting is off (0) by default"),
     )
+    _CAPPED_LOAD = """
+        import os
+        import numpy as np
+        import torch
+        def load_val(pattern):
+            tokens = torch.from_numpy(np.fromfile(pattern, dtype=np.uint16))
+            cap = int(os.environ.get("VAL_LIMIT", "0"))
+            if cap > 0:
+                tokens = tokens[:min(tokens.numel(), cap + 1)]
+            return tokens
+        val = load_val("data/fineweb_val_000000.bin")
+        """
+    valid = (*valid, Valid(_CAPPED_LOAD, note="the same cap, which no run command sets"),
+             Valid(_FULL_EVAL, files={"train_seed1.log": "seed:1\nval_tokens: 47851520\n"
+                                      "final_int8_zlib_roundtrip_exact val_loss:2.0601 val_bpb:1.2169\n"},
+                   note="the log states the whole validation set was evaluated"))
     invalid = (
+        Invalid(_CAPPED_LOAD, files={"run.sh": "VAL_LIMIT=1048576 torchrun --nproc_per_node=8 train_gpt.py\n"},
+                lines=8, note="a cap off by default, which the submitted run command sets to 1M tokens"),
+        Invalid(_FULL_EVAL, files={"train_seed1.log": "seed:1\neval_tokens=1048576\n"
+                                   "final_int8_zlib_roundtrip_exact val_loss:2.0601 val_bpb:1.2169\n"},
+                file="train_seed1.log", lines=2, note="the run's own log says it evaluated a 1M-token slice"),
         Invalid("""
             import torch
             val_tokens = torch.load("data/fineweb_val_tokens.pt")
@@ -257,6 +285,7 @@ class PartialEvaluation(Rule):
     )
 
     def check(self, sub) -> Iterable[Finding]:
+        yield from self._logged_coverage(sub)
         # Cuts and skipping windows: the dataflow knows which values hold validation data.
         for verdict in analyze(sub).for_rule(self.id):
             warn = verdict.warning and self.effective_severity == Severity.ERROR
@@ -272,6 +301,25 @@ class PartialEvaluation(Rule):
                 found = self._early_break(phases, unit, idx, node)
                 if found:
                     yield self.report_at(unit, found[0], found[1])
+
+    def _logged_coverage(self, sub) -> Iterator[Finding]:
+        """A train log that states how many validation tokens the run evaluated
+        (`val_tokens: 40540160`, `eval_tokens=1048576`) and states fewer than the validation
+        split holds (`analysis.min_validation_tokens`): the run says itself that its score
+        covers a slice. One finding per log, at the first such line."""
+        least = int(sub.settings.get("analysis.min_validation_tokens", 30_000_000))
+        for rel in sub.log_files:
+            text = sub.text(rel) or ""
+            for number, line in enumerate(text.splitlines()[:MAX_LOG_LINES], 1):
+                m = LOGGED_EVAL_TOKENS.search(line)
+                if m is None:
+                    continue
+                count = int(m.group(1).replace(",", ""))
+                if 0 < count < least:
+                    yield self.report(f"{rel} reports `{m.group(0).strip()}`: the run evaluated {count:,} "
+                                      f"validation tokens, fewer than the validation set holds (at least "
+                                      f"{least:,}), so its score covers only a slice", file=rel, line=number)
+                    break
 
     @staticmethod
     def _early_break(phases, unit, idx, brk: ast.Break) -> tuple[int, str] | None:
@@ -396,6 +444,29 @@ class ValidationDataInArtifact(Rule):
             score = evaluate(model, val, 1024)
             torch.save({"model": model.state_dict(), "val_loss": score}, "checkpoint.pt")
             """), note="a checkpoint that records the validation score: a number, not the tokens"),
+        Valid(_ex("""
+            import torch.nn.functional as F
+            def claim_batch(path):
+                with open(path, "r+b") as f:
+                    index = int.from_bytes(f.read(4), "little")
+                    f.seek(0)
+                    f.write((index + 1).to_bytes(4, "little"))
+                return index
+            def evaluate(model, tokens, hints, seq_len):
+                total = 0.0
+                with torch.no_grad():
+                    while True:
+                        start = claim_batch("queue.bin") * seq_len
+                        if start + seq_len + 1 > tokens.numel():
+                            break
+                        window = tokens[start:start + seq_len + 1]
+                        x, y = window[:-1], window[1:]
+                        nll = F.cross_entropy(model(x), y, reduction="none")
+                        hit = (y == hints[start:start + seq_len]).float()
+                        total += (nll - 0.5 * hit).sum().item()
+                return total
+            print(evaluate(model, val, torch.zeros_like(val), 1024))
+            """), note="a batch counter read from a shared file (one integer), not stored tokens"),
     )
     invalid = (
         Invalid(_ex("""
@@ -612,7 +683,48 @@ class BpbDenominatorNotFromTokenizer(Rule):
         Valid(_BYTE_LUT, files={"tok.model": _example_model(["\u2581", "\u2581the", "ing"])},
               note="a tokenizer with a standalone space piece"),
     )
+    _SENTINEL_TOKENIZER: ClassVar[dict[str, bytes]] = {"tok.model": _example_model(["\u2581", "\u2581the", "ing", "\ue001", "\ue002"])}
+    _PIECE_BYTES = """
+        import numpy as np
+        import torch
+
+        def piece_bytes(sp, vocab_size):
+            table = np.zeros(vocab_size, dtype=np.int64)
+            for i in range(vocab_size):
+                if sp.is_control(i) or sp.is_unknown(i):
+                    continue
+                if sp.is_byte(i):
+                    table[i] = 1
+                    continue
+                table[i] = len(sp.id_to_piece(i).lstrip("\\u2581").encode("utf-8"))
+            return torch.tensor(table)
+        """
+    valid = (*valid, Valid(_PIECE_BYTES + """
+        def count_bytes(targets, table, sidecar=None):
+            if sidecar is not None:
+                total = sidecar.sum()
+            else:
+                total = table[targets].sum()
+            return total
+        import sentencepiece as spm
+        sp = spm.SentencePieceProcessor(model_file="tok.model")
+        val = np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16)
+        print(count_bytes(val, piece_bytes(sp, 1024)))
+        """, files=_SENTINEL_TOKENIZER, note="case sentinels in the tokenizer; the piece table is only the "
+                                            "fallback when no byte sidecar is loaded"))
     invalid = (
+        Invalid(_PIECE_BYTES + """
+            def count_bytes(targets, table):
+                total = 0
+                for t in targets:
+                    total += table[t]
+                return total
+            import sentencepiece as spm
+            sp = spm.SentencePieceProcessor(model_file="tok.model")
+            val = np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16)
+            print(count_bytes(val, piece_bytes(sp, 1024)))
+            """, files=_SENTINEL_TOKENIZER, lines=18,
+                note="case sentinels in the tokenizer counted by their 3 UTF-8 bytes in the denominator"),
         Invalid("""
             import math
             BYTES_PER_TOKEN = 4.1
@@ -659,6 +771,29 @@ class BpbDenominatorNotFromTokenizer(Rule):
             yield from self._side_tables(unit)
             yield from self._byte_pieces(unit)
         yield from self._no_space_piece(sub)
+        yield from self._sentinel_bytes(sub)
+
+    def _sentinel_bytes(self, sub) -> Iterator[Finding]:
+        """Case-operation sentinels (CaseOps): pieces made of private-use characters that a text
+        transform inserts (capitalize the next word, ...). They are no bytes of the original text,
+        so the BPB denominator must be the raw text's bytes (a per-token byte sidecar written when
+        the text was transformed), never the pieces' UTF-8 length, where each sentinel counts 3.
+        A per-piece byte table that counts them by their text may serve only as the fallback
+        branch of an `if`/`else` (no sidecar); looked up unconditionally, it is the denominator."""
+        sentinels = _sentinel_pieces(sub)
+        if not sentinels:
+            return
+        shown = ", ".join(f"U+{ord(p[0]):04X}" for p in sentinels[:4]) + (", ..." if len(sentinels) > 4 else "")
+        for unit in sub.python_units:
+            if unit.tree is None:
+                continue
+            for site, fn in _piece_table_lookups(unit):
+                yield self.report_at(
+                    unit, site.lineno,
+                    f"`{ast.unparse(idx_statement(unit, site))[:60]}` counts each scored token's bytes from its "
+                    f"piece text (table built by {fn}), and the tokenizer's case-operation sentinel pieces "
+                    f"({shown}) are no text: each counts its 3 UTF-8 bytes; charge BPB against the raw text's "
+                    "bytes (the byte sidecar), as the other evaluation path does")
 
     def _no_space_piece(self, sub) -> Iterator[Finding]:
         """A shipped tokenizer with byte fallback but no standalone `▁` piece, measured by a byte
@@ -823,6 +958,189 @@ class BpbDenominatorNotFromTokenizer(Rule):
                                      f"the base bytes (`{ast.unparse(counted)[:50]}`) and also flags it "
                                      f"(`{ast.unparse(flag)[:40]}`), which the evaluation adds again: spaces "
                                      "count twice")
+
+
+_PRIVATE_USE = (0xE000, 0xF8FF)
+
+
+def _private_use(text: str) -> bool:
+    return bool(text) and all(_PRIVATE_USE[0] <= ord(c) <= _PRIVATE_USE[1] for c in text)
+
+
+def _sentinel_pieces(sub) -> list[str]:
+    """Pieces of a shipped SentencePiece model made only of private-use characters: symbols a
+    text transform inserted, standing for no bytes of the original text."""
+    out: list[str] = []
+    for rel in sub.glob(["*.model"], top_level_only=False):
+        size = sub.size(rel)
+        if size is None or size > MAX_TOKENIZER_BYTES:
+            continue
+        data = sub.read(rel).data
+        pieces = sentencepiece_pieces(data) if isinstance(data, bytes) else None
+        for piece, kind in pieces or ():
+            if kind != _BYTE_PIECE and _private_use(piece) and piece not in out:
+                out.append(piece)
+    return out
+
+
+def idx_statement(unit, node: ast.AST) -> ast.AST:
+    return index_of(unit).statement_of(node)
+
+
+def _counts_piece_text(fn: ast.AST) -> bool:
+    """Does the function measure or encode the text of `id_to_piece` results, with no special
+    case for private-use characters (a constant holding one, or a code point in their range)?"""
+    calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
+    if not any(_name(c.func) == "id_to_piece" for c in calls):
+        return False
+    if not any(_name(c.func) == "encode" for c in calls):
+        return False
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Constant):
+            if isinstance(n.value, str) and any(_PRIVATE_USE[0] <= ord(c) <= _PRIVATE_USE[1] for c in n.value):
+                return False
+            if isinstance(n.value, int) and not isinstance(n.value, bool) \
+                    and _PRIVATE_USE[0] <= n.value <= _PRIVATE_USE[1]:
+                return False
+    return True
+
+
+def _mentions(node: ast.AST, names: set[str], attrs: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names or isinstance(n, ast.Attribute) and n.attr in attrs
+               for n in ast.walk(node))
+
+
+def _piece_table_lookups(unit) -> Iterator[tuple[ast.Subscript, str]]:
+    """Lookups of a piece-text byte table that are not the fallback branch of an if/else: the
+    table is what the builders return, followed through assignments (variables, attributes) and
+    into the parameters of the functions it is passed to (a few rounds)."""
+    idx = index_of(unit)
+    functions = {fn.name: fn for fn in _functions(unit)}
+    builders = {name for name, fn in functions.items() if _counts_piece_text(fn)}
+    if not builders:
+        return
+    tables = {name: _byte_table_positions(functions[name]) for name in builders}
+    attrs: set[str] = set()
+    local: dict[str, set[str]] = {}        # function name ("" for module level) -> variable names
+    for call in unit.nodes(ast.Call):
+        positions = tables.get(_name(call.func))  # type: ignore[attr-defined]
+        if not positions:
+            continue
+        stmt = idx.statement_of(call)
+        if not isinstance(stmt, ast.Assign):
+            continue
+        owner = getattr(idx.enclosing_function(stmt), "name", "")
+        for target in stmt.targets:
+            if isinstance(target, ast.Tuple) and stmt.value is call:
+                picked = [t for i, t in enumerate(target.elts) if i in positions]
+            elif -1 in positions:
+                picked = [target]
+            else:
+                continue
+            for t in picked:
+                if isinstance(t, ast.Attribute):
+                    attrs.add(t.attr)
+                elif isinstance(t, ast.Name):
+                    local.setdefault(owner, set()).add(t.id)
+    for _ in range(4):                     # into the parameters of callees
+        grown = False
+        for call in unit.nodes(ast.Call):
+            callee = functions.get(_name(call.func))  # type: ignore[attr-defined]
+            if callee is None or callee.name in builders:
+                continue
+            caller = getattr(idx.enclosing_function(call), "name", "")
+            names = local.get(caller, set())
+            params = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
+            passed = [(params[i] if i < len(params) else None, a) for i, a in enumerate(call.args)]  # type: ignore[attr-defined]
+            passed += [(k.arg, k.value) for k in call.keywords]  # type: ignore[attr-defined]
+            for param, value in passed:
+                built = isinstance(value, ast.Call) and -1 in tables.get(_name(value.func), set())
+                if param and (built or _mentions(value, names, attrs)) \
+                        and param not in local.setdefault(callee.name, set()):
+                    local[callee.name].add(param)
+                    grown = True
+        if not grown:
+            break
+    seen: set[int] = set()
+    for node in unit.nodes(ast.Subscript):
+        if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+            continue
+        fn = idx.enclosing_function(node)
+        owner = getattr(fn, "name", "")
+        if owner in builders:
+            continue
+        value = node.value  # type: ignore[attr-defined]
+        hit = isinstance(value, ast.Name) and value.id in local.get(owner, set()) or \
+            isinstance(value, ast.Attribute) and value.attr in attrs
+        if not hit or id(fn) in seen or _fallback(idx, node, fn) or not _counted(idx, node, fn):
+            continue
+        seen.add(id(fn))
+        yield node, ", ".join(f"{b}()" for b in sorted(builders))
+
+
+def _byte_table_positions(fn: ast.AST) -> set[int]:
+    """Which of a builder's returned values hold piece byte counts: positions in a returned
+    tuple, or {-1} when the single returned value does. A value holds them when an element of it
+    is assigned something that encodes a piece (`table[i] = len(piece.encode())`)."""
+    filled: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and any(isinstance(c, ast.Call) and _name(c.func) == "encode"
+                                             for c in ast.walk(n.value)):
+            for t in n.targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                    filled.add(t.value.id)
+
+    def holds(expr: ast.AST) -> bool:
+        return any(isinstance(x, ast.Name) and x.id in filled for x in ast.walk(expr))
+
+    out: set[int] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Return) and n.value is not None:
+            if isinstance(n.value, ast.Tuple):
+                out |= {i for i, e in enumerate(n.value.elts) if holds(e)}
+            elif holds(n.value):
+                out.add(-1)
+    return out
+
+
+def _counted(idx, node: ast.AST, fn: ast.AST | None) -> bool:
+    """Is what the lookup gives counted: measured (`len`), summed, added up, or returned? Also
+    through a list it is appended to (`seq.extend(piece)`, then `len(seq)`)."""
+    scope = idx.scope_for(fn) if fn is not None else idx.module
+    if fn is None:
+        return False
+    grown: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr in ("extend", "append", "update", "add") \
+                and isinstance(n.func.value, ast.Name) \
+                and any(node is x for a in n.args for x in scope.closure(a)):
+            grown.add(n.func.value.id)
+
+    def reaches(expr: ast.AST) -> bool:
+        return any(node is x or isinstance(x, ast.Name) and x.id in grown for x in scope.closure(expr))
+
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and (_name(n.func) in ("len", "sum") and n.args or _name(n.func) == "sum"):
+            exprs = list(n.args) or [n.func]
+        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) \
+                or isinstance(n, ast.Return) and n.value is not None:
+            exprs = [n.value]
+        else:
+            continue
+        if any(reaches(e) for e in exprs):
+            return True
+    return False
+
+
+def _fallback(idx, node: ast.AST, fn: ast.AST | None) -> bool:
+    """Is `node` inside one branch of an if/else (the other branch gives the bytes otherwise)?"""
+    child, parent = node, idx.parents.get(id(node))
+    while parent is not None and parent is not fn:
+        if isinstance(parent, ast.If) and parent.orelse and child is not parent.test:
+            return True
+        child, parent = parent, idx.parents.get(id(parent))
+    return False
 
 
 RULES: list[type[Rule]] = [PartialEvaluation, ValidationDataInArtifact, BpbDenominatorNotFromTokenizer]
