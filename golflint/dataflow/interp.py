@@ -939,7 +939,10 @@ class Interpreter:
 
     # ------------------------------------------------------------------ selection (GL103/GL106)
     def _check_selection(self, node: ast.If, test: frozenset) -> None:
-        compares = [n for n in ast.walk(node.test) if isinstance(n, ast.Compare)]
+        key = ("compares", id(node))
+        compares = self._assigned_cache.get(key)
+        if compares is None:   # an `if` runs once per call of its function: walk its test once
+            compares = self._assigned_cache[key] = [n for n in _nodes_under(node.test) if isinstance(n, ast.Compare)]
         scores = set()
         for cmp in compares:
             for operand in (cmp.left, *cmp.comparators):
