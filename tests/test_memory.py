@@ -10,6 +10,7 @@ from pathlib import Path
 
 from golflint.code.units import CodeUnit
 from golflint.config import default_settings
+from golflint.memo import forget_folder_memos
 from golflint.runner import Job, RunOptions, check_folders
 from packing import pack
 
@@ -39,6 +40,8 @@ def test_no_code_unit_outlives_its_folder(tmp_path):
     (native / "train_gpt.py").write_text(NATIVE)
     (native / "ngram.c").write_text(NGRAM_C)
     folders = sorted(records.iterdir())
+    # what earlier tests in this process analysed outside the engine is not this run's to free
+    forget_folder_memos()
     before = live_units()
     results = check_folders([Job(f, "record") for f in folders], RunOptions(default_settings(), {}), jobs=1)
     assert len(results) == len(folders)

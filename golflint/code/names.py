@@ -16,6 +16,9 @@ class ImportMap:
     aliases: dict[str, str] = field(default_factory=dict)
     # modules imported anywhere, with the line of (one of) their import statements
     modules: dict[str, int] = field(default_factory=dict)
+    # id(node) -> (node, qualname): rules ask for the same nodes' names again and again; the node
+    # is kept so that an id reused by a later (temporary) node is never mistaken for it
+    _names: dict[int, tuple[ast.AST, str | None]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_tree(cls, tree: ast.AST | None) -> "ImportMap":
@@ -48,6 +51,14 @@ class ImportMap:
 
     def qualname(self, node: ast.AST) -> str | None:
         """Dotted name of a Name/Attribute chain with its base resolved through imports."""
+        known = self._names.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        out = self._qualname(node)
+        self._names[id(node)] = (node, out)
+        return out
+
+    def _qualname(self, node: ast.AST) -> str | None:
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)

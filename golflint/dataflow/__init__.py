@@ -35,7 +35,8 @@ class Analysis:
         return [v for v in self.verdicts if v.rule == rule_id]
 
 
-def analyze_units(units: list, spec: Spec) -> Analysis:
+def analyze_units(units: list, spec: Spec, phases: Any = None) -> Analysis:
+    """`phases`: the ProgramPhases of these units under `spec`, when already built."""
     from ..facts.phases import ProgramPhases
     from .interp import Interpreter
 
@@ -43,7 +44,7 @@ def analyze_units(units: list, spec: Spec) -> Analysis:
     imported = [u for u in units if u.reason.startswith("imported by")]
     roots = [u for u in units if u not in imported]
     interp.run(roots + imported)
-    scoring = frozenset(ProgramPhases(units, spec).scoring)
+    scoring = frozenset((phases if phases is not None else ProgramPhases(units, spec)).scoring)
     return Analysis(verdicts=judge(interp.events, scoring), exhausted=interp.exhausted,
                     statements=interp.statements)
 
@@ -53,8 +54,12 @@ def analyze(sub: Submission) -> Analysis:
     cached = _RESULTS.get(sub)
     if cached is not None:
         return cached
+    from ..facts.phases import phases_of
+
+    # the phase model the other rules share: the same units under the same vocabulary (the
+    # configured values below are read by the interpreter only)
     spec = dataclasses.replace(Spec.from_settings(sub.settings), configured=configured_settings(sub))
-    result = analyze_units(sub.python_units, spec)
+    result = analyze_units(sub.python_units, spec, phases_of(sub))
     _RESULTS[sub] = result
     return result
 

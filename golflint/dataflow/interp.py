@@ -75,6 +75,20 @@ def _structural(label: Any) -> bool:
 _STRIPPED: dict[frozenset, frozenset] = folder_memo({})
 
 
+_HANDLERS: dict[tuple[type, str, type], Any] = {}
+
+
+def _handler(cls: type, prefix: str, node_type: type) -> Any:
+    """The method `prefix + node type name` of the interpreter class, or None: resolved once per
+    node type instead of a string concatenation and a bound-method lookup at every node."""
+    key = (cls, prefix, node_type)
+    try:
+        return _HANDLERS[key]
+    except KeyError:
+        found = _HANDLERS[key] = getattr(cls, prefix + node_type.__name__, None)
+        return found
+
+
 def _nodes_under(node: ast.AST) -> list[ast.AST]:
     """ast.walk's nodes as a list, without its per-node generator overhead (loops are walked
     once each, and a long script has thousands of nested ones)."""
@@ -544,9 +558,9 @@ class Interpreter:
         if self.statements > self.spec.max_statements:
             raise Budget()
         self.frame.line = node.lineno
-        method = getattr(self, "_s_" + type(node).__name__, None)
+        method = _handler(type(self), "_s_", type(node))
         if method is not None:
-            method(node)
+            method(self, node)
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -700,7 +714,12 @@ class Interpreter:
         merged: dict[str, frozenset] = {}
         for env in results:
             for k, v in env.items():
-                merged[k] = merged.get(k, EMPTY) | v
+                # most names come out of every branch as the very set they went in with: no union
+                old = merged.get(k)
+                if old is None:
+                    merged[k] = v
+                elif old is not v:
+                    merged[k] = old | v
         self.frame.env.clear()
         self.frame.env.update(merged)
 
@@ -772,9 +791,15 @@ class Interpreter:
                 self._exec_block(node.body)
             finally:
                 self.frame.loops.pop()
-            envs.append(dict(self.frame.env))
+            if k == 0:   # the names after one iteration flow into the code after the loop
+                envs.append(dict(self.frame.env))
+        env = self.frame.env
         for k, v in envs[0].items():
-            self.frame.env[k] = self.frame.env.get(k, EMPTY) | v
+            old = env.get(k)
+            if old is None:
+                env[k] = v
+            elif old is not v:
+                env[k] = old | v
         self._exec_block(node.orelse)
 
     def _s_For(self, node: ast.For) -> None:
@@ -976,7 +1001,10 @@ class Interpreter:
 
     # ------------------------------------------------------------------ selection (GL103/GL106)
     def _check_selection(self, node: ast.If, test: frozenset) -> None:
-        compares = [n for n in ast.walk(node.test) if isinstance(n, ast.Compare)]
+        key = ("compares", id(node))
+        compares = self._assigned_cache.get(key)
+        if compares is None:   # an `if` runs once per call of its function: walk its test once
+            compares = self._assigned_cache[key] = [n for n in _nodes_under(node.test) if isinstance(n, ast.Compare)]
         scores = set()
         for cmp in compares:
             for operand in (cmp.left, *cmp.comparators):
@@ -1011,9 +1039,9 @@ class Interpreter:
     def eval(self, node: ast.expr | None) -> frozenset:
         if node is None:
             return EMPTY
-        method = getattr(self, "_e_" + type(node).__name__, None)
+        method = _handler(type(self), "_e_", type(node))
         if method is not None:
-            return method(node)
+            return method(self, node)
         out = EMPTY
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):

@@ -106,6 +106,18 @@ CACHE_WRITE = "CACHE_WRITE"
 
 def regions_overlap(a: Region, b: Region) -> bool:
     """May a and b hold some of the same tokens?"""
+    # Memoized on the region: judging compares every update with every score, and the same
+    # interned regions meet over and over (the memo dies with the analysis's regions).
+    memo = a.__dict__.get("_overlaps")
+    if memo is None:
+        memo = a.__dict__["_overlaps"] = {}
+    known = memo.get(b)
+    if known is None:
+        known = memo[b] = _regions_overlap(a, b)
+    return known
+
+
+def _regions_overlap(a: Region, b: Region) -> bool:
     if a is b or a in b.lineage or b in a.lineage:
         return True
     if _split_apart(a, b):
@@ -170,7 +182,7 @@ class Event:
     nograd: bool = False
     detail: dict = field(default_factory=dict)
 
-    @property
+    @cached_property
     def forward_time(self) -> int:
         """When the model output in this value was computed (scores and updates)."""
         outs = out_labels(self.labels)

@@ -6,6 +6,7 @@ happen (no `if` took two different branches to reach them).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -68,8 +69,7 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
               and any(o[2] for o in out_labels(e.labels))]
     loads = [e for e in seg if e.kind == "load"]
     last_train_update = max((e.time for e in train_updates), default=None)
-    # forward_time scans a score's labels: once per score, not once per (update, score) pair.
-    scored = [(e, e.forward_time) for e in scores]
+    pairs = _ScorePairs(scores)
 
     for u in updates:
         verb = "trained on" if u.kind == "update" else "written into a cache"
@@ -86,28 +86,41 @@ def _judge_segment(seg: list[Event], all_events: list[Event], add, scoring_funct
                 msg = f"{src} is mixed into a training batch that reaches {sink} here"
             add("GL102", u.unit, u.line, msg)
             continue
-        before = [e for e in scores if e.time < u.time and compatible(e.path, u.path)
-                  and any_overlap(e.regions, u.regions)]
+        fits = u.detail.get("fits") or ()
+
+        def is_before(e: Event, u: Event = u) -> bool:
+            return e.time < u.time and compatible(e.path, u.path) and any_overlap(e.regions, u.regions)
+
+        def may_follow(e: Event, forward: int, u: Event = u, fits=fits) -> bool:
+            return (forward > u.time or (FIT, u.time) in e.labels
+                    or (e.time > u.time and any(f in e.labels for f in fits)))
+
+        def reaches(e: Event, u: Event = u) -> bool:
+            return (compatible(e.path, u.path)
+                    and any_overlap(e.regions, u.regions)
+                    # a cache matters only to the scores that read that very cache
+                    and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
+                    and _affects(u, e, loads))
+
+        # `before` (the scores before u that may hold its tokens) and `later` (the scores u can
+        # change) are read only through their first elements, the nearest later score and
+        # whether a score before was made in u's pass: found through indexes, not by comparing
+        # u with every score (an update times a score is quadratic on long scripts).
+        before = pairs.first_before(u, is_before)
         if u.kind == "cache" and u.detail.get("counts"):
             _judge_counts(u, scores + blends, before, add)
             continue
-        fits = u.detail.get("fits") or ()
-        later = [e for e, forward in scored if (forward > u.time or (FIT, u.time) in e.labels
-                                                or (e.time > u.time and any(f in e.labels for f in fits)))
-                 and compatible(e.path, u.path)
-                 and any_overlap(e.regions, u.regions)
-                 # a cache matters only to the scores that read that very cache
-                 and (u.kind != "cache" or (CACHE_WRITE, u.time) in e.labels)
-                 and _affects(u, e, loads)]
+        nearest = pairs.nearest_later(u, fits, may_follow, reaches)
+        later = [nearest] if nearest is not None else []
         if later and before:
             # Rescoring (GL103) is adaptation made while scoring (score-first TTT, a cache filled
             # by the scoring loop) followed by a second scoring of the same tokens. An update made
             # outside any scoring pass (a fine-tuning loop, a per-batch fit) after a separate
             # diagnostic score trains on tokens before the scoring that counts (GL101).
-            nearest = min(later, key=lambda e: e.forward_time if e.forward_time > u.time else e.time)
-            if not any(_in_scoring_pass(b, u) for b in before):
+            if not pairs.any_in_pass(u, is_before):
                 before = []
-            later = [nearest] + [e for e in later if e is not nearest]
+        elif later:
+            later = pairs.first_later(u, may_follow, reaches)
         if later and not before:
             e = later[0]
             add("GL101", u.unit, u.line,
@@ -277,10 +290,97 @@ def _in_scoring_pass(first: Event, update: Event) -> bool:
     """Was the update made inside the pass that made the first score? That pass is the call whose
     loop cut the scored tokens into chunks (the loop keys of the score's regions name the frame
     they ran in), or the call that accumulated the score when no loop cut them."""
+    frames = _pass_frames(first)
+    return any(f[0] in frames for f in update.stack)
+
+
+def _pass_frames(first: Event) -> set:
     frames = {key[3] for r in first.regions for key in r.all_gens if len(key) > 3}
     if not frames and first.stack:
         frames = {first.stack[-1][0]}
-    return any(f[0] in frames for f in update.stack)
+    return frames
+
+
+class _ScorePairs:
+    """Indexes over one segment's scores (in time order) that answer, for one update, what the
+    lists `before` and `later` of `_judge_segment` would: the same elements, found without a
+    pass over every score."""
+
+    def __init__(self, scores: list[Event]):
+        self.scores = scores
+        self.times = [e.time for e in scores]
+        self.in_order = all(a < b for a, b in zip(self.times, self.times[1:]))
+        # (forward time, position) ascending: the later scores by the time their output was made
+        self.by_forward = sorted((e.forward_time, i) for i, e in enumerate(scores))
+        self.forwards = [f for f, _ in self.by_forward]
+        self._fit_index: dict | None = None
+        self._label_index: dict = {}
+        self._frame_index: dict | None = None
+
+    def first_before(self, u: Event, is_before) -> list[Event]:
+        """[the first score before u that may hold its tokens], or []."""
+        candidates = self.scores[:bisect_left(self.times, u.time)] if self.in_order else self.scores
+        for e in candidates:
+            if is_before(e):
+                return [e]
+        return []
+
+    def any_in_pass(self, u: Event, is_before) -> bool:
+        """Was some score before u (that may hold its tokens) made in u's pass (`_in_scoring_pass`)?"""
+        if self._frame_index is None:
+            self._frame_index = {}
+            for i, e in enumerate(self.scores):
+                for f in _pass_frames(e):
+                    self._frame_index.setdefault(f, []).append(i)
+        seen: set = set()
+        for f in u.stack:
+            for i in self._frame_index.get(f[0], ()):
+                if i not in seen:
+                    seen.add(i)
+                    if is_before(self.scores[i]):
+                        return True
+        return False
+
+    def first_later(self, u: Event, may_follow, reaches) -> list[Event]:
+        """[the first score, in time order, that u can change], or []."""
+        for e in self.scores:
+            if may_follow(e, e.forward_time) and reaches(e):
+                return [e]
+        return []
+
+    def nearest_later(self, u: Event, fits, may_follow, reaches) -> Event | None:
+        """Of the scores u can change, the one whose output was made soonest after u (its forward
+        time when that comes after u, else its own time); the first in time order on a tie."""
+        best = None      # (key, position)
+        # scores whose output was made after u: by forward time, the first that u reaches
+        for j in range(bisect_right(self.forwards, u.time), len(self.by_forward)):
+            forward, i = self.by_forward[j]
+            if best is not None and forward > best[0]:
+                break
+            if reaches(self.scores[i]) and (best is None or (forward, i) < best):
+                best = (forward, i)
+        # scores whose output came before u, which may still follow it through a fitted label
+        for i in self._label_followers(u, fits):
+            e = self.scores[i]
+            if (e.forward_time <= u.time and may_follow(e, e.forward_time) and reaches(e)
+                    and (best is None or (e.time, i) < best)):
+                best = (e.time, i)
+        return self.scores[best[1]] if best is not None else None
+
+    def _label_followers(self, u: Event, fits) -> set:
+        if self._fit_index is None:
+            self._fit_index = {}
+            for i, e in enumerate(self.scores):
+                for x in e.labels:
+                    if isinstance(x, tuple) and len(x) == 2 and x[0] == FIT:
+                        self._fit_index.setdefault(x[1], []).append(i)
+        out = set(self._fit_index.get(u.time, ()))
+        for f in fits:
+            hits = self._label_index.get(f)
+            if hits is None:
+                hits = self._label_index[f] = [i for i, e in enumerate(self.scores) if f in e.labels]
+            out.update(hits)
+        return out
 
 
 def _rescoring_passes(picked: list[Event], last_train_update_between: list[Event]):

@@ -16,8 +16,9 @@ from __future__ import annotations
 import ast
 import bisect
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..code.names import ImportMap, string_value
 from ..code.units import CodeUnit
@@ -56,6 +57,16 @@ class Scope:
     # every node that belongs to this scope (nested function bodies belong to their own scope)
     nodes: list[ast.AST] = field(default_factory=list)
     _closures: dict[int, list[ast.AST]] = field(default_factory=dict, repr=False)
+    # tables other modules derive from `nodes` once per scope (see `derived`)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def derived(self, key: str, build: Callable[[Scope], Any]) -> Any:
+        """`build(self)`, computed once per scope: a table over this scope's nodes that the
+        fact modules ask for again at every expression they follow."""
+        out = self._derived.get(key)
+        if out is None:
+            out = self._derived[key] = build(self)
+        return out
 
     @property
     def name(self) -> str:

@@ -97,40 +97,60 @@ def _index_name(scope: Scope, name: ast.Name) -> str:
     return node.id
 
 
-def _call_bindings(idx: UnitIndex, fn: ast.AST) -> dict[str, list[ast.AST]]:
+def _calls_by_name(idx: UnitIndex, cache: dict) -> dict[tuple[str, bool], list[tuple[Scope, ast.Call]]]:
+    """(called name, through an attribute) -> the calls of this unit, in scope and source order:
+    built once, not once per function whose callers are looked for."""
+    found = cache.get("calls")
+    if found is None:
+        found = cache["calls"] = {}
+        for scope in idx.scopes:
+            for call in scope.nodes:
+                if isinstance(call, ast.Call):
+                    func = call.func
+                    if isinstance(func, ast.Name):
+                        found.setdefault((func.id, False), []).append((scope, call))
+                    elif isinstance(func, ast.Attribute):
+                        found.setdefault((func.attr, True), []).append((scope, call))
+    return found
+
+
+def _call_bindings(idx: UnitIndex, fn: ast.AST, cache: dict) -> dict[str, list[ast.AST]]:
     """Parameters that every caller in this unit binds to a stream read of two other arguments:
     `lookup(stream, pos, stream[pos])` -> the third parameter stands for `stream_param[pos_param]`."""
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
     method = isinstance(idx.parents.get(id(fn)), ast.ClassDef)
     out: dict[str, list[ast.AST]] = {}
-    for scope in idx.scopes:
-        for call in scope.nodes:
-            if not isinstance(call, ast.Call):
+    for scope, call in _calls_by_name(idx, cache).get((fn.name, method), ()):
+        names = params[1:] if method else params
+        bound = dict(zip(names, call.args)) | {k.arg: k.value for k in call.keywords if k.arg}
+        by_arg = {v.id: p for p, v in bound.items() if isinstance(v, ast.Name)}
+        for param, arg in bound.items():
+            value = arg
+            if isinstance(arg, ast.Name):
+                defs = scope.reaching(arg.id, (arg.lineno, arg.col_offset))
+                value = defs[0] if len(defs) == 1 else arg
+            value = strip_views(value)
+            if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+                    and isinstance(value.slice, ast.Name)):
                 continue
-            func = call.func
-            if not ((isinstance(func, ast.Name) and func.id == fn.name and not method)
-                    or (isinstance(func, ast.Attribute) and func.attr == fn.name and method)):
+            array, index = by_arg.get(value.value.id), by_arg.get(value.slice.id)
+            if array is None or index is None or param in (array, index):
                 continue
-            names = params[1:] if method else params
-            bound = dict(zip(names, call.args)) | {k.arg: k.value for k in call.keywords if k.arg}
-            by_arg = {v.id: p for p, v in bound.items() if isinstance(v, ast.Name)}
-            for param, arg in bound.items():
-                value = arg
-                if isinstance(arg, ast.Name):
-                    defs = scope.reaching(arg.id, (arg.lineno, arg.col_offset))
-                    value = defs[0] if len(defs) == 1 else arg
-                value = strip_views(value)
-                if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
-                        and isinstance(value.slice, ast.Name)):
-                    continue
-                array, index = by_arg.get(value.value.id), by_arg.get(value.slice.id)
-                if array is None or index is None or param in (array, index):
-                    continue
-                where = {"lineno": fn.lineno, "col_offset": fn.col_offset}
-                read = ast.Subscript(value=ast.Name(array, ast.Load(), **where),
-                                     slice=ast.Name(index, ast.Load(), **where), ctx=ast.Load(), **where)
-                out.setdefault(param, []).append(read)
+            where = {"lineno": fn.lineno, "col_offset": fn.col_offset}
+            read = ast.Subscript(value=ast.Name(array, ast.Load(), **where),
+                                 slice=ast.Name(index, ast.Load(), **where), ctx=ast.Load(), **where)
+            out.setdefault(param, []).append(read)
     return out
+
+
+def _appended(scope: Scope) -> dict[str, list[ast.AST]]:
+    """list name -> what `name.append(x)` adds to it in this scope."""
+    appended: dict[str, list[ast.AST]] = {}
+    for node in scope.nodes:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
+                and isinstance(node.func.value, ast.Name) and node.args:
+            appended.setdefault(node.func.value.id, []).append(node.args[0])
+    return appended
 
 
 def _closure(scope: Scope, expr: ast.AST, limit: int = 4000,
@@ -138,12 +158,8 @@ def _closure(scope: Scope, expr: ast.AST, limit: int = 4000,
     """Every node `expr` depends on through reaching definitions, also through lists filled with
     `.append((a, b, c))` and unpacked back by position (`a, b, c = items[i]`), and through what
     the callers bind a parameter to (`bindings`)."""
-    appended: dict[str, list[ast.AST]] = {}
-    for node in scope.nodes:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
-                and isinstance(node.func.value, ast.Name) and node.args:
-            appended.setdefault(node.func.value.id, []).append(node.args[0])
-    unpacked = _unpack_positions(scope)
+    appended = scope.derived("appended", _appended)
+    unpacked = scope.derived("unpacked", _unpack_positions)
     seen: set[int] = set()
     stack: list[ast.AST] = [expr]
     count = 0
@@ -191,7 +207,7 @@ def _table_reads(idx: UnitIndex, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST
 def _bindings(idx: UnitIndex, scope: Scope, cache: dict) -> dict[str, list[ast.AST]]:
     key = ("bindings", id(scope.node))
     if key not in cache:
-        cache[key] = _call_bindings(idx, scope.node) if isinstance(scope.node, FUNCTIONS) else {}
+        cache[key] = _call_bindings(idx, scope.node, cache) if isinstance(scope.node, FUNCTIONS) else {}
     return cache[key]
 
 
@@ -229,7 +245,7 @@ def _newest_in(idx: UnitIndex, scope: Scope, expr: ast.AST, cache: dict) -> Stre
 def _returned_keys(idx: UnitIndex, scope: Scope, key: ast.AST) -> Iterator[tuple[Scope, ast.AST]]:
     """Keys made by a helper of this unit: `ctx, full = make_keys(...)` -> the helper's returned
     expression at that position, in the helper's scope."""
-    unpacked = _unpack_positions(scope)
+    unpacked = scope.derived("unpacked", _unpack_positions)
     for node in walk(key):
         if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
             continue
