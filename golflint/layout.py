@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 
@@ -117,14 +118,15 @@ def _file_path_expr(node: ast.AST) -> str | None:
     return None
 
 
-def exec_siblings(files: list[str], tree: ast.AST | None) -> dict[int, str]:
+def exec_siblings(files: list[str], tree: ast.AST | None, calls: Iterable[ast.AST] | None = None) -> dict[int, str]:
     """{line: sibling} for `exec(open(<path>).read())` (or `Path(<path>).read_text()`) whose path is
-    a file of the submission: that file's code runs, so it is analyzed and counted as code."""
+    a file of the submission: that file's code runs, so it is analyzed and counted as code.
+    `calls`: the tree's Call nodes in walk order when already indexed (CodeUnit.nodes)."""
     out: dict[int, str] = {}
     if tree is None:
         return out
     present = set(files)
-    for node in ast.walk(tree):
+    for node in (ast.walk(tree) if calls is None else calls):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exec"
                 and node.args):
             continue

@@ -122,7 +122,7 @@ def load_code_units(sub: "Folder") -> list[CodeUnit]:
                 queue.append((sibling, f"imported by {source_unit.label} line {line}"))
             if not _may_call_exec(source_unit.source):
                 continue  # a full walk of a 150 KB tree, for a call that is not there
-            for line, sibling in exec_siblings(sub.files, source_unit.tree).items():
+            for line, sibling in exec_siblings(sub.files, source_unit.tree, source_unit.nodes(ast.Call)).items():
                 queue.append((sibling, f"{EXECUTED_BY} {source_unit.label} line {line}"))
     units.extend(native.find_native_units(sub, units))
     return units

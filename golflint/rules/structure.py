@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import statistics
@@ -794,7 +795,7 @@ class UnreadableExecutedCode(Rule):
         followed: dict[int, dict[int, str]] = {}
         for unit, site in _packed_sites(sub, packed.OPAQUE_KINDS):
             # exec(open(<sibling .py>).read()): golflint loads that file as code (and counts it)
-            siblings = followed.setdefault(id(unit), exec_siblings(sub.files, unit.tree))
+            siblings = followed.setdefault(id(unit), exec_siblings(sub.files, unit.tree, unit.nodes(ast.Call)))
             if site.line in siblings:
                 continue
             severity = None
