@@ -247,6 +247,143 @@ def _returned_keys(idx: UnitIndex, scope: Scope, key: ast.AST) -> Iterator[tuple
                         yield inner, ret.value
 
 
+def _shifted_slice(node: ast.AST) -> tuple[str, ast.Slice] | None:
+    """(array, slice) of `a[s:e]` / `a[..., s:e]` / `a[:, s:e]`: a whole run of positions of `a`."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+        return None
+    part = node.slice
+    if isinstance(part, ast.Tuple):
+        if not part.elts or any(not (isinstance(e, ast.Constant) and e.value is Ellipsis)
+                                and not (isinstance(e, ast.Slice) and e.lower is None and e.upper is None)
+                                for e in part.elts[:-1]):
+            return None
+        part = part.elts[-1]
+    if not isinstance(part, ast.Slice) or part.step is not None:
+        return None
+    return node.value.id, part
+
+
+def _unit_callees(idx: UnitIndex, scope: Scope, call: ast.Call) -> list[tuple[ast.AST, bool]]:
+    """(helper, is a method) that `call` runs: a function of this unit, or a method of the calling
+    method's own class through its first parameter (`self.helper(...)`)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return [(fn, False) for fn in idx.functions.get(func.id, [])
+                if not isinstance(idx.parents.get(id(fn)), ast.ClassDef)]
+    caller = scope.node
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and isinstance(caller, FUNCTIONS) and not isinstance(caller, ast.Lambda)):
+        return []
+    params = [a.arg for a in (*caller.args.posonlyargs, *caller.args.args)]
+    owner = idx.parents.get(id(caller))
+    if not params or func.value.id != params[0] or not isinstance(owner, ast.ClassDef):
+        return []
+    return [(fn, True) for fn in idx.functions.get(func.attr, []) if idx.parents.get(id(fn)) is owner]
+
+
+def _key_slices(idx: UnitIndex, scope: Scope, expr: ast.AST, env: dict[str, tuple[int, str]],
+                depth: int, out: list, mixed: list) -> None:
+    """Shifted whole-run reads (`a[k:]`, `a[j:j + n]`) that `expr` depends on, here and in the
+    helpers of this unit it calls (whose parameters stand for the caller's arrays), each as
+    (array identity, slice, node); `mixed` gets a flag for each mixing operation on the way."""
+    for node in _closure(scope, expr, limit=2000):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, MIXING):
+            mixed.append(True)
+        found = _shifted_slice(node)
+        if found is not None:
+            name, part = found
+            out.append((env.get(name, (id(scope.node), name)), part, node))
+        if isinstance(node, ast.Call) and depth < 3:
+            for fn, method in _unit_callees(idx, scope, node):
+                params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)][1 if method else 0:]
+                bound = dict(zip(params, node.args)) | {k.arg: k.value for k in node.keywords if k.arg}
+                inner_env = {p: env.get(a.id, (id(scope.node), a.id))
+                             for p, a in bound.items() if isinstance(a, ast.Name)}
+                inner = idx.scope_for(fn)
+                for ret in (n for n in inner.nodes if isinstance(n, ast.Return) and n.value is not None):
+                    _key_slices(idx, inner, ret.value, inner_env, depth + 1, out, mixed)
+
+
+def _reaches_end(part: ast.Slice) -> bool:
+    """`a[k:]` with k past the first position: the run that ends at the newest position."""
+    lower = part.lower
+    return part.upper is None and lower is not None \
+        and not (isinstance(lower, ast.Constant) and lower.value == 0) \
+        and not (isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub))
+
+
+def _slice_newest_in(idx: UnitIndex, scope: Scope, key: ast.AST) -> StreamRead | None:
+    """The run `a[k:]` (each element the newest token of its window, i.e. the token at the
+    position being predicted) that `key` mixes with earlier runs of the same array (`a[j:j + n]`,
+    `a[:-1]`): the slice form of `a[pos]` hashed with `a[pos - k]`. A model's own module code
+    only ever sees its input (context), so hashes of shifted input runs there are features."""
+    owner = idx.parents.get(id(scope.node))
+    if isinstance(owner, ast.ClassDef) and any(isinstance(b, ast.Attribute) and b.attr == "Module"
+                                              for b in owner.bases):
+        return None
+    # `table[rows, col]` indexes separate axes: a column read at the target is fine, so each
+    # axis's index must mix the runs by itself
+    for axis in key.elts if isinstance(key, ast.Tuple) else [key]:
+        runs: list = []
+        mixed: list = []
+        _key_slices(idx, scope, axis, {}, 0, runs, mixed)
+        if not mixed:
+            continue
+        for array, part, node in runs:
+            if _reaches_end(part) and any(other == array and o.upper is not None for other, o, _ in runs) \
+                    and not _input_only(idx, array):
+                return StreamRead(node.value.id, "", 0, node)
+    return None
+
+
+def _drops_last(value: ast.AST) -> bool:
+    """`t[:-1]` / `t[:, :-k]`: a run that stops before the stream's last token (a model input)."""
+    found = _shifted_slice(strip_views(value))
+    upper = found[1].upper if found else None
+    return isinstance(upper, ast.UnaryOp) and isinstance(upper.op, ast.USub)
+
+
+def _input_only(idx: UnitIndex, array: tuple[int, str], depth: int = 0) -> bool:
+    """Is the array a model input (a run that drops the stream's last token), directly or as
+    every caller of this unit binds it? Then its newest run is the newest context token, and
+    the target is not in it."""
+    scope_id, name = array
+    scope = next((s for s in idx.scopes if id(s.node) == scope_id), None)
+    if scope is None or depth > 3:
+        return False
+    values = [v for _, v in scope.defs.get(name, []) if v is not None]
+    if any(_drops_last(v) for v in values):
+        return True
+    fn = scope.node
+    if values or not isinstance(fn, FUNCTIONS) or isinstance(fn, ast.Lambda):
+        return False
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    method = isinstance(idx.parents.get(id(fn)), ast.ClassDef)
+    if name not in params:
+        return False
+    position = params.index(name) - (1 if method else 0)
+    args = []
+    for caller in idx.scopes:
+        for call in caller.nodes:
+            func = call.func if isinstance(call, ast.Call) else None
+            if (isinstance(func, ast.Name) and func.id == fn.name and not method) \
+                    or (isinstance(func, ast.Attribute) and func.attr == fn.name and method):
+                arg = next((k.value for k in call.keywords if k.arg == name), None)
+                if arg is None and 0 <= position < len(call.args):
+                    arg = call.args[position]
+                args.append((caller, arg))
+    if not args:
+        return False
+    for caller, arg in args:
+        if arg is None:
+            return False
+        if _drops_last(arg):
+            continue
+        if not (isinstance(arg, ast.Name) and _input_only(idx, (id(caller.node), arg.id), depth + 1)):
+            return False
+    return True
+
+
 def newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, ast.AST]]:
     need(Fact.TARGETS)  # checked at the call: the generator's body runs later
     return _newest_token_keys(idx)
@@ -264,6 +401,8 @@ def _newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, as
             if found is None:
                 found = next((r for inner, expr in _returned_keys(idx, scope, key)
                               if (r := _newest_in(idx, inner, expr, cache)) is not None), None)
+            if found is None:
+                found = _slice_newest_in(idx, scope, key)
             if found is not None:
                 flagged.append((read, found, key))
         # A read keyed on the result of a flagged read (`hit = full[key] > 0`, then `p[hit]`)

@@ -513,6 +513,7 @@ class TargetAwarePrediction(Rule):
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.python_units:
             idx = index_of(unit)
+            reported: set[int] = set()
             for scope in idx.scopes:
                 for site, prediction, targets in _scoring_sites(idx, scope):
                     for target_expr in targets:
@@ -524,6 +525,7 @@ class TargetAwarePrediction(Rule):
                         line = _stmt_line(idx, found)
                         shown = ast.unparse(strip_views(target_expr))
                         read_line = _stmt_line(idx, scan.keyed_read) if scan.keyed_read is not None else line
+                        reported.update((line, read_line))
                         through = (f", the key of the lookup `{_snippet(idx, read_line)}` (line {read_line})"
                                    if read_line != line else "")
                         yield self.report_at(
@@ -544,6 +546,9 @@ class TargetAwarePrediction(Rule):
             # Stream-indexed caches: the key mixes the newest position's token with its context.
             for read, newest, key in newest_token_keys(idx):
                 line = _stmt_line(idx, read)
+                # the same lookup already reported from the scored target's side
+                if reported & {line, *(_stmt_line(idx, n) for n in idx.scope_containing(read).closure(key))}:
+                    continue
                 yield self.report_at(
                     unit, line,
                     f"the table read `{_snippet(idx, line)}` (line {line}) is keyed on `{ast.unparse(key)[:40]}`, "
