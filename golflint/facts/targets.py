@@ -281,27 +281,64 @@ def _unit_callees(idx: UnitIndex, scope: Scope, call: ast.Call) -> list[tuple[as
     return [(fn, True) for fn in idx.functions.get(func.attr, []) if idx.parents.get(id(fn)) is owner]
 
 
-def _key_slices(idx: UnitIndex, scope: Scope, expr: ast.AST, env: dict[str, tuple[int, str]],
-                depth: int, out: list, mixed: list) -> None:
-    """Shifted whole-run reads (`a[k:]`, `a[j:j + n]`) that `expr` depends on, here and in the
-    helpers of this unit it calls (whose parameters stand for the caller's arrays), each as
-    (array identity, slice, node); `mixed` gets a flag for each mixing operation on the way."""
-    for node in _closure(scope, expr, limit=2000):
+# Values that depend on a run's length or layout only, never on its tokens.
+SHAPE_ATTRS = frozenset({"shape", "size", "numel", "ndim", "dtype", "device"})
+# Calls that mix their first two arguments like `^` / `|`.
+MIXING_CALLS = frozenset({"bitwise_xor", "bitwise_or", "logical_xor"})
+
+
+@dataclass
+class _Frame:
+    """One function on the way from a key to the runs it hashes: `env` maps a parameter to the
+    caller's array it stands for, `args` to the caller's argument expression."""
+
+    scope: Scope
+    env: dict[str, tuple[int, str]]
+    args: dict[str, tuple[_Frame, ast.AST]]
+    depth: int
+
+
+def _cone(idx: UnitIndex, frame: _Frame, expr: ast.AST, runs: list, mixes: list, budget: int = 3000) -> None:
+    """Shifted whole-run reads (`a[k:]`, `a[j:j + n]`) that `expr` depends on, as (array identity,
+    slice, node), through reaching definitions, the helpers of this unit it calls (returns) and,
+    inside a helper, what its callers passed; `mixes` gets (frame, operands) of each mixing
+    operation on the way. Lengths and shapes (`len(a)`, `a.shape`) carry no tokens: not followed."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[_Frame, ast.AST]] = [(frame, expr)]
+    while stack and budget > 0:
+        fr, node = stack.pop()
+        budget -= 1
+        if (id(fr), id(node)) in seen:
+            continue
+        seen.add((id(fr), id(node)))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
+                or isinstance(node, ast.Attribute) and node.attr in SHAPE_ATTRS:
+            continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, MIXING):
-            mixed.append(True)
+            mixes.append((fr, [node.left, node.right]))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in MIXING_CALLS and len(node.args) >= 2:
+            mixes.append((fr, node.args[:2]))
         found = _shifted_slice(node)
         if found is not None:
             name, part = found
-            out.append((env.get(name, (id(scope.node), name)), part, node))
-        if isinstance(node, ast.Call) and depth < 3:
-            for fn, method in _unit_callees(idx, scope, node):
+            runs.append((fr.env.get(name, (id(fr.scope.node), name)), part, node))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            values = fr.scope.reaching(node.id, (node.lineno, node.col_offset))
+            stack.extend((fr, v) for v in values)
+            if not values and node.id in fr.args:
+                stack.append(fr.args[node.id])
+        if isinstance(node, ast.Call) and fr.depth < 3:
+            for fn, method in _unit_callees(idx, fr.scope, node):
                 params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)][1 if method else 0:]
                 bound = dict(zip(params, node.args)) | {k.arg: k.value for k in node.keywords if k.arg}
-                inner_env = {p: env.get(a.id, (id(scope.node), a.id))
-                             for p, a in bound.items() if isinstance(a, ast.Name)}
-                inner = idx.scope_for(fn)
-                for ret in (n for n in inner.nodes if isinstance(n, ast.Return) and n.value is not None):
-                    _key_slices(idx, inner, ret.value, inner_env, depth + 1, out, mixed)
+                inner = _Frame(idx.scope_for(fn),
+                               {p: fr.env.get(a.id, (id(fr.scope.node), a.id))
+                                for p, a in bound.items() if isinstance(a, ast.Name)},
+                               {p: (fr, a) for p, a in bound.items()}, fr.depth + 1)
+                stack.extend((inner, n.value) for n in inner.scope.nodes
+                             if isinstance(n, ast.Return) and n.value is not None)
+        stack.extend((fr, child) for child in ast.iter_child_nodes(node))
 
 
 def _reaches_end(part: ast.Slice) -> bool:
@@ -318,22 +355,35 @@ def _slice_newest_in(idx: UnitIndex, scope: Scope, key: ast.AST) -> StreamRead |
     `a[:-1]`): the slice form of `a[pos]` hashed with `a[pos - k]`. A model's own module code
     only ever sees its input (context), so hashes of shifted input runs there are features."""
     owner = idx.parents.get(id(scope.node))
-    if isinstance(owner, ast.ClassDef) and any(isinstance(b, ast.Attribute) and b.attr == "Module"
+    if isinstance(owner, ast.ClassDef) and any((isinstance(b, ast.Attribute) and b.attr == "Module")
+                                              or (isinstance(b, ast.Name) and b.id == "Module")
                                               for b in owner.bases):
         return None
     # `table[rows, col]` indexes separate axes: a column read at the target is fine, so each
     # axis's index must mix the runs by itself
     for axis in key.elts if isinstance(key, ast.Tuple) else [key]:
         runs: list = []
-        mixed: list = []
-        _key_slices(idx, scope, axis, {}, 0, runs, mixed)
-        if not mixed:
+        mixes: list = []
+        _cone(idx, _Frame(scope, {}, {}, 0), axis, runs, mixes)
+        if not mixes or not _newest_run_with_context(runs, runs):
             continue
-        for array, part, node in runs:
-            if _reaches_end(part) and any(other == array and o.upper is not None for other, o, _ in runs) \
-                    and not _input_only(idx, array):
-                return StreamRead(node.value.id, "", 0, node)
+        # one mixing operation must take the newest run on one side and an earlier run on the other
+        for frame, operands in mixes:
+            sides = []
+            for operand in operands:
+                sides.append([])
+                _cone(idx, frame, operand, sides[-1], [])
+            for mine, other in ((sides[0], sides[1]), (sides[1], sides[0])):
+                for array, node in _newest_run_with_context(mine, other):
+                    if not _input_only(idx, array):
+                        return StreamRead(node.value.id, "", 0, node)
     return None
+
+
+def _newest_run_with_context(runs: list, others: list) -> list[tuple[tuple[int, str], ast.Subscript]]:
+    """Runs `a[k:]` of `runs` for which `others` holds an earlier run of the same array."""
+    return [(array, node) for array, part, node in runs
+            if _reaches_end(part) and any(o == array and op.upper is not None for o, op, _ in others)]
 
 
 def _drops_last(value: ast.AST) -> bool:
