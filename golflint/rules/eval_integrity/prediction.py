@@ -413,6 +413,25 @@ class TargetAwarePrediction(Rule):
                 lam = np.where(conf > thresh, 0.1, 0.9)
                 return -np.log2(lam * p_model + (1 - lam) * p_cache).sum() / math.log(2)
             """, note="the weight depends on the context's statistics, not on the outcome's"),
+        Valid("""
+            import numpy as np
+            class Rows:
+                def context(self, toks, width):
+                    n = len(toks) - width
+                    h = np.zeros(n, dtype=np.int64)
+                    for k in range(width):
+                        h = h * 1000003 + toks[k:k + n]
+                    return h % 4096
+                def prob(self, toks, width):
+                    rows = self.rows[self.context(toks, width)]       # earlier runs only
+                    return (rows / rows.sum(-1, keepdims=True))[np.arange(len(rows)), toks[width:]]
+            """, note="whole runs of the stream: a full row keyed on the earlier runs, read at the target"),
+        Valid("""
+            def bigram_rows(tokens, table):
+                x = tokens[:, :-1]                       # the model input: context only
+                key = (x[:, 1:] * 1000003 + x[:, :-1]) % 4096
+                return table[key]
+            """, note="`x[:, 1:]` is the newest context token, not the target"),
     )
     invalid = (
         Invalid("""
@@ -508,6 +527,19 @@ class TargetAwarePrediction(Rule):
                 lam = np.where(conf > thresh, 0.1, 0.9)
                 return -np.log2(lam * p_model + (1 - lam) * p_cache).sum()
             """, lines=18, note="the mixing weight is chosen from the probability of the actual next symbol"),
+        Invalid("""
+            import numpy as np
+            class Counts:
+                def context(self, toks, width):
+                    n = len(toks) - width
+                    h = np.zeros(n, dtype=np.int64)
+                    for k in range(width):
+                        h = h * 1000003 + toks[k:k + n]
+                    return h % 4096
+                def prob(self, toks, width):
+                    full = (self.context(toks, width) * 31 + toks[width:]) % 4096
+                    return self.full[full] / np.maximum(self.ctx[self.context(toks, width)], 1)
+            """, lines=11, note="`toks[width:]` holds, at each position, the token that position predicts"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
