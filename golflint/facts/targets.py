@@ -8,6 +8,11 @@ function reads is the position being predicted. A table read whose key mixes tha
 context (a hash, XOR/multiply mixing, a tuple or dict key, a gather) looks the answer up with the
 answer in the key. Writes (updating the table with the target after scoring) are not reads.
 
+Vectorised code does the same with whole shifted runs: `tokens[k:k + n]` for the context and
+`tokens[width:]`, the run that ends at the newest position, for the token each position predicts.
+A key that mixes the latter with an earlier run of the same array, in one mixing operation, is
+target-keyed too (a run of a model input, `x = t[:-1]`, holds only context).
+
 Structure decides: an index variable and an array are identified by their bindings in one
 function, never by what they are called.
 """
@@ -28,7 +33,8 @@ READ_CALLS = frozenset({"take", "get", "gather", "index_select"})
 
 @dataclass(frozen=True)
 class StreamRead:
-    """`array[index + offset]`: offset 0, -1 (some positive amount back) or +1 (ahead)."""
+    """`array[index + offset]`: offset 0, -1 (some positive amount back) or +1 (ahead); for a
+    run `array[k:]` the index is empty and the offset 0."""
 
     array: str
     index: str
