@@ -8,6 +8,11 @@ function reads is the position being predicted. A table read whose key mixes tha
 context (a hash, XOR/multiply mixing, a tuple or dict key, a gather) looks the answer up with the
 answer in the key. Writes (updating the table with the target after scoring) are not reads.
 
+Vectorised code does the same with whole shifted runs: `tokens[k:k + n]` for the context and
+`tokens[width:]`, the run that ends at the newest position, for the token each position predicts.
+A key that mixes the latter with an earlier run of the same array, in one mixing operation, is
+target-keyed too (a run of a model input, `x = t[:-1]`, holds only context).
+
 Structure decides: an index variable and an array are identified by their bindings in one
 function, never by what they are called.
 """
@@ -28,7 +33,8 @@ READ_CALLS = frozenset({"take", "get", "gather", "index_select"})
 
 @dataclass(frozen=True)
 class StreamRead:
-    """`array[index + offset]`: offset 0, -1 (some positive amount back) or +1 (ahead)."""
+    """`array[index + offset]`: offset 0, -1 (some positive amount back) or +1 (ahead); for a
+    run `array[k:]` the index is empty and the offset 0."""
 
     array: str
     index: str
@@ -263,6 +269,193 @@ def _returned_keys(idx: UnitIndex, scope: Scope, key: ast.AST) -> Iterator[tuple
                         yield inner, ret.value
 
 
+def _shifted_slice(node: ast.AST) -> tuple[str, ast.Slice] | None:
+    """(array, slice) of `a[s:e]` / `a[..., s:e]` / `a[:, s:e]`: a whole run of positions of `a`."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+        return None
+    part = node.slice
+    if isinstance(part, ast.Tuple):
+        if not part.elts or any(not (isinstance(e, ast.Constant) and e.value is Ellipsis)
+                                and not (isinstance(e, ast.Slice) and e.lower is None and e.upper is None)
+                                for e in part.elts[:-1]):
+            return None
+        part = part.elts[-1]
+    if not isinstance(part, ast.Slice) or part.step is not None:
+        return None
+    return node.value.id, part
+
+
+def _unit_callees(idx: UnitIndex, scope: Scope, call: ast.Call) -> list[tuple[ast.AST, bool]]:
+    """(helper, is a method) that `call` runs: a function of this unit, or a method of the calling
+    method's own class through its first parameter (`self.helper(...)`)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return [(fn, False) for fn in idx.functions.get(func.id, [])
+                if not isinstance(idx.parents.get(id(fn)), ast.ClassDef)]
+    caller = scope.node
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and isinstance(caller, FUNCTIONS) and not isinstance(caller, ast.Lambda)):
+        return []
+    params = [a.arg for a in (*caller.args.posonlyargs, *caller.args.args)]
+    owner = idx.parents.get(id(caller))
+    if not params or func.value.id != params[0] or not isinstance(owner, ast.ClassDef):
+        return []
+    return [(fn, True) for fn in idx.functions.get(func.attr, []) if idx.parents.get(id(fn)) is owner]
+
+
+# Values that depend on a run's length or layout only, never on its tokens.
+SHAPE_ATTRS = frozenset({"shape", "size", "numel", "ndim", "dtype", "device"})
+# Calls that mix their first two arguments like `^` / `|`.
+MIXING_CALLS = frozenset({"bitwise_xor", "bitwise_or", "logical_xor"})
+
+
+@dataclass
+class _Frame:
+    """One function on the way from a key to the runs it hashes: `env` maps a parameter to the
+    caller's array it stands for, `args` to the caller's argument expression."""
+
+    scope: Scope
+    env: dict[str, tuple[int, str]]
+    args: dict[str, tuple[_Frame, ast.AST]]
+    depth: int
+
+
+def _cone(idx: UnitIndex, frame: _Frame, expr: ast.AST, runs: list, mixes: list, budget: int = 3000) -> None:
+    """Shifted whole-run reads (`a[k:]`, `a[j:j + n]`) that `expr` depends on, as (array identity,
+    slice, node), through reaching definitions, the helpers of this unit it calls (returns) and,
+    inside a helper, what its callers passed; `mixes` gets (frame, operands) of each mixing
+    operation on the way. Lengths and shapes (`len(a)`, `a.shape`) carry no tokens: not followed."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[_Frame, ast.AST]] = [(frame, expr)]
+    while stack and budget > 0:
+        fr, node = stack.pop()
+        budget -= 1
+        if (id(fr), id(node)) in seen:
+            continue
+        seen.add((id(fr), id(node)))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
+                or isinstance(node, ast.Attribute) and node.attr in SHAPE_ATTRS:
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, MIXING):
+            mixes.append((fr, [node.left, node.right]))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in MIXING_CALLS and len(node.args) >= 2:
+            mixes.append((fr, node.args[:2]))
+        found = _shifted_slice(node)
+        if found is not None:
+            name, part = found
+            runs.append((fr.env.get(name, (id(fr.scope.node), name)), part, node))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            values = fr.scope.reaching(node.id, (node.lineno, node.col_offset))
+            stack.extend((fr, v) for v in values)
+            if not values and node.id in fr.args:
+                stack.append(fr.args[node.id])
+        if isinstance(node, ast.Call) and fr.depth < 3:
+            for fn, method in _unit_callees(idx, fr.scope, node):
+                params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)][1 if method else 0:]
+                bound = dict(zip(params, node.args)) | {k.arg: k.value for k in node.keywords if k.arg}
+                inner = _Frame(idx.scope_for(fn),
+                               {p: fr.env.get(a.id, (id(fr.scope.node), a.id))
+                                for p, a in bound.items() if isinstance(a, ast.Name)},
+                               {p: (fr, a) for p, a in bound.items()}, fr.depth + 1)
+                stack.extend((inner, n.value) for n in inner.scope.nodes
+                             if isinstance(n, ast.Return) and n.value is not None)
+        stack.extend((fr, child) for child in ast.iter_child_nodes(node))
+
+
+def _reaches_end(part: ast.Slice) -> bool:
+    """`a[k:]` with k past the first position: the run that ends at the newest position."""
+    lower = part.lower
+    return part.upper is None and lower is not None \
+        and not (isinstance(lower, ast.Constant) and lower.value == 0) \
+        and not (isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub))
+
+
+def _slice_newest_in(idx: UnitIndex, scope: Scope, key: ast.AST) -> StreamRead | None:
+    """The run `a[k:]` (each element the newest token of its window, i.e. the token at the
+    position being predicted) that `key` mixes with earlier runs of the same array (`a[j:j + n]`,
+    `a[:-1]`): the slice form of `a[pos]` hashed with `a[pos - k]`. A model's own module code
+    only ever sees its input (context), so hashes of shifted input runs there are features."""
+    owner = idx.parents.get(id(scope.node))
+    if isinstance(owner, ast.ClassDef) and any((isinstance(b, ast.Attribute) and b.attr == "Module")
+                                              or (isinstance(b, ast.Name) and b.id == "Module")
+                                              for b in owner.bases):
+        return None
+    # `table[rows, col]` indexes separate axes: a column read at the target is fine, so each
+    # axis's index must mix the runs by itself
+    for axis in key.elts if isinstance(key, ast.Tuple) else [key]:
+        runs: list = []
+        mixes: list = []
+        _cone(idx, _Frame(scope, {}, {}, 0), axis, runs, mixes)
+        if not mixes or not _newest_run_with_context(runs, runs):
+            continue
+        # one mixing operation must take the newest run on one side and an earlier run on the other
+        for frame, operands in mixes:
+            sides = []
+            for operand in operands:
+                sides.append([])
+                _cone(idx, frame, operand, sides[-1], [])
+            for mine, other in ((sides[0], sides[1]), (sides[1], sides[0])):
+                for array, node in _newest_run_with_context(mine, other):
+                    if not _input_only(idx, array):
+                        return StreamRead(node.value.id, "", 0, node)
+    return None
+
+
+def _newest_run_with_context(runs: list, others: list) -> list[tuple[tuple[int, str], ast.Subscript]]:
+    """Runs `a[k:]` of `runs` for which `others` holds an earlier run of the same array."""
+    return [(array, node) for array, part, node in runs
+            if _reaches_end(part) and any(o == array and op.upper is not None for o, op, _ in others)]
+
+
+def _drops_last(value: ast.AST) -> bool:
+    """`t[:-1]` / `t[:, :-k]`: a run that stops before the stream's last token (a model input)."""
+    found = _shifted_slice(strip_views(value))
+    upper = found[1].upper if found else None
+    return isinstance(upper, ast.UnaryOp) and isinstance(upper.op, ast.USub)
+
+
+def _input_only(idx: UnitIndex, array: tuple[int, str], depth: int = 0) -> bool:
+    """Is the array a model input (a run that drops the stream's last token), directly or as
+    every caller of this unit binds it? Then its newest run is the newest context token, and
+    the target is not in it."""
+    scope_id, name = array
+    scope = next((s for s in idx.scopes if id(s.node) == scope_id), None)
+    if scope is None or depth > 3:
+        return False
+    values = [v for _, v in scope.defs.get(name, []) if v is not None]
+    if any(_drops_last(v) for v in values):
+        return True
+    fn = scope.node
+    if values or not isinstance(fn, FUNCTIONS) or isinstance(fn, ast.Lambda):
+        return False
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    method = isinstance(idx.parents.get(id(fn)), ast.ClassDef)
+    if name not in params:
+        return False
+    position = params.index(name) - (1 if method else 0)
+    args = []
+    for caller in idx.scopes:
+        for call in caller.nodes:
+            func = call.func if isinstance(call, ast.Call) else None
+            if (isinstance(func, ast.Name) and func.id == fn.name and not method) \
+                    or (isinstance(func, ast.Attribute) and func.attr == fn.name and method):
+                arg = next((k.value for k in call.keywords if k.arg == name), None)
+                if arg is None and 0 <= position < len(call.args):
+                    arg = call.args[position]
+                args.append((caller, arg))
+    if not args:
+        return False
+    for caller, arg in args:
+        if arg is None:
+            return False
+        if _drops_last(arg):
+            continue
+        if not (isinstance(arg, ast.Name) and _input_only(idx, (id(caller.node), arg.id), depth + 1)):
+            return False
+    return True
+
+
 def newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, ast.AST]]:
     need(Fact.TARGETS)  # checked at the call: the generator's body runs later
     return _newest_token_keys(idx)
@@ -280,6 +473,8 @@ def _newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, as
             if found is None:
                 found = next((r for inner, expr in _returned_keys(idx, scope, key)
                               if (r := _newest_in(idx, inner, expr, cache)) is not None), None)
+            if found is None:
+                found = _slice_newest_in(idx, scope, key)
             if found is not None:
                 flagged.append((read, found, key))
         # A read keyed on the result of a flagged read (`hit = full[key] > 0`, then `p[hit]`)

@@ -413,6 +413,25 @@ class TargetAwarePrediction(Rule):
                 lam = np.where(conf > thresh, 0.1, 0.9)
                 return -np.log2(lam * p_model + (1 - lam) * p_cache).sum() / math.log(2)
             """, note="the weight depends on the context's statistics, not on the outcome's"),
+        Valid("""
+            import numpy as np
+            class Rows:
+                def context(self, toks, width):
+                    n = len(toks) - width
+                    h = np.zeros(n, dtype=np.int64)
+                    for k in range(width):
+                        h = h * 1000003 + toks[k:k + n]
+                    return h % 4096
+                def prob(self, toks, width):
+                    rows = self.rows[self.context(toks, width)]       # earlier runs only
+                    return (rows / rows.sum(-1, keepdims=True))[np.arange(len(rows)), toks[width:]]
+            """, note="whole runs of the stream: a full row keyed on the earlier runs, read at the target"),
+        Valid("""
+            def bigram_rows(tokens, table):
+                x = tokens[:, :-1]                       # the model input: context only
+                key = (x[:, 1:] * 1000003 + x[:, :-1]) % 4096
+                return table[key]
+            """, note="`x[:, 1:]` is the newest context token, not the target"),
     )
     invalid = (
         Invalid("""
@@ -508,11 +527,25 @@ class TargetAwarePrediction(Rule):
                 lam = np.where(conf > thresh, 0.1, 0.9)
                 return -np.log2(lam * p_model + (1 - lam) * p_cache).sum()
             """, lines=18, note="the mixing weight is chosen from the probability of the actual next symbol"),
+        Invalid("""
+            import numpy as np
+            class Counts:
+                def context(self, toks, width):
+                    n = len(toks) - width
+                    h = np.zeros(n, dtype=np.int64)
+                    for k in range(width):
+                        h = h * 1000003 + toks[k:k + n]
+                    return h % 4096
+                def prob(self, toks, width):
+                    full = (self.context(toks, width) * 31 + toks[width:]) % 4096
+                    return self.full[full] / np.maximum(self.ctx[self.context(toks, width)], 1)
+            """, lines=11, note="`toks[width:]` holds, at each position, the token that position predicts"),
     )
 
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.python_units:
             idx = index_of(unit)
+            reported: set[int] = set()
             for scope in idx.scopes:
                 for site, prediction, targets in _scoring_sites(idx, scope):
                     for target_expr in targets:
@@ -524,6 +557,7 @@ class TargetAwarePrediction(Rule):
                         line = _stmt_line(idx, found)
                         shown = ast.unparse(strip_views(target_expr))
                         read_line = _stmt_line(idx, scan.keyed_read) if scan.keyed_read is not None else line
+                        reported.update((line, read_line))
                         through = (f", the key of the lookup `{_snippet(idx, read_line)}` (line {read_line})"
                                    if read_line != line else "")
                         yield self.report_at(
@@ -544,6 +578,9 @@ class TargetAwarePrediction(Rule):
             # Stream-indexed caches: the key mixes the newest position's token with its context.
             for read, newest, key in newest_token_keys(idx):
                 line = _stmt_line(idx, read)
+                # the same lookup already reported from the scored target's side
+                if reported & {line, *(_stmt_line(idx, n) for n in idx.scope_containing(read).closure(key))}:
+                    continue
                 yield self.report_at(
                     unit, line,
                     f"the table read `{_snippet(idx, line)}` (line {line}) is keyed on `{ast.unparse(key)[:40]}`, "
