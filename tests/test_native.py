@@ -239,3 +239,42 @@ def test_gold_only_mixture_with_precomputed_complement(make_sub):
             return nll;
         }"""
     assert {f[0] for f in native_findings(_single_c(make_sub, code))} == {"GL105"}
+
+
+# Judge behaviour, not names: every identifier of the C code renamed (parameters, locals, fields,
+# functions, types), the C checks must give the same rules. Only C keywords and libm's functions
+# keep their names (they are the language and its library, like torch's API on the Python side).
+C_WORDS = {"double", "float", "int", "unsigned", "short", "char", "const", "void", "return", "for", "if",
+           "else", "while", "typedef", "struct", "long", "log", "logf", "log2", "sizeof"}
+
+
+def _renamed(code: str) -> str:
+    import re
+
+    names: dict[str, str] = {}
+
+    def rename(m):
+        word = m.group(0)
+        if word in C_WORDS:
+            return word
+        return names.setdefault(word, f"q{len(names)}")
+
+    return re.sub(r"\b[A-Za-z_]\w*\b", rename, code)
+
+
+@pytest.mark.parametrize("name", list(C_LEGAL))
+def test_legal_native_look_alikes_stay_clean_renamed(make_sub, name):
+    assert native_findings(_single_c(make_sub, _renamed(C_LEGAL[name]))) == []
+
+
+@pytest.mark.parametrize("name", [n for n in C_ILLEGAL if n != "gold-named scalar mixed"])
+def test_illegal_native_patterns_are_caught_renamed(make_sub, name):
+    rule, code = C_ILLEGAL[name]
+    assert {f[0] for f in native_findings(_single_c(make_sub, _renamed(code)))} == {rule}
+
+
+@pytest.mark.xfail(reason="known blind spot: without a Python caller that gathers the gold probability, "
+                          "which C array holds it is read from its name", strict=True)
+def test_gold_only_mixture_renamed(make_sub):
+    rule, code = C_ILLEGAL["gold-named scalar mixed"]
+    assert {f[0] for f in native_findings(_single_c(make_sub, _renamed(code)))} == {rule}

@@ -148,6 +148,7 @@ class _Target:
         self.offset = offset
         self.derived: set[str] = set()
         self.keys: set[str] = set()
+        self.context: set[str] = set()      # variables read from the token array, not the target
         pairs = list(_assignments(fn, loop.node))
         for _ in range(3):
             for var, value in pairs:
@@ -155,6 +156,8 @@ class _Target:
                     continue
                 if self.mentions(value):
                     self.derived.add(var)
+                elif self._reads_tokens(value):
+                    self.context.add(var)
                 if self.hashes(value) or (_identifiers(value) & self.keys):
                     self.keys.add(var)
 
@@ -183,9 +186,23 @@ class _Target:
             if n.type == "call_expression":
                 fn = n.child_by_field_name("function")
                 args = n.child_by_field_name("arguments")
-                if HASH_CALL.search(text(fn)) and args is not None and self.mentions(args):
+                if args is None or not self.mentions(args):
+                    continue
+                if HASH_CALL.search(text(fn)):
+                    return True
+                # Whatever the function is called: it combines the target with another token
+                # read (the context), so its result is a key of both.
+                values = [a for a in args.named_children if a.type != "comment"]
+                if any(self.mentions(a) for a in values) and any(
+                        not self.mentions(a) and self._reads_tokens(a) for a in values):
                     return True
         return False
+
+    def _reads_tokens(self, node: Node) -> bool:
+        """Does `node` read the token array (at any position) or a value derived from one?"""
+        return any((n.type == "subscript_expression" and text(subscript_parts(n)[0]) == self.array)
+                   or (n.type == "identifier" and text(n) in self.context)
+                   for n in walk(node))
 
     def keyed(self, node: Node) -> bool:
         return self.hashes(node) or bool(_identifiers(node) & self.keys)
@@ -250,9 +267,47 @@ def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
     return roles
 
 
-def _function_roles(sub: "Submission", name: str, params: list[str]) -> tuple[set[str], set[str]]:
+def _symbol_arrays(fn: Function) -> set[str]:
+    """Parameters whose elements are used as indices of other arrays (directly, through a
+    variable assigned from them, or through a call): arrays of symbols, such as token ids,
+    whatever they are named. Floats cannot index, so probabilities and weights never qualify."""
+    if "symbols" in fn.cache:
+        return fn.cache["symbols"]
+    params = set(fn.params)
+    derived: dict[str, set[str]] = {}          # variable -> parameters its value was read from
+    pairs = list(_assignments(fn, fn.body))
+
+    def sources(node: Node) -> set[str]:
+        out: set[str] = set()
+        for n in walk(node):
+            if n.type == "subscript_expression":
+                array = text(subscript_parts(n)[0])
+                if array in params:
+                    out.add(array)
+            elif n.type == "identifier" and text(n) in derived:
+                out |= derived[text(n)]
+        return out
+
+    for _ in range(3):
+        for var, value in pairs:
+            found = sources(value)
+            if found and not found <= derived.get(var, set()):
+                derived[var] = derived.get(var, set()) | found
+    symbols: set[str] = set()
+    for sub_node in fn.nodes.get("subscript_expression", []):
+        index = subscript_parts(sub_node)[1]
+        if index is not None:
+            symbols |= sources(index)
+    fn.cache["symbols"] = symbols
+    return symbols
+
+
+def _function_roles(sub: "Submission", name: str, params: list[str],
+                    fn: Function | None = None) -> tuple[set[str], set[str]]:
     roles = boundary_roles(sub).get(name, {})
     tokens = {p for p in params if TOKEN_NAME.match(p)}
+    if fn is not None:
+        tokens |= _symbol_arrays(fn)
     gold = {p for p in params if GOLD_NAME.search(p)}
     for position, role in roles.items():
         if position < len(params):
@@ -267,7 +322,7 @@ def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[in
     """GL104 in native code."""
     for fn in tree_of(unit).functions:
         name = fn.name
-        tokens, _ = _function_roles(sub, name, fn.params)
+        tokens, _ = _function_roles(sub, name, fn.params, fn)
         for loop in _loops(fn, tokens):
             target = loop.target
             if target is None:
@@ -362,7 +417,7 @@ def check_gold_only_mixture(unit: "CodeUnit", sub: "Submission") -> Iterable[tup
         name = fn.name
         if not LOG_CALL.search(text(fn.body)):
             continue
-        tokens, gold = _function_roles(sub, name, fn.params)
+        tokens, gold = _function_roles(sub, name, fn.params, fn)
         targets = [_Target(fn, loop, *loop.target) for loop in _loops(fn, tokens) if loop.target]
         seen: set[int] = set()
         for expr in fn.nodes.get("binary_expression", []):
@@ -399,7 +454,7 @@ def check_second_pass(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int
     """GL103 in native code."""
     for fn in tree_of(unit).functions:
         name = fn.name
-        tokens, _ = _function_roles(sub, name, fn.params)
+        tokens, _ = _function_roles(sub, name, fn.params, fn)
         loops = _loops(fn, tokens)
         for block in fn.nodes.get("compound_statement", []):
             siblings = [loop for loop in loops if loop.node.parent == block]
