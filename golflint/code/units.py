@@ -77,17 +77,8 @@ class CodeUnit:
         by_type: dict[type, list[ast.AST]] = {}
         if self.tree is None:
             return by_type
-        # ast.walk's breadth-first order, without its per-node generator overhead (~2x faster here).
-        AST = ast.AST
-        queue = [self.tree]
-        for node in queue:
+        for node in nodes_under(self.tree):
             by_type.setdefault(type(node), []).append(node)
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if isinstance(value, AST):
-                    queue.append(value)
-                elif isinstance(value, list):
-                    queue.extend(item for item in value if isinstance(item, AST))
         return by_type
 
     def nodes(self, *types: type) -> list[ast.AST]:
@@ -112,3 +103,18 @@ class CodeUnit:
         while unit.parent is not None:
             unit = unit.parent
         return unit.path
+
+
+def nodes_under(node: ast.AST) -> list[ast.AST]:
+    """`node` and every node below it in ast.walk's breadth-first order, as a list, without
+    ast.walk's per-node generator overhead (about twice as fast on a long script)."""
+    AST = ast.AST
+    out = [node]
+    for current in out:
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, AST):
+                out.append(value)
+            elif isinstance(value, list):
+                out.extend(item for item in value if isinstance(item, AST))
+    return out

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..code.names import ImportMap
-from ..code.units import CodeUnit
+from ..code.units import CodeUnit, nodes_under
 from ..facts.index import index_of
 from ..facts.values import FixedBound
 from ..memo import folder_memo
@@ -87,21 +87,6 @@ def _handler(cls: type, prefix: str, node_type: type) -> Any:
     except KeyError:
         found = _HANDLERS[key] = getattr(cls, prefix + node_type.__name__, None)
         return found
-
-
-def _nodes_under(node: ast.AST) -> list[ast.AST]:
-    """ast.walk's nodes as a list, without its per-node generator overhead (loops are walked
-    once each, and a long script has thousands of nested ones)."""
-    AST = ast.AST
-    out = [node]
-    for current in out:
-        for name in current._fields:
-            value = getattr(current, name, None)
-            if isinstance(value, AST):
-                out.append(value)
-            elif isinstance(value, list):
-                out.extend(item for item in value if isinstance(item, AST))
-    return out
 
 
 def _split_side(sl: ast.AST) -> tuple[str, str] | None:
@@ -741,7 +726,7 @@ class Interpreter:
         names = self._assigned_cache.get(key)
         if names is None:
             names = set()
-            for n in _nodes_under(loop):
+            for n in nodes_under(loop):
                 if isinstance(n, ast.Assign):
                     for t in n.targets:
                         names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
@@ -756,7 +741,7 @@ class Interpreter:
         names = self._assigned_cache.get(key)
         if names is None:
             names = set()
-            for n in _nodes_under(loop):
+            for n in nodes_under(loop):
                 if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                     names.add(n.target.id)
                 elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
@@ -1004,7 +989,7 @@ class Interpreter:
         key = ("compares", id(node))
         compares = self._assigned_cache.get(key)
         if compares is None:   # an `if` runs once per call of its function: walk its test once
-            compares = self._assigned_cache[key] = [n for n in _nodes_under(node.test) if isinstance(n, ast.Compare)]
+            compares = self._assigned_cache[key] = [n for n in nodes_under(node.test) if isinstance(n, ast.Compare)]
         scores = set()
         for cmp in compares:
             for operand in (cmp.left, *cmp.comparators):
@@ -1831,10 +1816,11 @@ class Interpreter:
             self.call_stack.pop()
             self.frames.pop()
         if isinstance(node, ast.Call):
-            self._write_back_counts(fnode, node, params, args, frame)
+            self._write_back_counts(fnode, node, params, args, kwargs, frame)
         return frame.ret
 
-    def _write_back_counts(self, fnode: ast.AST, call: ast.Call, params: list, args: list, frame: Frame) -> None:
+    def _write_back_counts(self, fnode: ast.AST, call: ast.Call, params: list, args: list, kwargs: dict,
+                           frame: Frame) -> None:
         """A helper that adds counts into an array it was passed (`def add(table, keys): table +=
         np.bincount(keys)`) changes the caller's array: the marks of those writes go back to the
         argument. Only for parameters the helper never rebinds (then the name is that array)."""
@@ -1848,7 +1834,7 @@ class Interpreter:
                 kw = next((k for k in call.keywords if k.arg == p.arg), None)
                 if kw is None:
                     continue
-                expr, passed = kw.value, self.eval(kw.value)
+                expr, passed = kw.value, kwargs.get(p.arg, EMPTY)  # evaluated once, before the call
             marks = {x for x in frame.env.get(p.arg, EMPTY) if isinstance(x, tuple) and x[0] == CACHE_WRITE
                      and x[1] in self._val_cache_writes} - passed
             if not marks:

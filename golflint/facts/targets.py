@@ -371,7 +371,7 @@ def _reaches_end(part: ast.Slice) -> bool:
         and not (isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub))
 
 
-def _slice_newest_in(idx: UnitIndex, scope: Scope, key: ast.AST) -> StreamRead | None:
+def _slice_newest_in(idx: UnitIndex, scope: Scope, key: ast.AST, cache: dict) -> StreamRead | None:
     """The run `a[k:]` (each element the newest token of its window, i.e. the token at the
     position being predicted) that `key` mixes with earlier runs of the same array (`a[j:j + n]`,
     `a[:-1]`): the slice form of `a[pos]` hashed with `a[pos - k]`. A model's own module code
@@ -397,7 +397,7 @@ def _slice_newest_in(idx: UnitIndex, scope: Scope, key: ast.AST) -> StreamRead |
                 _cone(idx, frame, operand, sides[-1], [])
             for mine, other in ((sides[0], sides[1]), (sides[1], sides[0])):
                 for array, node in _newest_run_with_context(mine, other):
-                    if not _input_only(idx, array):
+                    if not _input_only(idx, array, cache):
                         return StreamRead(node.value.id, "", 0, node)
     return None
 
@@ -415,7 +415,7 @@ def _drops_last(value: ast.AST) -> bool:
     return isinstance(upper, ast.UnaryOp) and isinstance(upper.op, ast.USub)
 
 
-def _input_only(idx: UnitIndex, array: tuple[int, str], depth: int = 0) -> bool:
+def _input_only(idx: UnitIndex, array: tuple[int, str], cache: dict, depth: int = 0) -> bool:
     """Is the array a model input (a run that drops the stream's last token), directly or as
     every caller of this unit binds it? Then its newest run is the newest context token, and
     the target is not in it."""
@@ -435,15 +435,11 @@ def _input_only(idx: UnitIndex, array: tuple[int, str], depth: int = 0) -> bool:
         return False
     position = params.index(name) - (1 if method else 0)
     args = []
-    for caller in idx.scopes:
-        for call in caller.nodes:
-            func = call.func if isinstance(call, ast.Call) else None
-            if (isinstance(func, ast.Name) and func.id == fn.name and not method) \
-                    or (isinstance(func, ast.Attribute) and func.attr == fn.name and method):
-                arg = next((k.value for k in call.keywords if k.arg == name), None)
-                if arg is None and 0 <= position < len(call.args):
-                    arg = call.args[position]
-                args.append((caller, arg))
+    for caller, call in _calls_by_name(idx, cache).get((fn.name, method), ()):
+        arg = next((k.value for k in call.keywords if k.arg == name), None)
+        if arg is None and 0 <= position < len(call.args):
+            arg = call.args[position]
+        args.append((caller, arg))
     if not args:
         return False
     for caller, arg in args:
@@ -451,7 +447,7 @@ def _input_only(idx: UnitIndex, array: tuple[int, str], depth: int = 0) -> bool:
             return False
         if _drops_last(arg):
             continue
-        if not (isinstance(arg, ast.Name) and _input_only(idx, (id(caller.node), arg.id), depth + 1)):
+        if not (isinstance(arg, ast.Name) and _input_only(idx, (id(caller.node), arg.id), cache, depth + 1)):
             return False
     return True
 
@@ -474,7 +470,7 @@ def _newest_token_keys(idx: UnitIndex) -> Iterator[tuple[ast.AST, StreamRead, as
                 found = next((r for inner, expr in _returned_keys(idx, scope, key)
                               if (r := _newest_in(idx, inner, expr, cache)) is not None), None)
             if found is None:
-                found = _slice_newest_in(idx, scope, key)
+                found = _slice_newest_in(idx, scope, key, cache)
             if found is not None:
                 flagged.append((read, found, key))
         # A read keyed on the result of a flagged read (`hit = full[key] > 0`, then `p[hit]`)

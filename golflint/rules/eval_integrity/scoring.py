@@ -790,7 +790,7 @@ class BpbDenominatorNotFromTokenizer(Rule):
             for site, fn in _piece_table_lookups(unit):
                 yield self.report_at(
                     unit, site.lineno,
-                    f"`{ast.unparse(idx_statement(unit, site))[:60]}` counts each scored token's bytes from its "
+                    f"`{ast.unparse(index_of(unit).statement_of(site))[:60]}` counts each scored token's bytes from its "
                     f"piece text (table built by {fn}), and the tokenizer's case-operation sentinel pieces "
                     f"({shown}) are no text: each counts its 3 UTF-8 bytes; charge BPB against the raw text's "
                     "bytes (the byte sidecar), as the other evaluation path does")
@@ -963,8 +963,12 @@ class BpbDenominatorNotFromTokenizer(Rule):
 _PRIVATE_USE = (0xE000, 0xF8FF)
 
 
+def _private_code(code: int) -> bool:
+    return _PRIVATE_USE[0] <= code <= _PRIVATE_USE[1]
+
+
 def _private_use(text: str) -> bool:
-    return bool(text) and all(_PRIVATE_USE[0] <= ord(c) <= _PRIVATE_USE[1] for c in text)
+    return bool(text) and all(_private_code(ord(c)) for c in text)
 
 
 def _sentinel_pieces(sub) -> list[str]:
@@ -983,10 +987,6 @@ def _sentinel_pieces(sub) -> list[str]:
     return out
 
 
-def idx_statement(unit, node: ast.AST) -> ast.AST:
-    return index_of(unit).statement_of(node)
-
-
 def _counts_piece_text(fn: ast.AST) -> bool:
     """Does the function measure or encode the text of `id_to_piece` results, with no special
     case for private-use characters (a constant holding one, or a code point in their range)?"""
@@ -997,10 +997,10 @@ def _counts_piece_text(fn: ast.AST) -> bool:
         return False
     for n in ast.walk(fn):
         if isinstance(n, ast.Constant):
-            if isinstance(n.value, str) and any(_PRIVATE_USE[0] <= ord(c) <= _PRIVATE_USE[1] for c in n.value):
+            if isinstance(n.value, str) and any(_private_code(ord(c)) for c in n.value):
                 return False
             if isinstance(n.value, int) and not isinstance(n.value, bool) \
-                    and _PRIVATE_USE[0] <= n.value <= _PRIVATE_USE[1]:
+                    and _private_code(n.value):
                 return False
     return True
 
