@@ -61,6 +61,20 @@ class CodeUnit:
     def is_python(self) -> bool:
         return self.language == PYTHON
 
+    @property
+    def runs_as_main(self) -> bool | None:
+        """Whether `__name__ == "__main__"` holds while this unit's module body runs: the entry
+        script is started as a program (True); a sibling reached only through an import is
+        imported (False: its main block never runs); code decoded from or exec'd by another unit
+        takes that unit's namespace; anything else (another counted script) is not known (None)."""
+        if self.parent is not None:
+            return self.parent.runs_as_main
+        if self.reason == "entry":
+            return True
+        if self.reason.startswith("imported by"):
+            return False
+        return None
+
     @cached_property
     def lines(self) -> list[str]:
         return self.source.splitlines()

@@ -678,6 +678,15 @@ class Interpreter:
         self.bind(node.name, frozenset({(CLASS, cid)}))
 
     def _s_If(self, node: ast.If) -> None:
+        is_main = _main_guard(node.test)
+        if is_main is not None and self.frame.func is None:
+            # `if __name__ == "__main__":` at module level is decided by how the unit runs: an
+            # imported sibling's main block never runs (running it would replay the program a
+            # second time, after the import that already ran it); the entry's always does.
+            holds = self.unit.runs_as_main
+            if holds is not None:
+                self._exec_block(node.body if holds == is_main else node.orelse)
+                return
         test = self.eval(node.test)
         self._check_selection(node, test)
         self._branches([node.body, node.orelse])
@@ -1862,3 +1871,15 @@ def _empty_slice(index: ast.AST) -> bool:
 
 def func_value(call: ast.Call) -> ast.AST:
     return call.func.value if isinstance(call.func, ast.Attribute) else call.func
+
+
+def _main_guard(test: ast.expr) -> bool | None:
+    """For `__name__ == "__main__"` (either side): True; for `!=`: False; otherwise None."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))):
+        return None
+    sides = (test.left, test.comparators[0])
+    names = [x for x in sides if isinstance(x, ast.Name) and x.id == "__name__"]
+    consts = [x for x in sides if isinstance(x, ast.Constant) and x.value == "__main__"]
+    if len(names) != 1 or len(consts) != 1:
+        return None
+    return isinstance(test.ops[0], ast.Eq)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import weakref
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Severity
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ..submission import Submission
 
 GATED_FAMILIES = ("1", "2")
-ENTRY = "train_gpt.py"
 MAX_CALL_DEPTH = 3
 EXITS = (ast.Return, ast.Continue, ast.Break, ast.Raise)
 # Containers filled after their one binding (`.append()`, `[k] = v`): that binding is not their value.
@@ -248,8 +248,10 @@ class _Evaluator:
                     return self._env(var, None, required=True)
             raise _Unknown
         if isinstance(node, ast.Name):
-            if node.id == "__name__" and self.idx.unit.root_path == ENTRY:
-                return "__main__"  # the entry script, and code it execs, run as __main__
+            if node.id == "__name__" and self.idx.unit.runs_as_main is not None:
+                # the entry script (and code decoded from it) runs as __main__; an imported sibling
+                # under its module name
+                return "__main__" if self.idx.unit.runs_as_main else PurePosixPath(self.idx.unit.path).stem
             func = self.idx.enclosing_function(node)
             if func is not None and node.id in _parameter_names(func):
                 return self.value(self.idx.parameter_value(func, node.id))
