@@ -1094,6 +1094,10 @@ class Interpreter:
             for oid in objs:
                 out |= self.heap.get(oid, {}).get(node.slice.value, EMPTY)
             return out
+        # An object indexed whole (`cache[key]` on a user container class) yields what its fields
+        # hold. A module's identity rides on the outputs it computes (`model(x)[:, -1]`), and
+        # indexing such an output reads none of the module's fields (its parameters among them).
+        objs = [o for o in objs if not self._is_module_class(self.obj_class.get(o, -1))]
         if objs:
             out = EMPTY
             for oid in objs:
