@@ -336,6 +336,10 @@ def _cone(idx: UnitIndex, frame: _Frame, expr: ast.AST, runs: list, mixes: list,
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
                 or isinstance(node, ast.Attribute) and node.attr in SHAPE_ATTRS:
             continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            # a true quotient is a real number, never a table key: `(c[:-1] + c[1:]) / 2` averages
+            # neighbouring values (midpoints of a codebook), it does not hash tokens together
+            continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, MIXING):
             mixes.append((fr, [node.left, node.right]))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \

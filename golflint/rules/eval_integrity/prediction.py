@@ -432,6 +432,14 @@ class TargetAwarePrediction(Rule):
                 key = (x[:, 1:] * 1000003 + x[:, :-1]) % 4096
                 return table[key]
             """, note="`x[:, 1:]` is the newest context token, not the target"),
+        Valid("""
+            import torch
+            def refine(codebook, grid, pdf):
+                mids = (codebook[:-1] + codebook[1:]) / 2          # midpoints between levels
+                bounds = torch.cat((grid[:1], mids, grid[-1:]))
+                mask = (grid >= bounds[0]) & (grid < bounds[1])
+                return (grid[mask] * pdf[mask]).sum() / pdf[mask].sum()
+            """, note="a quantizer's codebook: neighbouring values averaged, no tokens hashed"),
     )
     invalid = (
         Invalid("""
