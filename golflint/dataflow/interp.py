@@ -260,6 +260,9 @@ class Interpreter:
         self.frame_counter = 0
         self.if_counter = 0
         self.path: list[tuple[int, int]] = []
+        # the `if` just run, its execution id and the branches that fall through (read by the
+        # enclosing block, which confines what follows to those branches)
+        self._last_if: tuple[ast.If, int, list[int]] | None = None
         self.nograd = False
         self.calib_hooks = 0
         self.regions: dict[tuple, Region] = {}
@@ -535,8 +538,21 @@ class Interpreter:
 
     # ------------------------------------------------------------------ statements
     def _exec_block(self, body: Iterable[ast.stmt]) -> None:
-        for stmt in body:
-            self._exec(stmt)
+        pushed = 0
+        try:
+            for stmt in body:
+                self._exec(stmt)
+                if isinstance(stmt, ast.If) and self._last_if is not None and self._last_if[0] is stmt:
+                    # `if eval_only: ...; return` — the rest of this block runs only on the paths
+                    # through the branches that fall through, never after the one that left
+                    _, exec_id, going_on = self._last_if
+                    self._last_if = None
+                    if len(going_on) == 1:
+                        self.path.append((exec_id, going_on[0]))
+                        pushed += 1
+        finally:
+            if pushed:
+                del self.path[-pushed:]
 
     def _exec(self, node: ast.stmt) -> None:
         self.statements += 1
@@ -689,9 +705,11 @@ class Interpreter:
                 return
         test = self.eval(node.test)
         self._check_selection(node, test)
-        self._branches([node.body, node.orelse])
+        exec_id = self._branches([node.body, node.orelse])
+        going_on = [i for i, body in enumerate((node.body, node.orelse)) if not _leaves(body)]
+        self._last_if = (node, exec_id, going_on) if len(going_on) < 2 else None
 
-    def _branches(self, bodies: list[list[ast.stmt]]) -> None:
+    def _branches(self, bodies: list[list[ast.stmt]]) -> int:
         self.if_counter += 1
         exec_id = self.if_counter
         start = dict(self.frame.env)
@@ -704,6 +722,9 @@ class Interpreter:
                 self._exec_block(body)
             finally:
                 self.path.pop()
+            if not _leaves(body):  # what a branch that returns or raises bound never flows on
+                results.append(dict(self.frame.env))
+        if not results:
             results.append(dict(self.frame.env))
         merged: dict[str, frozenset] = {}
         for env in results:
@@ -716,6 +737,7 @@ class Interpreter:
                     merged[k] = old | v
         self.frame.env.clear()
         self.frame.env.update(merged)
+        return exec_id
 
     def _s_Try(self, node: ast.Try) -> None:
         self._exec_block(node.body)
@@ -1887,3 +1909,24 @@ def _main_guard(test: ast.expr) -> bool | None:
     if len(names) != 1 or len(consts) != 1:
         return None
     return isinstance(test.ops[0], ast.Eq)
+
+
+_EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Whether running `body` always leaves the enclosing block: it ends in return, raise,
+    continue, break or a process exit, or in an `if` both of whose branches leave."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+        return True
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+        try:
+            return ast.unparse(last.value.func) in _EXIT_CALLS
+        except Exception:  # noqa: BLE001 - a malformed tree is simply not an exit
+            return False
+    if isinstance(last, ast.If):
+        return _leaves(last.body) and _leaves(last.orelse)
+    return False
