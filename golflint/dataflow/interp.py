@@ -59,6 +59,7 @@ from .model import (
     Event,
     Region,
     earlier_iteration,
+    earlier_tokens_only,
     has_data,
     is_data,
     regions_of,
@@ -943,13 +944,17 @@ class Interpreter:
         if not positions:
             return labels
         read_loops = tuple((key, k) for f in self.frames for key, k, _ in f.loops)
+        # the value itself must hold no token of the current iteration either (a lookup keyed by
+        # the token at position i reads the answer, whatever the table holds)
+        current = {key for key, k in read_loops if k == 1 and any(
+            key in r.all_gens and not earlier_tokens_only(r, key) for r in regions_of(labels))}
         out = set(labels)
         for mark in marks:
             write = self._cache_writes.get(mark[1])
             if write is None:
                 continue
             loop = earlier_iteration(write.detail.get("loops", ()), write.detail["written"], read_loops)
-            if loop is not None and loop in positions:
+            if loop is not None and loop in positions and loop not in current:
                 out.discard(mark)
                 out.add((EARLIER, mark[1]))
         return frozenset(out)

@@ -127,13 +127,20 @@ def earlier_iteration(write_loops: tuple, written: frozenset, read_loops: tuple)
     for (loop_w, k_w), (loop_r, k_r) in zip(write_loops, read_loops):
         if loop_w != loop_r:
             return None
-        gens = [r.all_gens.get(loop_w) for r in written]
-        cut = any(g is not None for g in gens)
+        cut = [r for r in written if loop_w in r.all_gens]
         if k_w != k_r:
             return loop_w if k_w < k_r and cut else None
-        if k_r == 1 and cut and not any(g and 1 in g for g in gens):
+        if k_r == 1 and cut and all(earlier_tokens_only(r, loop_w) for r in cut):
             return loop_w
     return None
+
+
+def earlier_tokens_only(region: Region, loop: tuple) -> bool:
+    """Does the region hold only tokens of an earlier iteration of `loop` than the current one: was
+    it, or a stretch it was cut from, cut at iteration 0 only? (A table entry looked up at iteration
+    1 by a key that changes with the loop is cut at iteration 1 from what iteration 0 wrote: still
+    earlier tokens.)"""
+    return any((loop, 0) in r.gens and (loop, 1) not in r.gens for r in region.lineage)
 
 
 def regions_overlap(a: Region, b: Region) -> bool:
