@@ -92,12 +92,15 @@ def keyed():
     succ[pos] = 1
     mixed = val | (val > 3)    # `|` with a non-mask keeps the values
     succ[mixed] = 2
+    grown = val > 3
+    grown |= val               # no mask any more
+    succ[grown] = 3
     return succ
 
 keyed()
 """)
     assert _cache_sinks(interp) == ["write to `succ[ids == val[0]]`", "write to `succ[pos]`",
-                                    "write to `succ[mixed]`"]
+                                    "write to `succ[mixed]`", "write to `succ[grown]`"]
 
 
 # ---------------------------------------------------------------- (b) calling context

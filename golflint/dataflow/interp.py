@@ -581,6 +581,9 @@ class Interpreter:
 
     def _s_AugAssign(self, node: ast.AugAssign) -> None:
         value = self.eval(node.value)
+        if isinstance(node.target, ast.Name) and node.target.id in self.frame.masks and not self._is_mask(
+                ast.BinOp(left=ast.Name(id=node.target.id, ctx=ast.Load()), op=node.op, right=node.value)):
+            self.frame.masks.discard(node.target.id)   # `gate |= tokens`: no mask any more
         self.accumulate(node.target, value, node)
 
     def _s_Return(self, node: ast.Return) -> None:
