@@ -29,6 +29,7 @@ from ..memo import folder_memo
 from .model import (
     CACHE_WRITE,
     CLASS,
+    EARLIER,
     EMPTY,
     FUNC,
     HOOK,
@@ -57,6 +58,8 @@ from .model import (
     WIDE,
     Event,
     Region,
+    earlier_iteration,
+    earlier_tokens_only,
     has_data,
     is_data,
     regions_of,
@@ -215,8 +218,10 @@ class Frame:
         "globals_",
         "line",
         "loops",
+        "masks",
         "module",
         "ret",
+        "site",
     )
 
     def __init__(self, frame_id, module, closure, func):
@@ -229,6 +234,8 @@ class Frame:
         self.globals_: set[str] = set()
         self.line = 0
         self.loops: list[tuple] = []   # (loop key, iteration, loop node) innermost last
+        self.masks: set[str] = set()   # local names bound to a boolean mask (`_is_mask`)
+        self.site: tuple | None = None  # where the call that made this frame was (unit label, line, col)
 
 
 def module_name(path: str) -> str:
@@ -272,6 +279,7 @@ class Interpreter:
         self._assigned_cache: dict[int, set[str]] = {}
         self._calib_cache: dict[int, bool] = {}
         self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
+        self._cache_writes: dict[int, Event] = {}   # every cache write, by its time
         self.frozen: set = set()                    # module objects whose parameters were frozen
         self.packs: dict = {}                       # `*args` received by a function: its positions
         # module weights serialized so far (saved to a file or a buffer): a later read of a stored
@@ -431,7 +439,10 @@ class Interpreter:
 
     # ------------------------------------------------------------------ objects
     def _alloc(self, site: Any, cid: int | None) -> frozenset:
-        oid = ("obj", site)
+        # An object is abstracted by where it is made and, inside a function, by where that function
+        # was called (one level of calling context): two calls of a builder from two places make two
+        # objects, so the second call does not read the state the first one left.
+        oid = ("obj", site, self.frame.site if self.frames else None)
         self.heap.setdefault(oid, {})
         if cid is not None:
             self.obj_class[oid] = cid
@@ -586,6 +597,9 @@ class Interpreter:
 
     def _s_AugAssign(self, node: ast.AugAssign) -> None:
         value = self.eval(node.value)
+        if isinstance(node.target, ast.Name) and node.target.id in self.frame.masks and not self._is_mask(
+                ast.BinOp(left=ast.Name(id=node.target.id, ctx=ast.Load()), op=node.op, right=node.value)):
+            self.frame.masks.discard(node.target.id)   # `gate |= tokens`: no mask any more
         self.accumulate(node.target, value, node)
 
     def _s_Return(self, node: ast.Return) -> None:
@@ -713,10 +727,13 @@ class Interpreter:
         self.if_counter += 1
         exec_id = self.if_counter
         start = dict(self.frame.env)
+        start_masks = set(self.frame.masks)
         results = []
+        masks_out = None
         for i, body in enumerate(bodies):
             self.frame.env.clear()
             self.frame.env.update(start)
+            self.frame.masks = set(start_masks)
             self.path.append((exec_id, i))
             try:
                 self._exec_block(body)
@@ -726,6 +743,9 @@ class Interpreter:
                 results.append(dict(self.frame.env))
         if not results:
             results.append(dict(self.frame.env))
+            # a name is a mask after the branches only if every branch leaves it one
+            masks_out = self.frame.masks if masks_out is None else masks_out & self.frame.masks
+        self.frame.masks = masks_out if masks_out is not None else start_masks
         merged: dict[str, frozenset] = {}
         for env in results:
             for k, v in env.items():
@@ -785,6 +805,9 @@ class Interpreter:
         loop_key = (self.unit.label, node.lineno, node.col_offset, self.frame.frame_id)
         envs = []
         carried = self._carried(node)
+        # names bound before the loop that are no masks stay none if the loop does not run
+        not_masks = {k for k in self.frame.env if k not in self.frame.masks}
+        masks_out = None
         for k in (0, 1):
             self.frame.loops.append((loop_key, k, node))
             for name in carried:
@@ -807,8 +830,10 @@ class Interpreter:
                 self._exec_block(node.body)
             finally:
                 self.frame.loops.pop()
+            masks_out = set(self.frame.masks) if masks_out is None else masks_out & self.frame.masks
             if k == 0:   # the names after one iteration flow into the code after the loop
                 envs.append(dict(self.frame.env))
+        self.frame.masks = masks_out - not_masks
         env = self.frame.env
         for k, v in envs[0].items():
             old = env.get(k)
@@ -856,8 +881,13 @@ class Interpreter:
     def assign(self, target: ast.AST, labels: frozenset, node: ast.AST, value_node: ast.AST | None = None) -> None:
         if isinstance(target, ast.Name):
             if value_node is not None and self._self_referential(target.id, value_node):
+                self.frame.masks.discard(target.id)
                 self.accumulate(target, labels, node, replace=True)
                 return
+            if value_node is not None and target.id not in self.frame.globals_ and self._is_mask(value_node):
+                self.frame.masks.add(target.id)
+            else:
+                self.frame.masks.discard(target.id)
             self.bind(target.id, labels)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elts = value_node.elts if isinstance(value_node, (ast.Tuple, ast.List)) and len(
@@ -901,9 +931,12 @@ class Interpreter:
             # what the entry held (`t[k] += 1`, `t[k] = t.get(k, 0) + 1`) counts the tokens.
             cache_write = self._cache_event(node, _strip(index) | _strip(labels) if aug else _strip(index),
                                             f"write to `{ast.unparse(target)[:60]}`",
-                                            counts=aug or _reads_itself(target.value, node))
+                                            counts=aug or _reads_itself(target.value, node),
+                                            written=regions_of(index) | regions_of(labels))
         elif self._is_score(labels):
             self.score(node, labels, target)
+        else:
+            labels = self._prefix_reads(labels, index)
         if PARAM in container and has_data(labels):
             self.event("update", node, labels, sink=f"write to `{ast.unparse(target)[:60]}`")
         if objs and key is not None:
@@ -916,13 +949,49 @@ class Interpreter:
         else:
             self._taint_base(target.value, labels | _strip(index))
 
-    def _cache_event(self, node: ast.AST, labels: frozenset, sink: str, counts: bool = False) -> Event:
+    def _cache_event(self, node: ast.AST, labels: frozenset, sink: str, counts: bool = False,
+                     written: frozenset | None = None) -> Event:
         """A write into a table keyed by token contents. `counts`: the write adds to what the table
-        held (counts, sums): the table is a statistic of every token written into it."""
+        held (counts, sums): the table is a statistic of every token written into it. `written`:
+        the validation regions put into the table, key and value (the event's own regions are
+        those it is judged on)."""
         cache_write = self.event("cache", node, labels, sink=sink, counts=counts)
+        cache_write.detail["written"] = regions_of(labels) if written is None else written
         if cache_write.regions:
             self._val_cache_writes.add(cache_write.time)
+        self._cache_writes[cache_write.time] = cache_write
         return cache_write
+
+    def _prefix_reads(self, labels: frozenset, index: frozenset) -> frozenset:
+        """A value stored at the position of the current loop iteration (`hint[i] = table[ctx]`,
+        the index varies with the loop and holds no token) that was read from tables holding only
+        tokens of earlier iterations of that loop (`model.earlier_iteration`, the notion that tells
+        the legal score-then-count loop apart): a prefix-only feature. Those tables' marks become
+        EARLIER marks; a table read back in the iteration that wrote the current token, or filled
+        by an earlier pass, keeps its mark."""
+        if has_data(index):
+            return labels
+        marks = [x for x in labels if isinstance(x, tuple) and x[0] == CACHE_WRITE]
+        if not marks:
+            return labels
+        positions = {x[1] for x in index if isinstance(x, tuple) and x[0] == ITER}
+        if not positions:
+            return labels
+        read_loops = tuple((key, k) for f in self.frames for key, k, _ in f.loops)
+        # the value itself must hold no token of the current iteration either (a lookup keyed by
+        # the token at position i reads the answer, whatever the table holds)
+        current = {key for key, k in read_loops if k == 1 and any(
+            key in r.all_gens and not earlier_tokens_only(r, key) for r in regions_of(labels))}
+        out = set(labels)
+        for mark in marks:
+            write = self._cache_writes.get(mark[1])
+            if write is None:
+                continue
+            loop = earlier_iteration(write.detail.get("loops", ()), write.detail["written"], read_loops)
+            if loop is not None and loop in positions and loop not in current:
+                out.discard(mark)
+                out.add((EARLIER, mark[1]))
+        return frozenset(out)
 
     def _val_derived(self, labels: frozenset, depth: int = 0) -> bool:
         """Validation tokens, or a table filled from them (a cache write keyed by their contents),
@@ -934,7 +1003,8 @@ class Interpreter:
                              if not any(isinstance(x, tuple) and x[0] == SCORE for x in v)):
             return True
         return bool(regions_of(labels)) or any(
-            isinstance(x, tuple) and x[0] == CACHE_WRITE and x[1] in self._val_cache_writes for x in labels)
+            isinstance(x, tuple) and x[0] in (CACHE_WRITE, EARLIER) and x[1] in self._val_cache_writes
+            for x in labels)
 
     def _ship(self, node: ast.AST, labels: frozenset, how: str) -> None:
         if self._val_derived(labels):
@@ -946,11 +1016,62 @@ class Interpreter:
 
     def _keyed(self, index: ast.AST) -> bool:
         """Is a written index a key computed from token contents (`t[tok]`, `t[prev, :]`) rather
-        than a stretch of positions (`x[b, :n]`, `x[i:j]`), which fills a buffer?"""
+        than a stretch of positions (`x[b, :n]`, `x[i:j]`) or positions selected by a boolean mask
+        (`x[p >= tau]`), which fill or copy into a buffer?"""
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        if not any(isinstance(p, ast.Slice) for p in parts):
+        positional = [isinstance(p, ast.Slice) or self._is_mask(p) for p in parts]
+        if not any(positional):
             return True
-        return any(not isinstance(p, ast.Slice) and has_data(self.eval(p)) for p in parts)
+        return any(not pos and has_data(self.eval(p)) for p, pos in zip(parts, positional))
+
+    def _is_mask(self, node: ast.AST, depth: int = 0) -> bool:
+        """Is this expression a boolean mask by construction (`[analysis]` mask settings)? Decided
+        on the expression and on the local names bound to masks, never on names' spelling. An
+        equality comparison is no mask here: compared with token values it picks entries by content."""
+        if depth > 8:
+            return False
+        if isinstance(node, ast.Name):
+            return node.id in self.frame.masks and node.id in self.frame.env
+        if isinstance(node, ast.Compare):
+            return all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops)
+        if isinstance(node, ast.UnaryOp):
+            return isinstance(node.op, (ast.Invert, ast.Not)) and self._is_mask(node.operand, depth + 1)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitAnd):   # zero wherever the mask is: at most the mask's positions
+                return self._is_mask(node.left, depth + 1) or self._is_mask(node.right, depth + 1)
+            if isinstance(node.op, (ast.BitOr, ast.BitXor)):
+                return self._is_mask(node.left, depth + 1) and self._is_mask(node.right, depth + 1)
+            return False
+        if isinstance(node, ast.Subscript):
+            return self._is_mask(node.value, depth + 1)
+        if not isinstance(node, ast.Call):
+            return False
+        spec = self.spec
+        qual = self.imports.qualname(node.func) or ""
+        if qual in spec.mask_calls:
+            return True
+        if qual in spec.mask_combine_calls:
+            first = node.args[0] if node.args else None
+            return isinstance(first, (ast.List, ast.Tuple)) and bool(first.elts) and all(
+                self._is_mask(e, depth + 1) for e in first.elts)
+        if not isinstance(node.func, ast.Attribute):
+            return False
+        name = node.func.attr
+        if name in spec.cast_methods:
+            if name in spec.bool_dtypes and not node.args:
+                return True   # `.bool()`
+            dtype = node.args[0] if node.args else next(
+                (k.value for k in node.keywords if k.arg == "dtype"), None)
+            if dtype is not None and self._bool_dtype(dtype):
+                return True
+        return name in spec.mask_methods and self._is_mask(node.func.value, depth + 1)
+
+    def _bool_dtype(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str) and node.value in self.spec.bool_dtypes
+        if isinstance(node, ast.Name) and self.bound(node.id):
+            return False
+        return (self.imports.qualname(node) or "") in self.spec.bool_dtypes
 
     def _taint_base(self, expr: ast.AST, labels: frozenset) -> None:
         """By side effect: a container written into carries what was written."""
@@ -1301,6 +1422,7 @@ class Interpreter:
 
     def _comprehension(self, node, elts: list[ast.expr]) -> frozenset:
         saved = dict(self.frame.env)
+        saved_masks = set(self.frame.masks)
         try:
             for gen in node.generators:
                 it = _strip(self.eval(gen.iter))
@@ -1314,6 +1436,7 @@ class Interpreter:
         finally:
             self.frame.env.clear()
             self.frame.env.update(saved)
+            self.frame.masks = saved_masks
 
     def _e_ListComp(self, node) -> frozenset:
         return self._comprehension(node, [node.elt])
@@ -1788,6 +1911,8 @@ class Interpreter:
         frame = Frame(0, info.module, closure_frame, info)
         self.frame_counter += 1
         frame.frame_id = self.frame_counter
+        if self.frames:   # a standalone run of an unreached function has no caller
+            frame.site = (self.unit.label, getattr(node, "lineno", line), getattr(node, "col_offset", -1))
         # Bind parameters. self_labels None: called through the class (self is the first argument).
         a = fnode.args
         params = [*a.posonlyargs, *a.args]

@@ -102,6 +102,45 @@ class Region:
 
 # Label on a table written by a cache write: (CACHE_WRITE, time of the write event).
 CACHE_WRITE = "CACHE_WRITE"
+# (EARLIER, time of a cache write): what a loop read from that table at a later iteration than the
+# tokens the write put there, stored at the reading iteration's own position (`hint[i] = table[ctx]`
+# before `table[ctx] = tok`): a prefix-only feature of the stream, derived from validation tokens
+# but no longer the table (a score that reads it reads no cache filled before scoring).
+EARLIER = "EARLIER"
+
+
+def earlier_iteration(write_loops: tuple, written: frozenset, read_loops: tuple) -> tuple | None:
+    """Did a table write hold only tokens of iterations before the one that reads the table, in one
+    run of a loop that walks the stream? Returns that loop's key, or None.
+
+    `write_loops`/`read_loops`: the loops running at the write and at the read, outermost first, as
+    (loop key, abstract iteration 0 = an earlier one | 1 = a later one). `written`: the regions the
+    write put into the table (key and value). The loops around that loop must be at the same
+    iteration for both (one run of it), and the written tokens must be cut by its iteration (a loop
+    that repeats the same tokens, epochs or passes, never qualifies). Then the write qualifies when
+    it was made at an earlier iteration than the read, or at the reading iteration from tokens of
+    earlier ones only (a word flushed into a table when the next one starts). The legal
+    score-then-count loop and the prefix-only hint loop are both this; a table filled by a first
+    pass, or read back in the iteration that wrote the current token, is not. Two abstract
+    iterations cannot tell `tok[i]` from `tok[i + 1]` within one iteration: an offset inside the
+    loop is not seen."""
+    for (loop_w, k_w), (loop_r, k_r) in zip(write_loops, read_loops):
+        if loop_w != loop_r:
+            return None
+        cut = [r for r in written if loop_w in r.all_gens]
+        if k_w != k_r:
+            return loop_w if k_w < k_r and cut else None
+        if k_r == 1 and cut and all(earlier_tokens_only(r, loop_w) for r in cut):
+            return loop_w
+    return None
+
+
+def earlier_tokens_only(region: Region, loop: tuple) -> bool:
+    """Does the region hold only tokens of an earlier iteration of `loop` than the current one: was
+    it, or a stretch it was cut from, cut at iteration 0 only? (A table entry looked up at iteration
+    1 by a key that changes with the loop is cut at iteration 1 from what iteration 0 wrote: still
+    earlier tokens.)"""
+    return any((loop, 0) in r.gens and (loop, 1) not in r.gens for r in region.lineage)
 
 
 def regions_overlap(a: Region, b: Region) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import (CACHE_WRITE, FIT, LOSS, MATCH, OBJ, PREFIX, SCORE, TREAD, VIA, Event, any_overlap, compatible,
-                    out_labels)
+                    earlier_iteration, out_labels)
 
 
 # Not a rule: a candidate that GL202 confirms when the training timer reserves no time for it.
@@ -244,18 +244,14 @@ def _judge_counts(u: Event, scores: list[Event], before: list[Event], add) -> No
 
 
 def _earlier_chunk(write: Event, read: Event) -> bool:
-    """Was the table written in an earlier iteration of a loop that runs both the write and the
-    read, a loop that walks the stream (the written tokens change with its iteration)? Then the
-    read scores a later chunk than the one counted: the legal score-then-count loop. (Regions of
-    one window can carry the whole batch it was computed with, which would otherwise make chunk
-    i+1's score look like it reads its own counts.) A loop that repeats the same tokens (epochs,
-    passes) does not qualify: its later iteration rescores them."""
-    for (loop_w, k_w), (loop_r, k_r) in zip(write.detail.get("loops", ()), read.detail.get("loops", ())):
-        if loop_w != loop_r:
-            return False
-        if k_w != k_r:
-            return k_w < k_r and any(loop_w in r.all_gens for r in write.regions)
-    return False
+    """Did the table hold only tokens of earlier iterations of a loop that runs both the write and
+    the read, a loop that walks the stream (`model.earlier_iteration`)? Then the read scores a later
+    chunk than the one counted: the legal score-then-count loop. (Regions of one window can carry
+    the whole batch it was computed with, which would otherwise make chunk i+1's score look like it
+    reads its own counts.) A loop that repeats the same tokens (epochs, passes) does not qualify:
+    its later iteration rescores them."""
+    written = write.detail.get("written", write.regions)
+    return earlier_iteration(write.detail.get("loops", ()), written, read.detail.get("loops", ())) is not None
 
 
 def _affects(update: Event, score: Event, loads: list[Event] = ()) -> bool:

@@ -72,6 +72,11 @@ class Semantics:
     ship_methods: frozenset[str]
     calibration_ops: frozenset[str]
     best_of_calls: frozenset[str]
+    mask_calls: frozenset[str]
+    mask_combine_calls: frozenset[str]
+    mask_methods: frozenset[str]
+    bool_dtypes: frozenset[str]
+    cast_methods: frozenset[str]
     min_validation_tokens: int
     max_call_depth: int
     max_statements: int
@@ -119,6 +124,11 @@ class Semantics:
             ship_methods=names("ship_methods"),
             calibration_ops=names("calibration_ops"),
             best_of_calls=names("best_of_calls"),
+            mask_calls=names("mask_calls"),
+            mask_combine_calls=names("mask_combine_calls"),
+            mask_methods=names("mask_methods"),
+            bool_dtypes=names("bool_dtypes"),
+            cast_methods=names("cast_methods"),
             min_validation_tokens=int(settings.get("analysis.min_validation_tokens", 30_000_000)),
             max_call_depth=int(settings.get("analysis.max_call_depth", 12)),
             max_statements=int(settings.get("analysis.max_statements", 400_000)),
