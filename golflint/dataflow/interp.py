@@ -739,9 +739,8 @@ class Interpreter:
                 self._exec_block(body)
             finally:
                 self.path.pop()
-            if not _leaves(body):  # what a branch that returns or raises bound never flows on
-                results.append(dict(self.frame.env))
-        if not results:
+            if _leaves(body) and (results or i < len(bodies) - 1):
+                continue  # what a branch that returns or raises bound never flows on
             results.append(dict(self.frame.env))
             # a name is a mask after the branches only if every branch leaves it one
             masks_out = self.frame.masks if masks_out is None else masks_out & self.frame.masks
