@@ -22,7 +22,7 @@ Python call to the C symbol it calls.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from ..logs.counts import format_pattern, printed_values
@@ -81,6 +81,22 @@ class _Step:
     reads: set[str]
     binds: set[str]          # names whose value the step sets (plain or element-wise)
     kind: str                # "bind" | "use" | "escape" (stores into something we do not follow)
+    # The reads of each value the step passes on separately (the elements of a returned or bound
+    # tuple, list or dict), each with what the target reads (`out[mask] = v`): one element that
+    # reads no guard carries its value past the guard whatever its siblings read.
+    parts: list[set[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            self.parts = [self.reads]
+
+
+def _parts(value: ast.AST | None, extra: set[str]) -> list[set[str]]:
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        return [p for e in value.elts for p in _parts(e, extra)] or [set(extra)]
+    if isinstance(value, ast.Dict):
+        return [p for e in value.values for p in _parts(e, extra)] or [set(extra)]
+    return [_loads(value) | extra]
 
 
 def _loads(node: ast.AST | None) -> set[str]:
@@ -121,9 +137,11 @@ def _steps(body: list[ast.stmt]) -> Iterator[_Step]:
                 binds |= b
                 reads |= r
                 escapes |= x
+            target_reads = reads - _loads(value)
             if isinstance(stmt, ast.AugAssign):
                 reads |= binds
-            yield _Step(stmt, reads, binds, "escape" if escapes else "bind")
+                target_reads |= binds
+            yield _Step(stmt, reads, binds, "escape" if escapes else "bind", _parts(value, target_reads))
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             binds, reads, escapes = _target(stmt.target)
             yield _Step(stmt, _loads(stmt.iter) | reads, binds, "escape" if escapes else "bind")
@@ -140,8 +158,10 @@ def _steps(body: list[ast.stmt]) -> Iterator[_Step]:
             yield from _steps(stmt.body + stmt.orelse + stmt.finalbody)  # type: ignore[attr-defined]
             for handler in stmt.handlers:  # type: ignore[attr-defined]
                 yield from _steps(handler.body)
+        elif isinstance(stmt, (ast.Return, ast.Expr)):
+            yield _Step(stmt, _loads(stmt), set(), "use", _parts(stmt.value, set()))
         else:
-            # returns, expression statements, nested functions and classes, match, raise ...
+            # nested functions and classes, match, raise, ...
             yield _Step(stmt, _loads(stmt), set(), "use")
 
 
@@ -152,7 +172,7 @@ def _reach(steps: list[_Step], seeds: set[str], stop: set[str], skip: set[int], 
     while changed:
         changed = False
         for s in steps:
-            if id(s.node) in skip or s.kind == "use" or not (s.reads & found) or (s.reads & stop):
+            if id(s.node) in skip or s.kind == "use" or not any(p & found and not p & stop for p in s.parts):
                 continue
             new = s.binds - found - exclude
             if new:
@@ -162,8 +182,8 @@ def _reach(steps: list[_Step], seeds: set[str], stop: set[str], skip: set[int], 
 
 
 def _escapes(steps: list[_Step], flowing: set[str], guard: set[str], skip: set[int]) -> list[_Step]:
-    return [s for s in steps if id(s.node) not in skip and s.reads & flowing and not s.reads & guard
-            and s.kind != "bind"]
+    return [s for s in steps if id(s.node) not in skip and s.kind != "bind"
+            and any(p & flowing and not p & guard for p in s.parts)]
 
 
 def _mask_source(value: ast.AST) -> bool:
@@ -262,12 +282,18 @@ class _Program:
         return out
 
     def _receiver_class(self, unit: "CodeUnit", call: ast.Call, receiver: ast.AST) -> str | None:
+        """The class of the object a method is called on; "" when it is an imported module (not
+        one of ours); None when it cannot be told."""
         parents = self.parents[id(unit)]
-        if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
-            owner = _enclosing(parents, call, (ast.ClassDef,))
-            return owner.name if isinstance(owner, ast.ClassDef) else None
+        if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name):
+            return receiver.func.id if receiver.func.id in self.classes else None   # `Hinter(lut).run(ids)`
         if not isinstance(receiver, ast.Name):
             return None
+        if receiver.id in ("self", "cls"):
+            owner = _enclosing(parents, call, (ast.ClassDef,))
+            return owner.name if isinstance(owner, ast.ClassDef) else None
+        if receiver.id in unit.imports.aliases or receiver.id in unit.imports.modules:
+            return ""
         scope = self.function_of(unit, call) or unit.tree
         values = [n.value for n in ast.walk(scope)  # type: ignore[arg-type]
                   if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.id
