@@ -10,6 +10,7 @@ import re
 import pytest
 
 from golflint.findings import Severity
+from golflint.logs.counts import printed_values
 from golflint_testing import run_rules
 
 # Our own small n-gram hinter: the hint for position i is emitted only when the token AT i (the one
@@ -115,11 +116,11 @@ def _log(opened: int, seed: int) -> str:
 
 
 def _submission(make_sub, *, tau="99.0", strength="0.0", opened=(0, 0), hints=HINTS_PY, extra="",
-                names: dict[str, str] | None = None):
+                names: dict[str, str] | None = None, claims: dict | None = None):
     files = {"train_gpt.py": TRAIN_PY.format(tau=tau, strength=strength, extra=extra),
              "hints.py": hints, "hinter.c": HINTER_C,
              "README.md": "Run: `python train_gpt.py`\n",
-             "submission.json": json.dumps({"name": "hinted", "val_bpb": 1.1})}
+             "submission.json": json.dumps({"name": "hinted", "val_bpb": 1.1, **(claims or {})})}
     for seed, count in zip((1, 2), opened):
         files[f"train_seed{seed}.log"] = _log(count, seed)
     if names:
@@ -159,6 +160,12 @@ def test_without_logs_nothing_shows_the_gate_shut(make_sub):
     assert _gl104(_submission(make_sub, opened=())).severity == Severity.ERROR
 
 
+def test_claimed_seeds_are_judged_by_their_own_logs(make_sub):
+    assert _gl104(_submission(make_sub, claims={"seeds": [1, 2]})).severity == Severity.WARNING
+    # seed 3 is claimed but has no log: nothing shows what its run did
+    assert _gl104(_submission(make_sub, claims={"seeds": [1, 2, 3]})).severity == Severity.ERROR
+
+
 def test_a_route_around_the_mask_keeps_the_error(make_sub):
     f = _gl104(_submission(make_sub, hints=LEAKY_PY, extra=", raw"))
     assert f.severity == Severity.ERROR
@@ -177,3 +184,20 @@ def test_renamed_python_gives_the_same_verdict(make_sub, opened):
              "opened": "a4", "bonus": "a5", "chosen": "a6", "tau": "a7", "strength": "a8", "evaluate": "f2"}
     f = _gl104(_submission(make_sub, opened=opened, names=names))
     assert f.severity == (Severity.WARNING if opened == (0, 0) else Severity.ERROR)
+
+
+PARTS = ["hint tilt: positions=", None, " opened=", None, " mean_bonus=", None]
+
+
+def test_printed_values_read_only_lines_of_that_format():
+    text = ("12:00:01 hint tilt: positions=400 opened=0 mean_bonus=0.0000\n"
+            "hint tilt: positions=400 opened=7 mean_bonus=0.1000\n"
+            "hint tilt: positions=400 closed=5\n"            # another format: not read
+            "opened=9 hint tilt: positions=\n")              # the parts out of order: not read
+    assert printed_values(text, PARTS, 1) == ["0", "7"]
+    assert printed_values(text, PARTS, 0) == ["400", "400"]
+
+
+def test_printed_values_on_a_hostile_line_is_a_plain_scan():
+    line = "hint tilt: positions=" + " opened=" * 20000 + "\n"
+    assert printed_values(line * 50, PARTS, 1) == []

@@ -25,7 +25,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
-from ..logs.counts import format_pattern, printed_values
+from ..logs.counts import identifiable, printed_line, printed_values
 from .syntax import is_write_target, line, subscript_parts, text, tree_of
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from ..submission import Submission
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-COUNT_CALLS = ("count_nonzero",)     # numpy/torch: count of a mask's true elements
+COUNT_CALLS = ("count_nonzero",)
+MAX_SHOWN = 160                      # characters of the log line quoted in the message     # numpy/torch: count of a mask's true elements
 
 
 @dataclass(frozen=True)
@@ -424,8 +425,7 @@ def _zero_in_every_claimed_log(sub: "Submission", fstring: ast.JoinedStr, positi
             parts.append(v.value)
         else:
             parts.append(None)
-    pattern = format_pattern(parts)
-    if pattern is None:
+    if not identifiable(parts):
         return None
     evidence = seed_evidence(sub)
     if evidence:
@@ -438,9 +438,11 @@ def _zero_in_every_claimed_log(sub: "Submission", fstring: ast.JoinedStr, positi
         return None
     shown = ""
     for path in dict.fromkeys(logs):
-        values = printed_values(sub.text(path) or "", pattern, position)
+        text_ = sub.text(path) or ""
+        values = printed_values(text_, parts, position)
         if not values or any(v != "0" for v in values):
             return None
-        m = pattern.search(sub.text(path) or "")
-        shown = shown or (m.group(0).strip() if m else "")
+        shown = shown or printed_line(text_, parts) or ""
+    if len(shown) > MAX_SHOWN:
+        shown = shown[:MAX_SHOWN - 3] + "..."
     return shown, tuple(dict.fromkeys(logs))
