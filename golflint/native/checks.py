@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 TOKEN_NAME = re.compile(r"^(tok|toks|tokens?|ids|input_ids|seq|targets?|tgt|val_tokens?|x|y|data|"
                         r"\w*_tokens?|\w*_ids|tokens?_\w+)$", re.I)
 TARGET_NAME = re.compile(r"^(y|targets?|tgt|labels?)$", re.I)
-GOLD_NAME = re.compile(r"(gold|p_true|p_tgt|tgt_p|target_p|p_target|true_p|p_y\b|py\b)", re.I)
 VOCAB_BOUND = re.compile(r"(vocab|\bV\b|n_vocab|nvocab|num_classes|n_classes|\bNV\b)", re.I)
 HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
 HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
@@ -259,7 +258,7 @@ def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
                 if SCALAR_ARG.search(shown):
                     continue
                 names = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
-                if ".gather(" in shown or names & gold_names or GOLD_NAME.search(shown):
+                if ".gather(" in shown or names & gold_names:
                     roles.setdefault(func.attr, {})[position] = "gold"
                 elif PY_TOKEN_ARG.search(shown):
                     roles.setdefault(func.attr, {})[position] = "tokens"
@@ -308,7 +307,7 @@ def _function_roles(sub: "Submission", name: str, params: list[str],
     tokens = {p for p in params if TOKEN_NAME.match(p)}
     if fn is not None:
         tokens |= _symbol_arrays(fn)
-    gold = {p for p in params if GOLD_NAME.search(p)}
+    gold: set[str] = set()
     for position, role in roles.items():
         if position < len(params):
             (tokens if role == "tokens" else gold).add(params[position])
@@ -432,11 +431,72 @@ def check_gold_only_mixture(unit: "CodeUnit", sub: "Submission") -> Iterable[tup
                 continue
             gold_operand = bool(_identifiers(expr) & gold) or any(
                 t.mentions(s) for t in targets for s in of_type(expr, "subscript_expression")
-                if text(subscript_parts(s)[0]) not in tokens)
+                if text(subscript_parts(s)[0]) not in tokens) or _logged_position_probability(fn, expr, tokens)
             if gold_operand:
                 seen.add(line(expr))
                 yield line(expr), (f"{name}() mixes probabilities only at the gold token (`{shown[:70]}`), "
                                    "never over the whole vocabulary: the implied distribution does not sum to 1")
+
+
+def _float_inputs(fn: Function) -> set[str]:
+    """Parameters that are arrays of floats the function never writes: per-element inputs."""
+    if "float_inputs" in fn.cache:
+        return fn.cache["float_inputs"]
+    out: set[str] = set()
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    for param in (plist.named_children if plist is not None else []):
+        kind = param.child_by_field_name("type")
+        declarator = param.child_by_field_name("declarator")
+        if kind is None or declarator is None or text(kind).split()[-1] not in ("float", "double", "half"):
+            continue
+        if declarator.type in ("pointer_declarator", "array_declarator"):
+            ids = list(of_type(declarator, "identifier"))
+            if ids:
+                out.add(text(ids[-1]))
+    out -= _written_arrays(fn.body)
+    fn.cache["float_inputs"] = out
+    return out
+
+
+def _logged_position_probability(fn: Function, expr: Node, tokens: set[str]) -> bool:
+    """Is an operand of the mixture `expr` one float read per position (`p[i]`, `i` the variable of
+    an enclosing loop, `p` a float input array), and is the mixture itself a scalar whose log is
+    taken? That is the probability of the one token at each position: a mixture of such scalars
+    is a mixture at the gold token only, whatever the arrays are called. A mixture written into
+    an array (`mix[v] = ...`, a row over the vocabulary) is not a scalar and is not read here."""
+    inputs = _float_inputs(fn) - tokens
+    loop_vars = set()
+    parent = expr.parent
+    while parent is not None:
+        if parent.type == "for_statement" and (header := _loop_header(parent)) is not None:
+            loop_vars.add(header[0])
+        parent = parent.parent
+    per_position = any(text(subscript_parts(s)[0]) in inputs
+                       and any(_offset(subscript_parts(s)[1], v) is not None for v in loop_vars)
+                       for s in of_type(expr, "subscript_expression"))
+    return per_position and _logged_scalar(fn, expr)
+
+
+def _logged_scalar(fn: Function, expr: Node) -> bool:
+    node = expr
+    while node.parent is not None and not node.type.endswith("_statement"):
+        parent = node.parent
+        if parent.type == "call_expression" and LOG_CALL.search(text(parent.child_by_field_name("function")) + "("):
+            return True
+        if parent.type in ("init_declarator", "assignment_expression"):
+            target = parent.child_by_field_name("declarator" if parent.type == "init_declarator" else "left")
+            if target is None or target.type != "identifier" or parent.child_by_field_name(
+                    "value" if parent.type == "init_declarator" else "right") != node:
+                return False
+            name = text(target)
+            return any(LOG_CALL.search(text(call.child_by_field_name("function")) + "(")
+                       and name in _identifiers(call.child_by_field_name("arguments"))
+                       for call in fn.nodes.get("call_expression", []))
+        node = parent
+    return False
 
 
 def _inside_vocab_loop(node: Node) -> bool:
