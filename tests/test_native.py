@@ -141,6 +141,31 @@ C_LEGAL = {
             for (int i = 0; i < n; i++) { out[i] = a * x[i] + (1 - a) * y[i]; s += log(1.0 + out[i]); }
             return s;
         }""",
+    "scalar mixture at every vocabulary entry of a row": """
+        double f(const int *tokens, const float *pm, const float *uni, int n, int vocab, float w) {
+            double h = 0;
+            for (int i = 1; i < n; i++) {
+                for (int v = 0; v < vocab; v++) {
+                    float q = w * pm[i * vocab + v] + (1.0f - w) * uni[v];
+                    h -= q * log(q);
+                }
+            }
+            return h;
+        }""",
+    "scalar mixture at every token id, then the gold one scored": """
+        double f(const int *tokens, const float *pm, const float *uni, float *mix, int n, int vocab, float w) {
+            double nll = 0;
+            for (int i = 1; i < n; i++) {
+                double h = 0;
+                for (int v = 0; v < vocab; v++) {
+                    float q = w * pm[v] + (1.0f - w) * uni[v];
+                    mix[v] = q;
+                    h -= q * log(q);
+                }
+                nll -= log(mix[tokens[i]]) + 0 * h;
+            }
+            return nll;
+        }""",
     "two loops that do not both score": """
         double f(const int *tokens, float *hist, int n) {
             for (int i = 0; i < n; i++) hist[i] = 0;

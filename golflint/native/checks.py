@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 TOKEN_NAME = re.compile(r"^(tok|toks|tokens?|ids|input_ids|seq|targets?|tgt|val_tokens?|x|y|data|"
                         r"\w*_tokens?|\w*_ids|tokens?_\w+)$", re.I)
 TARGET_NAME = re.compile(r"^(y|targets?|tgt|labels?)$", re.I)
-VOCAB_BOUND = re.compile(r"(vocab|\bV\b|n_vocab|nvocab|num_classes|n_classes|\bNV\b)", re.I)
 HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
 HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
 MIXTURE = re.compile(r"\(\s*1(?:\.0*)?f?\s*-\s*([A-Za-z_]\w*)\s*\)")
@@ -427,7 +426,7 @@ def check_gold_only_mixture(unit: "CodeUnit", sub: "Submission") -> Iterable[tup
             m = MIXTURE.search(shown)
             if not m or shown.count(m.group(1)) < 2 or line(expr) in seen:
                 continue
-            if _inside_vocab_loop(expr):
+            if _inside_vocab_loop(fn, expr, tokens):
                 continue
             gold_operand = bool(_identifiers(expr) & gold) or any(
                 t.mentions(s) for t in targets for s in of_type(expr, "subscript_expression")
@@ -499,15 +498,69 @@ def _logged_scalar(fn: Function, expr: Node) -> bool:
     return False
 
 
-def _inside_vocab_loop(node: Node) -> bool:
+def _inside_vocab_loop(fn: Function, node: Node, tokens: set[str]) -> bool:
+    """Is `node` inside a loop over the vocabulary? Read from what the loop variable does, not
+    from what the bound is called: it is the column of a row-major index whose row width is the
+    loop's own bound (`p[i * B + v]` under `v < B`: `v` spans a row of a distribution), or it
+    indexes an array that is elsewhere indexed by a token value (`mix[v]` and `mix[tokens[i]]`:
+    `v` spans token ids)."""
     parent = node.parent
     while parent is not None:
-        if parent.type in ("for_statement", "while_statement"):
-            cond = parent.child_by_field_name("condition")
-            if cond is not None and VOCAB_BOUND.search(text(cond)):
-                return True
+        header = _loop_variable(parent)
+        if header is not None and _spans_vocabulary(fn, parent, *header, tokens):
+            return True
         parent = parent.parent
     return False
+
+
+def _loop_variable(node: Node) -> tuple[str, str] | None:
+    if node.type == "for_statement":
+        return _loop_header(node)
+    if node.type == "while_statement":
+        cond = node.child_by_field_name("condition")
+        while cond is not None and cond.type == "parenthesized_expression" and cond.named_child_count == 1:
+            cond = cond.named_children[0]
+        if cond is not None and cond.type == "binary_expression":
+            left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+            if left is not None and right is not None and left.type == "identifier":
+                return text(left), text(right)
+    return None
+
+
+def _spans_vocabulary(fn: Function, loop: Node, var: str, bound: str, tokens: set[str]) -> bool:
+    bound = re.sub(r"\s+", "", bound)
+    indexed_by_var: set[str] = set()
+    for sub_node in fn.within(loop, "subscript_expression"):
+        array, index = subscript_parts(sub_node)
+        if index is None:
+            continue
+        shown = re.sub(r"\s+", "", text(index))
+        if shown == var:
+            indexed_by_var.add(text(array))
+            continue
+        if bound and re.search(rf"(^|[^\w])\(?{re.escape(bound)}\)?\*|\*\(?{re.escape(bound)}\)?($|[^\w])", shown) \
+                and re.search(rf"(^|\+){re.escape(var)}($|\+)", shown):
+            return True                                  # `row * B + v`: v is a column of width B
+    if not indexed_by_var:
+        return False
+    token_values = _token_values(fn, tokens)
+    for sub_node in fn.nodes.get("subscript_expression", []):
+        array, index = subscript_parts(sub_node)
+        if index is None or text(array) not in indexed_by_var:
+            continue
+        if any((n.type == "subscript_expression" and text(subscript_parts(n)[0]) in tokens)
+               or (n.type == "identifier" and text(n) in token_values) for n in walk(index)):
+            return True
+    return False
+
+
+def _token_values(fn: Function, tokens: set[str]) -> set[str]:
+    """Variables assigned a token read (`int c = tokens[i - 1];`)."""
+    key = ("token_values", frozenset(tokens))
+    if key not in fn.cache:
+        fn.cache[key] = {var for var, value in _assignments(fn, fn.body)
+                         if value.type == "subscript_expression" and text(subscript_parts(value)[0]) in tokens}
+    return fn.cache[key]
 
 
 def check_second_pass(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:
