@@ -166,6 +166,17 @@ C_LEGAL = {
             }
             return nll;
         }""",
+    # Inputs and targets as two arrays read at the same offset: the context is hashed from the
+    # inputs (here called `y`), and the array whose value keys the scored probability is the target.
+    "context hashed from the inputs beside the targets": """
+        double f(const int *y, const int *a, const float *tab, const float *tot, int n, int V) {
+            double nll = 0;
+            for (int i = 0; i < n; i++) {
+                unsigned h = ((unsigned)y[i] * 2654435761u) & 1023u;
+                nll -= log(tab[h * V + a[i]] / tot[h]);
+            }
+            return nll;
+        }""",
     "two loops that do not both score": """
         double f(const int *tokens, float *hist, int n) {
             for (int i = 0; i < n; i++) hist[i] = 0;
@@ -197,6 +208,17 @@ C_ILLEGAL = {
                 tab[h & 1023].total += 1;
                 h = fresh ? tok : h * 31 + tok;
             }
+        }"""),
+    "key hashed from the targets beside the inputs": ("GL104", """
+        double f(const int *y, const int *a, const float *tab, const int *best, int n) {
+            double nll = 0;
+            int hits = 0;
+            for (int i = 0; i < n; i++) {
+                unsigned h = ((unsigned)a[i] * 2654435761u) ^ (unsigned)y[i];
+                nll -= log(tab[h & 1023u]);
+                if (best[y[i] & 1023] == a[i]) hits++;
+            }
+            return nll + hits;
         }"""),
     "hash call on the target": ("GL104", """
         unsigned fnv(unsigned a, unsigned b);

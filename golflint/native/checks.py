@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 TOKEN_NAME = re.compile(r"^(tok|toks|tokens?|ids|input_ids|seq|targets?|tgt|val_tokens?|x|y|data|"
                         r"\w*_tokens?|\w*_ids|tokens?_\w+)$", re.I)
-TARGET_NAME = re.compile(r"^(y|targets?|tgt|labels?)$", re.I)
 HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
 HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
 MIXTURE = re.compile(r"\(\s*1(?:\.0*)?f?\s*-\s*([A-Za-z_]\w*)\s*\)")
@@ -55,16 +54,21 @@ class Loop:
     var: str
     bound: str
     offsets: dict[str, set[int]] = field(default_factory=dict)   # token array -> offsets of `var`
+    first_read: dict[str, int] = field(default_factory=dict)     # token array -> byte of its first read
+    scoring: set[str] = field(default_factory=set)   # arrays whose latest read keys a log or a comparison
 
     @property
     def target(self) -> tuple[str, int] | None:
         """(array, offset) of the token being scored: the latest one read. A loop that reads only
-        earlier tokens (`tok[i - 1]`) scores nothing it reads, so it has no target."""
-        candidates = [(max(offs), bool(TARGET_NAME.match(array)), array)
+        earlier tokens (`tok[i - 1]`) scores nothing it reads, so it has no target. Between two
+        arrays read at the same latest offset (inputs `x[i]` and targets `y[i]`), the target is
+        the one whose value keys the scored probability (`log(p[... y[i]])`) or is compared
+        (`pred == y[i]`); then the one read first."""
+        candidates = [(max(offs), array in self.scoring, -self.first_read.get(array, 0), array)
                       for array, offs in self.offsets.items() if offs and max(offs) >= 0]
         if not candidates:
             return None
-        offset, _, array = max(candidates)
+        offset, _, _, array = max(candidates)
         return array, offset
 
 
@@ -114,10 +118,52 @@ def _loops(fn: Function, token_arrays: set[str]) -> list[Loop]:
                 k = _offset(index, loop.var)
                 if k is not None:
                     loop.offsets.setdefault(name, set()).add(k)
+                    loop.first_read.setdefault(name, sub.start_byte)
         if loop.offsets:
+            latest = max(max(offs) for offs in loop.offsets.values())
+            tied = [a for a, offs in loop.offsets.items() if max(offs) == latest]
+            if len(tied) > 1:
+                loop.scoring = {a for a in tied if _keys_the_score(fn, node, loop.var, a, latest)}
             out.append(loop)
     fn.cache[key] = out
     return out
+
+
+def _keys_the_score(fn: Function, loop_node: Node, var: str, array: str, offset: int) -> bool:
+    """Is `array[var + offset]` (or a variable assigned from it) compared for equality, or part of
+    the index of a table read inside a log? That is what a scoring loop does with the answer."""
+    reads = [s for s in fn.within(loop_node, "subscript_expression")
+             if text(subscript_parts(s)[0]) == array and _offset(subscript_parts(s)[1], var) == offset
+             and not is_write_target(s)]
+    names = {v for v, value in _assignments(fn, loop_node) if _bare(value) in reads}  # `int t = y[i];`
+    uses = reads + [n for n in fn.within(loop_node, "identifier") if text(n) in names
+                    and not (n.parent is not None and n.parent.type == "init_declarator"
+                             and n.parent.child_by_field_name("declarator") == n)]
+    for use in uses:
+        node, in_index = use, False
+        while node.parent is not None and node != loop_node:
+            parent = node.parent
+            if parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("==", "!="):
+                return True
+            if parent.type == "subscript_expression" and subscript_parts(parent)[1] is not None \
+                    and parent.child_by_field_name("argument") != node:
+                in_index = True
+            if in_index and parent.type == "call_expression" \
+                    and LOG_CALL.search(text(parent.child_by_field_name("function")) + "("):
+                return True
+            node = parent
+    return False
+
+
+def _bare(node: Node) -> Node:
+    """`node` without the parentheses and casts around it."""
+    while node.type in ("parenthesized_expression", "cast_expression"):
+        inner = node.child_by_field_name("value") if node.type == "cast_expression" else (
+            node.named_children[0] if node.named_child_count == 1 else None)
+        if inner is None:
+            break
+        node = inner
+    return node
 
 
 def _assignments(fn: Function, scope: Node) -> Iterator[tuple[str, Node]]:
