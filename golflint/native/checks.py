@@ -37,15 +37,16 @@ if TYPE_CHECKING:
     from ..code.units import CodeUnit
     from ..submission import Submission
 
-TOKEN_NAME = re.compile(r"^(tok|toks|tokens?|ids|input_ids|seq|targets?|tgt|val_tokens?|x|y|data|"
-                        r"\w*_tokens?|\w*_ids|tokens?_\w+)$", re.I)
 HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
 HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
 MIXTURE = re.compile(r"\(\s*1(?:\.0*)?f?\s*-\s*([A-Za-z_]\w*)\s*\)")
 LOG_CALL = re.compile(r"\b(log|logf|log2|log2f|__logf|logl|std::log)\s*\(")
 # Scalars passed across the boundary: lengths and ctypes numbers, never arrays.
 SCALAR_ARG = re.compile(r"(\blen\(|\.numel\(|\.shape|\.size\(|ctypes\.c_(int|float|double|long|size_t|uint)\w*\()")
-PY_TOKEN_ARG = re.compile(r"(tok|target|\by\b|ids\b|val)", re.I)
+# An array of integers on the Python side: an integer dtype or cast (numpy, torch, ctypes pointers).
+INTEGER_ARRAY = re.compile(r"(\b(np|numpy|torch)\.u?int(8|16|32|64)\b|\btorch\.(long|short)\b|"
+                           r"\.(long|int|short)\(\)|c_u?(int|short|long)(8|16|32|64)?\b|c_u?(byte|ushort|ulong)\b|"
+                           r"dtype=['\"]u?int(8|16|32|64)['\"])")
 
 
 @dataclass
@@ -281,9 +282,12 @@ def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
     for unit in sub.python_units:
         handles: set[str] = set()
         gold_names: set[str] = set()
+        integer_names: set[str] = set()
         for node in unit.nodes(ast.Assign):
             value = node.value  # type: ignore[attr-defined]
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]  # type: ignore[attr-defined]
+            if INTEGER_ARRAY.search(ast.unparse(value)):
+                integer_names.update(names)
             if isinstance(value, ast.Call):
                 called = unit.imports.call_name(value) or ""
                 if called in LIBRARY_LOADERS or called in (EXTENSION_LOAD, EXTENSION_INLINE) \
@@ -305,7 +309,9 @@ def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
                 names = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
                 if ".gather(" in shown or names & gold_names:
                     roles.setdefault(func.attr, {})[position] = "gold"
-                elif PY_TOKEN_ARG.search(shown):
+                elif INTEGER_ARRAY.search(shown) or names & integer_names:
+                    # integers: token ids, or counts and other outputs; _function_roles keeps
+                    # those the C function only reads, at positions of a loop
                     roles.setdefault(func.attr, {})[position] = "tokens"
     _ROLES[sub] = roles
     return roles
@@ -349,13 +355,27 @@ def _symbol_arrays(fn: Function) -> set[str]:
 def _function_roles(sub: "Submission", name: str, params: list[str],
                     fn: Function | None = None) -> tuple[set[str], set[str]]:
     roles = boundary_roles(sub).get(name, {})
-    tokens = {p for p in params if TOKEN_NAME.match(p)}
+    tokens: set[str] = set()
     if fn is not None:
         tokens |= _symbol_arrays(fn)
     gold: set[str] = set()
+    read_at_positions = set()
+    if fn is not None:
+        written = _written_arrays(fn.body)
+        for node in fn.nodes.get("for_statement", []):
+            header = _loop_header(node)
+            if header is None:
+                continue
+            for sub_node in fn.within(node, "subscript_expression"):
+                array, index = subscript_parts(sub_node)
+                if text(array) not in written and _offset(index, header[0]) is not None:
+                    read_at_positions.add(text(array))
     for position, role in roles.items():
         if position < len(params):
-            (tokens if role == "tokens" else gold).add(params[position])
+            if role == "gold":
+                gold.add(params[position])
+            elif fn is None or params[position] in read_at_positions:
+                tokens.add(params[position])
     return tokens - gold, gold
 
 
