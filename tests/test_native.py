@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -302,8 +303,6 @@ C_WORDS = {"double", "float", "int", "unsigned", "short", "char", "const", "void
 
 
 def _renamed(code: str) -> str:
-    import re
-
     names: dict[str, str] = {}
 
     def rename(m):
@@ -331,3 +330,66 @@ def test_gold_only_mixture_renamed(make_sub):
     # per position (`q[i]`) inside a mixture whose log is taken, whatever it is called.
     rule, code = C_ILLEGAL["gold-named scalar mixed"]
     assert {f[0] for f in native_findings(_single_c(make_sub, _renamed(code)))} == {rule}
+
+
+# Token arrays from what the Python side passes: an integer array (dtype or cast) that the C function
+# only reads, at positions of a loop, is a token array even when its elements never index anything.
+BOUNDARY_PY = """\
+import ctypes
+import subprocess
+
+import numpy as np
+
+subprocess.run("gcc -O2 -shared k.c -o libk.so", shell=True)
+lib = ctypes.CDLL("./libk.so")
+
+
+def evaluate(stream, keys, probs):
+    a = np.ascontiguousarray(stream, dtype=np.uint16)
+    b = np.ascontiguousarray(keys, dtype=np.uint32)
+    c = np.zeros(1 << 20, dtype=np.uint32)
+    first = lib.f(a.ctypes.data_as(ctypes.c_void_p), b.ctypes.data_as(ctypes.c_void_p),
+                  probs.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(len(a)))
+    return first + lib.g(a.ctypes.data_as(ctypes.c_void_p), c.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(len(a)))
+"""
+
+BOUNDARY_C = """\
+#include <math.h>
+double f(const unsigned short *a, const unsigned *b, const float *p, int n) {
+    static unsigned short tab[1024];
+    double nll = 0;
+    for (int i = 0; i < n; i++) {
+        if (tab[b[i] & 1023] == a[i]) nll -= log(0.99); else nll -= log(p[i]);
+        tab[b[i] & 1023] = a[i];
+    }
+    return nll;
+}
+
+double g(const unsigned short *t, unsigned *c, int n) {
+    double nll = 0;
+    for (int i = 1; i < n; i++) {
+        unsigned k = ((unsigned)t[i - 1] * 31u) ^ t[i];
+        nll -= log((c[k & 1048575u] + 1.0) / (i + 1));
+        c[k & 1048575u] += 1;
+    }
+    return nll;
+}
+"""
+
+
+def test_integer_arrays_from_python_are_token_arrays_when_only_read(make_sub):
+    root = make_sub({"train_gpt.py": BOUNDARY_PY, "k.c": BOUNDARY_C})
+    sub = sub_of(root, bytes={"code_files": ["train_gpt.py", "k.c"]})
+    assert boundary_roles(sub) == {"f": {0: "tokens", 1: "tokens"}, "g": {0: "tokens", 1: "tokens"}}
+    found = [(rule, line) for rule, _, line, _ in native_findings(sub)]
+    # f: compared with a table entry, `a` (only compared, never an index) is the scored token;
+    # g: the count table `c` is integers too, but the C code writes it: a table, not tokens
+    assert found == [("GL104", 6), ("GL104", 16)]
+    # every C identifier renamed (the Python calls follow the two exported symbols)
+    include, body = BOUNDARY_C.split("\n", 1)
+    code = _renamed(body)
+    first, second = re.findall(r"^double (q\d+)\(", code, re.M)
+    python = BOUNDARY_PY.replace("lib.f(", f"lib.{first}(").replace("lib.g(", f"lib.{second}(")
+    renamed = make_sub({"train_gpt.py": python, "k.c": include + "\n" + code})
+    found = [(rule, line) for rule, _, line, _ in native_findings(sub_of(renamed, bytes={"code_files": ["train_gpt.py", "k.c"]}))]
+    assert found == [("GL104", 6), ("GL104", 16)]

@@ -144,8 +144,9 @@ def _keys_the_score(fn: Function, loop_node: Node, var: str, array: str, offset:
         node, in_index = use, False
         while node.parent is not None and node != loop_node:
             parent = node.parent
-            if parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("==", "!="):
-                return True
+            if parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("==", "!=") \
+                    and _bare(node) == use:
+                return True                      # compared itself, not a key computed from it
             if parent.type == "subscript_expression" and subscript_parts(parent)[1] is not None \
                     and parent.child_by_field_name("argument") != node:
                 in_index = True
