@@ -15,8 +15,10 @@ are its context. Then:
   the second reading it to score them (or both scoring).
 - GL203: a native file the script compiles or loads that is not counted in `bytes.code_files`.
 
-Token arrays are parameters named like tokens, or parameters the Python side passes token arrays
-to (`lib.score(val_tokens.ctypes.data_as(...), ...)`); gold probabilities likewise.
+Roles are read from behaviour, never from names: token arrays are parameters whose elements index
+other arrays, or integer arrays the Python side passes (`np.uint16`, `.long()`) that the C code only
+reads at loop positions; gold probabilities are what the Python caller gathers, or float inputs read
+once per position inside a logged scalar mixture (docs/packed-native-config.md).
 """
 
 from __future__ import annotations
