@@ -132,6 +132,12 @@ def _submission(make_sub, *, tau="99.0", strength="0.0", opened=(0, 0), hints=HI
     return make_sub(files)
 
 
+def _with_c(make_sub, c_code: str):
+    root = _submission(make_sub)
+    (root / "hinter.c").write_text(c_code, encoding="utf-8")
+    return root
+
+
 def _gl104(root):
     found = [f for f in run_rules(root, ["GL104"]).findings if f.rule == "GL104" and f.file == "hinter.c"]
     assert len(found) == 1, found
@@ -201,3 +207,23 @@ def test_printed_values_read_only_lines_of_that_format():
 def test_printed_values_on_a_hostile_line_is_a_plain_scan():
     line = "hint tilt: positions=" + " opened=" * 20000 + "\n"
     assert printed_values(line * 50, PARTS, 1) == []
+
+
+# The hint arrays must be the gated branch's only way out: a branch that also changes what runs next,
+# what the function returns or state behind a parameter keeps the error, whatever the logs print.
+LEAVING_BRANCHES = {
+    "a jump taken on the answer": HINTER_C.replace("            live[i] = 1;\n",
+                                                   "            live[i] = 1;\n            if (i + 1 == n) continue;\n"),
+    "state behind a parameter": HINTER_C.replace("            live[i] = 1;\n",
+                                                 "            live[i] = 1;\n            rows[h & 4095].hits += 1;\n"),
+    "a returned value": HINTER_C.replace("    unsigned h = 0;\n", "    unsigned h = 0;\n    int opened = 0;\n")
+                                .replace("            live[i] = 1;\n", "            live[i] = 1;\n            opened = 1;\n")
+                                .replace("    return 0;\n", "    return opened;\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(LEAVING_BRANCHES))
+def test_a_branch_with_another_way_out_keeps_the_error(make_sub, name):
+    code = LEAVING_BRANCHES[name]
+    assert code != HINTER_C
+    assert _gl104(_with_c(make_sub, code)).severity == Severity.ERROR

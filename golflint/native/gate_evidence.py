@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from ..logs.counts import identifiable, printed_line, printed_values
-from .syntax import is_write_target, line, subscript_parts, text, tree_of
+from .syntax import line, subscript_parts, text, tree_of, walk
 
 if TYPE_CHECKING:
     from ..code.units import CodeUnit
@@ -53,23 +53,43 @@ class ClosedGate:
 
 
 # -- the C side: what the gated branch writes ---------------------------------------------------------
+JUMPS = ("return_statement", "break_statement", "continue_statement", "goto_statement")
+
+
 def gated_outputs(unit: "CodeUnit", at_line: int) -> tuple[str, list[int]] | None:
     """(C function, parameter positions) of the per-position arrays written by either branch of
-    the `if` whose condition starts on `at_line`."""
+    the `if` whose condition starts on `at_line`, when those arrays are the branch's only way out:
+    no jump leaves it (a `continue` or `return` taken on the answer changes what runs next), no
+    return value of the function reads a variable the branch assigns, and the branch stores into
+    no parameter other than those arrays (state reached through a parameter, `st->bonus = ...`).
+    Calls and locals inside the branch, and state updated after it from a variable it assigned,
+    are not followed (see docs/packed-native-config.md)."""
     for fn in tree_of(unit).functions:
         for node in fn.nodes.get("if_statement", []):
             cond = node.child_by_field_name("condition")
             if cond is None or line(cond) != at_line:
                 continue
+            branches = [b for b in (node.child_by_field_name("consequence"),
+                                    node.child_by_field_name("alternative")) if b is not None]
             positions: set[int] = set()
-            for field_name in ("consequence", "alternative"):
-                branch = node.child_by_field_name(field_name)
-                if branch is None:
-                    continue
-                for sub_node in fn.within(branch, "subscript_expression"):
-                    array = text(subscript_parts(sub_node)[0])
-                    if is_write_target(sub_node) and array in fn.params:
-                        positions.add(fn.params.index(array))
+            assigned: set[str] = set()
+            for branch in branches:
+                if fn.within(branch, *JUMPS):
+                    return None
+                for write in fn.within(branch, "assignment_expression", "update_expression"):
+                    target = write.child_by_field_name("left" if write.type == "assignment_expression" else "argument")
+                    if target is None:
+                        return None
+                    if target.type == "subscript_expression" and text(subscript_parts(target)[0]) in fn.params:
+                        positions.add(fn.params.index(text(subscript_parts(target)[0])))
+                    elif target.type == "identifier":
+                        assigned.add(text(target))
+                    else:
+                        return None       # a field or an element reached through a parameter
+            returned = {text(n) for r in fn.nodes.get("return_statement", []) for n in walk(r)
+                        if n.type == "identifier"}
+            if returned & assigned or assigned & set(fn.params):
+                return None
             if positions:
                 return fn.name, sorted(positions)
     return None

@@ -503,7 +503,10 @@ def _closed_gate(sub: "Submission", unit: "CodeUnit", f: Finding) -> Finding:
     from ..native.gate_evidence import closed_gate
 
     assert f.line is not None
-    evidence = closed_gate(sub, unit, f.line)
+    try:
+        evidence = closed_gate(sub, unit, f.line)
+    except RecursionError:
+        return f          # code nested beyond what the walk follows: no evidence, the error stays
     if evidence is None:
         return f
     return f.with_(severity=Severity.WARNING, message=f"{f.message} ({evidence.describe()})",
