@@ -175,6 +175,10 @@ def test_claimed_seeds_are_judged_by_their_own_logs(make_sub):
 def test_a_route_around_the_mask_keeps_the_error(make_sub):
     f = _gl104(_submission(make_sub, hints=LEAKY_PY, extra=", raw"))
     assert f.severity == Severity.ERROR
+    # the raw hints kept by another object, whatever the assignment holds
+    kept = HINTS_PY.replace("    return chosen, bonus\n", "    _ = STORE.append(hint)\n    return chosen, bonus\n") \
+        .replace("class Hinter:", "STORE = []\n\n\nclass Hinter:")
+    assert _gl104(_submission(make_sub, hints=kept)).severity == Severity.ERROR
 
 
 def test_the_policy_is_a_rulebook_setting(make_sub):

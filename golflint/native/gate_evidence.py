@@ -202,9 +202,29 @@ def _reach(steps: list[_Step], seeds: set[str], stop: set[str], skip: set[int], 
     return found
 
 
-def _escapes(steps: list[_Step], flowing: set[str], guard: set[str], skip: set[int]) -> list[_Step]:
-    return [s for s in steps if id(s.node) not in skip and s.kind != "bind"
-            and any(p & flowing and not p & guard for p in s.parts)]
+def _escapes(steps: list[_Step], flowing: set[str], guard: set[str], skip: set[int],
+             modules: set[str]) -> list[_Step]:
+    """Steps that carry a flowing value past the guard: uses (returns, calls for their effect,
+    tests) and stores into what is not followed, and any method call on another object given a
+    flowing value without the guard (`cache.update(hint)` keeps it, whatever is assigned)."""
+    out = []
+    for s in steps:
+        if id(s.node) in skip:
+            continue
+        if s.kind != "bind" and any(p & flowing and not p & guard for p in s.parts):
+            out.append(s)
+            continue
+        for call in (n for n in ast.walk(s.node) if isinstance(n, ast.Call)):
+            given = set().union(*(_loads(a) for a in (*call.args, *(k.value for k in call.keywords))))
+            if not (given & flowing) or given & guard or not isinstance(call.func, ast.Attribute):
+                continue
+            receiver = call.func.value
+            while isinstance(receiver, (ast.Attribute, ast.Subscript, ast.Call)):
+                receiver = receiver.func if isinstance(receiver, ast.Call) else receiver.value
+            if isinstance(receiver, ast.Name) and receiver.id not in modules and receiver.id not in flowing:
+                out.append(s)
+                break
+    return out
 
 
 def _mask_source(value: ast.AST) -> bool:
@@ -325,9 +345,12 @@ class _Program:
         return made if made in self.classes else None
 
 
+def _modules(unit: "CodeUnit") -> set[str]:
+    return set(unit.imports.aliases) | {m.split(".")[0] for m in unit.imports.modules}
+
+
 def _arg_names(unit: "CodeUnit", arg: ast.AST) -> set[str]:
-    modules = set(unit.imports.aliases) | {m.split(".")[0] for m in unit.imports.modules}
-    return _loads(arg) - modules
+    return _loads(arg) - _modules(unit)
 
 
 def closed_gate(sub: "Submission", unit: "CodeUnit", at_line: int) -> ClosedGate | None:
@@ -366,7 +389,7 @@ def _judge_call(sub: "Submission", program: _Program, unit: "CodeUnit", call: as
     skip = {id(c_statement)}
     flowing = _reach(steps, arrays, set(), skip, set())
     returned: set[int] = set()
-    for s in _escapes(steps, flowing, set(), skip):
+    for s in _escapes(steps, flowing, set(), skip, _modules(unit)):
         if not isinstance(s.node, ast.Return) or not isinstance(s.node.value, ast.Tuple):
             return None
         returned |= {i for i, e in enumerate(s.node.value.elts) if _loads(e) & flowing}
@@ -410,7 +433,7 @@ def _closed_in(sub: "Submission", unit: "CodeUnit", fn: FunctionNode, arrays: se
             defs = definitions.get(mask or "", [])
             if mask is None or mask not in flowing or len(defs) != 1 or not _mask_source(defs[0].value):
                 continue
-            if not _guards(steps, arrays, mask, skip):
+            if not _guards(steps, arrays, mask, skip, _modules(unit)):
                 continue
             shown = _zero_in_every_claimed_log(sub, fstring, position)
             if shown is None:
@@ -420,7 +443,7 @@ def _closed_in(sub: "Submission", unit: "CodeUnit", fn: FunctionNode, arrays: se
     return None
 
 
-def _guards(steps: list[_Step], arrays: set[str], mask: str, skip: set[int]) -> bool:
+def _guards(steps: list[_Step], arrays: set[str], mask: str, skip: set[int], modules: set[str]) -> bool:
     """Does every onward use of `arrays` also read `mask` (or a value built from it alone)?"""
     gated = _reach(steps, {mask}, set(), skip, set())
     flowing: set[str] = set(arrays)
@@ -433,7 +456,7 @@ def _guards(steps: list[_Step], arrays: set[str], mask: str, skip: set[int]) -> 
     pure = gated - flowing
     if mask not in pure:
         return False
-    return not _escapes(steps, flowing, pure, skip)
+    return not _escapes(steps, flowing, pure, skip, modules)
 
 
 def _zero_in_every_claimed_log(sub: "Submission", fstring: ast.JoinedStr, position: int) -> tuple[str, tuple[str, ...]] | None:
