@@ -15,8 +15,10 @@ are its context. Then:
   the second reading it to score them (or both scoring).
 - GL203: a native file the script compiles or loads that is not counted in `bytes.code_files`.
 
-Token arrays are parameters named like tokens, or parameters the Python side passes token arrays
-to (`lib.score(val_tokens.ctypes.data_as(...), ...)`); gold probabilities likewise.
+Roles are read from behaviour, never from names: token arrays are parameters whose elements index
+other arrays, or integer arrays the Python side passes (`np.uint16`, `.long()`) that the C code only
+reads at loop positions; gold probabilities are what the Python caller gathers, or float inputs read
+once per position inside a logged scalar mixture (docs/packed-native-config.md).
 """
 
 from __future__ import annotations
@@ -37,18 +39,16 @@ if TYPE_CHECKING:
     from ..code.units import CodeUnit
     from ..submission import Submission
 
-TOKEN_NAME = re.compile(r"^(tok|toks|tokens?|ids|input_ids|seq|targets?|tgt|val_tokens?|x|y|data|"
-                        r"\w*_tokens?|\w*_ids|tokens?_\w+)$", re.I)
-TARGET_NAME = re.compile(r"^(y|targets?|tgt|labels?)$", re.I)
-GOLD_NAME = re.compile(r"(gold|p_true|p_tgt|tgt_p|target_p|p_target|true_p|p_y\b|py\b)", re.I)
-VOCAB_BOUND = re.compile(r"(vocab|\bV\b|n_vocab|nvocab|num_classes|n_classes|\bNV\b)", re.I)
 HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
 HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
 MIXTURE = re.compile(r"\(\s*1(?:\.0*)?f?\s*-\s*([A-Za-z_]\w*)\s*\)")
 LOG_CALL = re.compile(r"\b(log|logf|log2|log2f|__logf|logl|std::log)\s*\(")
 # Scalars passed across the boundary: lengths and ctypes numbers, never arrays.
 SCALAR_ARG = re.compile(r"(\blen\(|\.numel\(|\.shape|\.size\(|ctypes\.c_(int|float|double|long|size_t|uint)\w*\()")
-PY_TOKEN_ARG = re.compile(r"(tok|target|\by\b|ids\b|val)", re.I)
+# An array of integers on the Python side: an integer dtype or cast (numpy, torch, ctypes pointers).
+INTEGER_ARRAY = re.compile(r"(\b(np|numpy|torch)\.u?int(8|16|32|64)\b|\btorch\.(long|short)\b|"
+                           r"\.(long|int|short)\(\)|c_u?(int|short|long)(8|16|32|64)?\b|c_u?(byte|ushort|ulong)\b|"
+                           r"dtype=['\"]u?int(8|16|32|64)['\"])")
 
 
 @dataclass
@@ -57,16 +57,21 @@ class Loop:
     var: str
     bound: str
     offsets: dict[str, set[int]] = field(default_factory=dict)   # token array -> offsets of `var`
+    first_read: dict[str, int] = field(default_factory=dict)     # token array -> byte of its first read
+    scoring: set[str] = field(default_factory=set)   # arrays whose latest read keys a log or a comparison
 
     @property
     def target(self) -> tuple[str, int] | None:
         """(array, offset) of the token being scored: the latest one read. A loop that reads only
-        earlier tokens (`tok[i - 1]`) scores nothing it reads, so it has no target."""
-        candidates = [(max(offs), bool(TARGET_NAME.match(array)), array)
+        earlier tokens (`tok[i - 1]`) scores nothing it reads, so it has no target. Between two
+        arrays read at the same latest offset (inputs `x[i]` and targets `y[i]`), the target is
+        the one whose value keys the scored probability (`log(p[... y[i]])`) or is compared
+        (`pred == y[i]`); then the one read first."""
+        candidates = [(max(offs), array in self.scoring, -self.first_read.get(array, 0), array)
                       for array, offs in self.offsets.items() if offs and max(offs) >= 0]
         if not candidates:
             return None
-        offset, _, array = max(candidates)
+        offset, _, _, array = max(candidates)
         return array, offset
 
 
@@ -116,10 +121,53 @@ def _loops(fn: Function, token_arrays: set[str]) -> list[Loop]:
                 k = _offset(index, loop.var)
                 if k is not None:
                     loop.offsets.setdefault(name, set()).add(k)
+                    loop.first_read.setdefault(name, sub.start_byte)
         if loop.offsets:
+            latest = max(max(offs) for offs in loop.offsets.values())
+            tied = [a for a, offs in loop.offsets.items() if max(offs) == latest]
+            if len(tied) > 1:
+                loop.scoring = {a for a in tied if _keys_the_score(fn, node, loop.var, a, latest)}
             out.append(loop)
     fn.cache[key] = out
     return out
+
+
+def _keys_the_score(fn: Function, loop_node: Node, var: str, array: str, offset: int) -> bool:
+    """Is `array[var + offset]` (or a variable assigned from it) compared for equality, or part of
+    the index of a table read inside a log? That is what a scoring loop does with the answer."""
+    reads = [s for s in fn.within(loop_node, "subscript_expression")
+             if text(subscript_parts(s)[0]) == array and _offset(subscript_parts(s)[1], var) == offset
+             and not is_write_target(s)]
+    names = {v for v, value in _assignments(fn, loop_node) if _bare(value) in reads}  # `int t = y[i];`
+    uses = reads + [n for n in fn.within(loop_node, "identifier") if text(n) in names
+                    and not (n.parent is not None and n.parent.type == "init_declarator"
+                             and n.parent.child_by_field_name("declarator") == n)]
+    for use in uses:
+        node, in_index = use, False
+        while node.parent is not None and node != loop_node:
+            parent = node.parent
+            if parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("==", "!=") \
+                    and _bare(node) == use:
+                return True                      # compared itself, not a key computed from it
+            if parent.type == "subscript_expression" and subscript_parts(parent)[1] is not None \
+                    and parent.child_by_field_name("argument") != node:
+                in_index = True
+            if in_index and parent.type == "call_expression" \
+                    and LOG_CALL.search(text(parent.child_by_field_name("function")) + "("):
+                return True
+            node = parent
+    return False
+
+
+def _bare(node: Node) -> Node:
+    """`node` without the parentheses and casts around it."""
+    while node.type in ("parenthesized_expression", "cast_expression"):
+        inner = node.child_by_field_name("value") if node.type == "cast_expression" else (
+            node.named_children[0] if node.named_child_count == 1 else None)
+        if inner is None:
+            break
+        node = inner
+    return node
 
 
 def _assignments(fn: Function, scope: Node) -> Iterator[tuple[str, Node]]:
@@ -237,9 +285,12 @@ def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
     for unit in sub.python_units:
         handles: set[str] = set()
         gold_names: set[str] = set()
+        integer_names: set[str] = set()
         for node in unit.nodes(ast.Assign):
             value = node.value  # type: ignore[attr-defined]
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]  # type: ignore[attr-defined]
+            if INTEGER_ARRAY.search(ast.unparse(value)):
+                integer_names.update(names)
             if isinstance(value, ast.Call):
                 called = unit.imports.call_name(value) or ""
                 if called in LIBRARY_LOADERS or called in (EXTENSION_LOAD, EXTENSION_INLINE) \
@@ -259,9 +310,11 @@ def boundary_roles(sub: "Submission") -> dict[str, dict[int, str]]:
                 if SCALAR_ARG.search(shown):
                     continue
                 names = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
-                if ".gather(" in shown or names & gold_names or GOLD_NAME.search(shown):
+                if ".gather(" in shown or names & gold_names:
                     roles.setdefault(func.attr, {})[position] = "gold"
-                elif PY_TOKEN_ARG.search(shown):
+                elif INTEGER_ARRAY.search(shown) or names & integer_names:
+                    # integers: token ids, or counts and other outputs; _function_roles keeps
+                    # those the C function only reads, at positions of a loop
                     roles.setdefault(func.attr, {})[position] = "tokens"
     _ROLES[sub] = roles
     return roles
@@ -305,13 +358,27 @@ def _symbol_arrays(fn: Function) -> set[str]:
 def _function_roles(sub: "Submission", name: str, params: list[str],
                     fn: Function | None = None) -> tuple[set[str], set[str]]:
     roles = boundary_roles(sub).get(name, {})
-    tokens = {p for p in params if TOKEN_NAME.match(p)}
+    tokens: set[str] = set()
     if fn is not None:
         tokens |= _symbol_arrays(fn)
-    gold = {p for p in params if GOLD_NAME.search(p)}
+    gold: set[str] = set()
+    read_at_positions = set()
+    if fn is not None:
+        written = _written_arrays(fn.body)
+        for node in fn.nodes.get("for_statement", []):
+            header = _loop_header(node)
+            if header is None:
+                continue
+            for sub_node in fn.within(node, "subscript_expression"):
+                array, index = subscript_parts(sub_node)
+                if text(array) not in written and _offset(index, header[0]) is not None:
+                    read_at_positions.add(text(array))
     for position, role in roles.items():
         if position < len(params):
-            (tokens if role == "tokens" else gold).add(params[position])
+            if role == "gold":
+                gold.add(params[position])
+            elif fn is None or params[position] in read_at_positions:
+                tokens.add(params[position])
     return tokens - gold, gold
 
 
@@ -428,26 +495,141 @@ def check_gold_only_mixture(unit: "CodeUnit", sub: "Submission") -> Iterable[tup
             m = MIXTURE.search(shown)
             if not m or shown.count(m.group(1)) < 2 or line(expr) in seen:
                 continue
-            if _inside_vocab_loop(expr):
+            if _inside_vocab_loop(fn, expr, tokens):
                 continue
             gold_operand = bool(_identifiers(expr) & gold) or any(
                 t.mentions(s) for t in targets for s in of_type(expr, "subscript_expression")
-                if text(subscript_parts(s)[0]) not in tokens)
+                if text(subscript_parts(s)[0]) not in tokens) or _logged_position_probability(fn, expr, tokens)
             if gold_operand:
                 seen.add(line(expr))
                 yield line(expr), (f"{name}() mixes probabilities only at the gold token (`{shown[:70]}`), "
                                    "never over the whole vocabulary: the implied distribution does not sum to 1")
 
 
-def _inside_vocab_loop(node: Node) -> bool:
+def _float_inputs(fn: Function) -> set[str]:
+    """Parameters that are arrays of floats the function never writes: per-element inputs."""
+    if "float_inputs" in fn.cache:
+        return fn.cache["float_inputs"]
+    out: set[str] = set()
+    decl = fn.node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    for param in (plist.named_children if plist is not None else []):
+        kind = param.child_by_field_name("type")
+        declarator = param.child_by_field_name("declarator")
+        if kind is None or declarator is None or text(kind).split()[-1] not in ("float", "double", "half"):
+            continue
+        if declarator.type in ("pointer_declarator", "array_declarator"):
+            ids = list(of_type(declarator, "identifier"))
+            if ids:
+                out.add(text(ids[-1]))
+    out -= _written_arrays(fn.body)
+    fn.cache["float_inputs"] = out
+    return out
+
+
+def _logged_position_probability(fn: Function, expr: Node, tokens: set[str]) -> bool:
+    """Is an operand of the mixture `expr` one float read per position (`p[i]`, `i` the variable of
+    an enclosing loop, `p` a float input array), and is the mixture itself a scalar whose log is
+    taken? That is the probability of the one token at each position: a mixture of such scalars
+    is a mixture at the gold token only, whatever the arrays are called. A mixture written into
+    an array (`mix[v] = ...`, a row over the vocabulary) is not a scalar and is not read here."""
+    inputs = _float_inputs(fn) - tokens
+    loop_vars = set()
+    parent = expr.parent
+    while parent is not None:
+        if parent.type == "for_statement" and (header := _loop_header(parent)) is not None:
+            loop_vars.add(header[0])
+        parent = parent.parent
+    per_position = any(text(subscript_parts(s)[0]) in inputs
+                       and any(_offset(subscript_parts(s)[1], v) is not None for v in loop_vars)
+                       for s in of_type(expr, "subscript_expression"))
+    return per_position and _logged_scalar(fn, expr)
+
+
+def _logged_scalar(fn: Function, expr: Node) -> bool:
+    node = expr
+    while node.parent is not None and not node.type.endswith("_statement"):
+        parent = node.parent
+        if parent.type == "call_expression" and LOG_CALL.search(text(parent.child_by_field_name("function")) + "("):
+            return True
+        if parent.type in ("init_declarator", "assignment_expression"):
+            target = parent.child_by_field_name("declarator" if parent.type == "init_declarator" else "left")
+            if target is None or target.type != "identifier" or parent.child_by_field_name(
+                    "value" if parent.type == "init_declarator" else "right") != node:
+                return False
+            name = text(target)
+            return any(LOG_CALL.search(text(call.child_by_field_name("function")) + "(")
+                       and name in _identifiers(call.child_by_field_name("arguments"))
+                       for call in fn.nodes.get("call_expression", []))
+        node = parent
+    return False
+
+
+def _inside_vocab_loop(fn: Function, node: Node, tokens: set[str]) -> bool:
+    """Is `node` inside a loop over the vocabulary? Read from what the loop variable does, not
+    from what the bound is called: it is the column of a row-major index whose row width is the
+    loop's own bound (`p[i * B + v]` under `v < B`: `v` spans a row of a distribution), or it
+    indexes an array that is elsewhere indexed by a token value (`mix[v]` and `mix[tokens[i]]`:
+    `v` spans token ids)."""
     parent = node.parent
     while parent is not None:
-        if parent.type in ("for_statement", "while_statement"):
-            cond = parent.child_by_field_name("condition")
-            if cond is not None and VOCAB_BOUND.search(text(cond)):
-                return True
+        header = _loop_variable(parent)
+        if header is not None and _spans_vocabulary(fn, parent, *header, tokens):
+            return True
         parent = parent.parent
     return False
+
+
+def _loop_variable(node: Node) -> tuple[str, str] | None:
+    if node.type == "for_statement":
+        return _loop_header(node)
+    if node.type == "while_statement":
+        cond = node.child_by_field_name("condition")
+        while cond is not None and cond.type == "parenthesized_expression" and cond.named_child_count == 1:
+            cond = cond.named_children[0]
+        if cond is not None and cond.type == "binary_expression":
+            left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+            if left is not None and right is not None and left.type == "identifier":
+                return text(left), text(right)
+    return None
+
+
+def _spans_vocabulary(fn: Function, loop: Node, var: str, bound: str, tokens: set[str]) -> bool:
+    bound = re.sub(r"\s+", "", bound)
+    indexed_by_var: set[str] = set()
+    for sub_node in fn.within(loop, "subscript_expression"):
+        array, index = subscript_parts(sub_node)
+        if index is None:
+            continue
+        shown = re.sub(r"\s+", "", text(index))
+        if shown == var:
+            indexed_by_var.add(text(array))
+            continue
+        if bound and re.search(rf"(^|[^\w])\(?{re.escape(bound)}\)?\*|\*\(?{re.escape(bound)}\)?($|[^\w])", shown) \
+                and re.search(rf"(^|\+){re.escape(var)}($|\+)", shown):
+            return True                                  # `row * B + v`: v is a column of width B
+    if not indexed_by_var:
+        return False
+    token_values = _token_values(fn, tokens)
+    for sub_node in fn.nodes.get("subscript_expression", []):
+        array, index = subscript_parts(sub_node)
+        if index is None or text(array) not in indexed_by_var:
+            continue
+        if any((n.type == "subscript_expression" and text(subscript_parts(n)[0]) in tokens)
+               or (n.type == "identifier" and text(n) in token_values) for n in walk(index)):
+            return True
+    return False
+
+
+def _token_values(fn: Function, tokens: set[str]) -> set[str]:
+    """Variables assigned a token read (`int c = tokens[i - 1];`)."""
+    key = ("token_values", frozenset(tokens))
+    if key not in fn.cache:
+        fn.cache[key] = {var for var, value in _assignments(fn, fn.body)
+                         if value.type == "subscript_expression" and text(subscript_parts(value)[0]) in tokens}
+    return fn.cache[key]
 
 
 def check_second_pass(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[int | None, str]]:

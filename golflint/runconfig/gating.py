@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from ..code.units import NATIVE_LANGUAGES
 from ..findings import Finding, Severity
 from ..memo import folder_memo
 from .model import Setting, Variant
@@ -473,8 +474,15 @@ def apply_gating(sub: "Submission", findings: list[Finding]) -> list[Finding]:
     variants = cfg.checked_variants
     units = {u.label: u for u in sub.python_units}
     evidence_rules = set(sub.settings.get("logs.ran_evidence_rules", []) or [])
+    closed_rules = set(sub.settings.get("logs.closed_gate_rules", []) or [])
+    native = {u.label: u for u in sub.code_units if u.language in NATIVE_LANGUAGES} if closed_rules else {}
     out: list[Finding] = []
     for f in findings:
+        native_unit = native.get(f.where or f.file or "")
+        if native_unit is not None and f.rule in closed_rules and f.line is not None \
+                and f.severity == Severity.ERROR:
+            out.append(_closed_gate(sub, native_unit, f))
+            continue
         unit = units.get(f.where or f.file or "")
         if f.rule[2:3] not in GATED_FAMILIES or f.line is None or unit is None or not variants:
             out.append(f)
@@ -489,6 +497,23 @@ def apply_gating(sub: "Submission", findings: list[Finding]) -> list[Finding]:
                 continue
         out.append(_judged(f, results))
     return out
+
+
+def _closed_gate(sub: "Submission", unit: "CodeUnit", f: Finding) -> Finding:
+    """A native branch gated on the scored token whose Python gate every claimed run kept shut
+    (native/gate_evidence.py): a warning that says so; otherwise the finding as it was."""
+    from ..native.gate_evidence import closed_gate
+
+    assert f.line is not None
+    try:
+        evidence = closed_gate(sub, unit, f.line)
+    except RecursionError:
+        return f          # code nested beyond what the walk follows: no evidence, the error stays
+    if evidence is None:
+        return f
+    return f.with_(severity=Severity.WARNING, message=f"{f.message} ({evidence.describe()})",
+                   data={**f.data, "closed_gate": {"mask": evidence.mask, "file": evidence.file,
+                                                   "line": evidence.line, "logs": list(evidence.logs)}})
 
 
 MIN_LOG_FRAGMENT = 10   # characters of literal text a log line must share with the code
