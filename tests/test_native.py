@@ -94,6 +94,13 @@ def test_uncounted_native_source_is_reported_once():
 
 
 C_LEGAL = {
+    "helper of this file that only clamps the target": """
+        static int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+        double f(const int *tokens, const float *p, int n, int V) {
+            double nll = 0;
+            for (int i = 0; i + 1 < n; i++) nll -= log(p[i * V + clampi(tokens[i + 1], 0, V - 1)]);
+            return nll;
+        }""",
     "exact index of the gold count": """
         double f(const int *tokens, const float *cnt, const float *tot, int n, int V) {
             double nll = 0;
@@ -226,6 +233,13 @@ C_ILLEGAL = {
         double f(const int *tok, const float *tab, int n) {
             double nll = 0;
             for (int t = 0; t + 1 < n; t++) { nll -= log(tab[fnv(tok[t], tok[t + 1]) & 1023]); }
+            return nll;
+        }"""),
+    "helper of this file mixing the target": ("GL104", """
+        static unsigned long long step(unsigned long long s, unsigned v) { return (s ^ v) * 1099511628211ull; }
+        double f(const int *tok, const float *tab, int n) {
+            double nll = 0;
+            for (int t = 0; t + 1 < n; t++) { nll -= log(tab[step(14695981039ull, tok[t + 1]) & 1023]); }
             return nll;
         }"""),
     "gold-named scalar mixed": ("GL105", """

@@ -33,13 +33,12 @@ from tree_sitter import Node
 
 from ..facts.declared import Fact, provides
 from ..memo import folder_memo
-from .syntax import Function, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
+from .syntax import Function, functions, is_write_target, line, of_type, subscript_parts, text, tree_of, walk
 
 if TYPE_CHECKING:
     from ..code.units import CodeUnit
     from ..submission import Submission
 
-HASH_CALL = re.compile(r"(hash|mix|fnv|murmur|crc|xxh)", re.I)
 HASH_OPERATORS = {"^", "%", "<<", ">>", "*"}
 MIXTURE = re.compile(r"\(\s*1(?:\.0*)?f?\s*-\s*([A-Za-z_]\w*)\s*\)")
 LOG_CALL = re.compile(r"\b(log|logf|log2|log2f|__logf|logl|std::log)\s*\(")
@@ -236,7 +235,10 @@ class _Target:
                 args = n.child_by_field_name("arguments")
                 if args is None or not self.mentions(args):
                     continue
-                if HASH_CALL.search(text(fn)):
+                # A helper of this file that mixes the argument the target goes to with hash
+                # operators (`h ^ x`, `x * PRIME`, `x << 7`): its result is a hash of the target.
+                values = [a for a in args.named_children if a.type != "comment"]
+                if any(_mixes_parameter(fn, i) for i, a in enumerate(values) if self.mentions(a)):
                     return True
                 # Whatever the function is called: it combines the target with another token
                 # read (the context), so its result is a key of both.
@@ -254,6 +256,32 @@ class _Target:
 
     def keyed(self, node: Node) -> bool:
         return self.hashes(node) or bool(_identifiers(node) & self.keys)
+
+
+def _mixes_parameter(callee: Node, position: int) -> bool:
+    """Does the function of this file that `callee` names combine its `position`-th parameter, or a
+    variable assigned from it, with a hash operator (`^`, `*`, `<<`, `%`, ...)? Read from what the
+    helper's body does, whatever it is called; a function defined elsewhere is not followed."""
+    root = callee
+    while root.parent is not None:
+        root = root.parent
+    name = text(callee).split("::")[-1].split(".")[-1].split("->")[-1]
+    for fn_name, _node, params, body in functions(root):
+        if fn_name != name or position >= len(params):
+            continue
+        tainted = {params[position]}
+        for _ in range(2):  # locals assigned from the parameter (`uint64_t x = v; x ^= x >> 33;`)
+            for decl in of_type(body, "init_declarator", "assignment_expression"):
+                target = decl.child_by_field_name("declarator") or decl.child_by_field_name("left")
+                value = decl.child_by_field_name("value") or decl.child_by_field_name("right")
+                if target is not None and value is not None and _identifiers(value) & tainted:
+                    tainted |= _identifiers(target)
+        for n in of_type(body, "binary_expression", "assignment_expression"):
+            op = n.child_by_field_name("operator")
+            op_text = text(op).rstrip("=") if op is not None else ""
+            if op_text in HASH_OPERATORS and _identifiers(n) & tainted:
+                return True
+    return False
 
 
 def _statement_of(node: Node) -> Node:
