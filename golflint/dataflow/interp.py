@@ -1298,7 +1298,8 @@ class Interpreter:
                 and not any(isinstance(x, tuple) and x[0] == ITER for x in index):
             if any(r.all_gens for r in regions_of(base)) and not self._gathered(base):
                 return EMPTY  # a prefix of one window of a loop, not of the stream
-            fixed, value = FixedBound(idx)(sl.upper)
+            # a cap assigned in a branch no run takes (a smoke-test switch left unset) bounds nothing
+            fixed, value = FixedBound(idx, runs=[dict(r) for r in self.spec.configured])(sl.upper)
             # 0 starts an empty accumulator; a negative stop drops the last tokens of the inputs;
             # a token cap of 1 is off by default (`[:min(n, cap + 1)]` with cap 0): no score has 1 token
             least = 1 if regions_of(base) else 0
@@ -1306,7 +1307,7 @@ class Interpreter:
             if fixed and value is not None and value <= least:
                 # off by default, but a run command may set it (`VAL_SUBSET_TOKENS=1048576 python ...`)
                 for overrides in self.spec.configured:
-                    ok, run_value = FixedBound(idx, dict(overrides))(sl.upper)
+                    ok, run_value = FixedBound(idx, dict(overrides), runs=[])(sl.upper)
                     if ok and run_value is not None and least < run_value < self.spec.min_validation_tokens:
                         value, run = run_value, f"{int(run_value):,} tokens with the run command's settings"
                         break

@@ -9,7 +9,8 @@ count from one on the data's own length. Names never decide: only what a name is
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import bisect
+from collections.abc import Mapping, Sequence
 
 from .declared import Fact, need, provides
 from .index import FUNCTIONS, Scope, UnitIndex, walk
@@ -72,10 +73,15 @@ class FixedBound:
     command gives the setting when `overrides` names it: environment variable -> number).
     Unknown expressions (a parameter without default, a computed count) are not fixed."""
 
-    def __init__(self, idx: UnitIndex, overrides: Mapping[str, float] | None = None):
+    def __init__(self, idx: UnitIndex, overrides: Mapping[str, float] | None = None,
+                 runs: Sequence[Mapping[str, float]] | None = None):
+        """`runs`: the settings of each run command, when the caller knows them. Only then is a
+        definition in a branch that no run takes (its test decided against it by the settings of
+        every run, and by the defaults) passed over; without them every definition counts."""
         need(Fact.VALUES)
         self.idx = idx
         self.overrides = overrides or {}
+        self.runs = None if runs is None else [dict(self.overrides)] + [{**dict(r), **self.overrides} for r in runs]
 
     def __call__(self, expr: ast.AST) -> tuple[bool, float | None]:
         return self._fixed(expr, 0)
@@ -130,7 +136,7 @@ class FixedBound:
                 value = None
             return True, value
         if isinstance(node, ast.Name):
-            values = _scope_at(idx, node).reaching(node.id, (node.lineno, node.col_offset))
+            values = self._reaching_as_run(node)
             if values:
                 return self._fixed(values[0], depth + 1)
             default = _parameter_default(idx, node)
@@ -140,6 +146,75 @@ class FixedBound:
         if isinstance(node, ast.Attribute) and node.attr in idx.class_attrs:
             return self._fixed(idx.class_attrs[node.attr], depth + 1)
         return False, None
+
+
+    def _reaching_as_run(self, node: ast.Name) -> list[ast.expr]:
+        """The latest definition of `node` before it that the settings do not switch off: a smoke-test
+        cap under `if os.environ.get("SMOKE") == "1":` does not bound a run that leaves SMOKE unset."""
+        scope = _scope_at(self.idx, node)
+        at = (node.lineno, node.col_offset)
+        entries = scope.defs.get(node.id)
+        if not entries or self.runs is None:
+            return scope.reaching(node.id, at)
+        i = bisect.bisect_left(entries, at, key=lambda d: d[0])
+        for _pos, value in reversed(entries[:i]):
+            if value is None:
+                return []
+            if not self._switched_off(value):
+                return [value]
+        return []
+
+    def _switched_off(self, node: ast.AST) -> bool:
+        """Does `node` sit in an `if` branch whose test the environment settings decide against it?"""
+        parents = self.idx.parents
+        child, parent = node, parents.get(id(node))
+        while parent is not None and not isinstance(parent, FUNCTIONS):
+            if isinstance(parent, ast.If) and child is not parent.test:
+                wanted = any(child is stmt for stmt in parent.body)
+                decided = [self._env_test(parent.test, settings) for settings in self.runs or []]
+                if decided and all(holds is not None and holds != wanted for holds in decided):
+                    return True
+            child, parent = parent, parents.get(id(parent))
+        return False
+
+    def _env_test(self, test: ast.AST, settings: Mapping[str, float]) -> bool | None:
+        """`os.environ.get("X") == "1"` (or `!=`, or the read wrapped in int/float/str) decided from
+        the run's setting of X, else the read's default (none: unset); None when not of that form."""
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))):
+            return None
+        left, right = test.left, test.comparators[0]
+        if isinstance(left, ast.Constant):
+            left, right = right, left
+        if not isinstance(right, ast.Constant):
+            return None
+        while isinstance(left, ast.Call) and (self.idx.imports.call_name(left) or "") in _CASTS and left.args:
+            left = left.args[0]
+        if not (isinstance(left, ast.Call) and (self.idx.imports.call_name(left) or "") in ENV_CALLS and left.args
+                and isinstance(left.args[0], ast.Constant)):
+            return None
+        key = left.args[0].value
+        if key in settings:
+            value: object = settings[key]
+        elif len(left.args) > 1:
+            if not isinstance(left.args[1], ast.Constant):
+                return None
+            value = left.args[1].value
+        else:
+            value = None  # unset: the read gives None
+        equal = _same_setting(value, right.value)
+        return equal if isinstance(test.ops[0], ast.Eq) else not equal
+
+
+_CASTS = frozenset({"int", "float", "str", "builtins.int", "builtins.float", "builtins.str"})
+
+
+def _same_setting(value: object, literal: object) -> bool:
+    if value is None or literal is None:
+        return value is literal
+    try:
+        return float(value) == float(literal)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value) == str(literal)
 
 
 @provides(Fact.VALUES)
