@@ -124,24 +124,28 @@ def _flatten_add(node) -> list:
     return [node]
 
 
-def find_code_recipe(tree) -> CodeRecipe | None:
-    """The function of a script that builds a self-extracting wrapper of code, if one does."""
+def find_code_recipe(tree, index: dict[type, list] | None = None) -> CodeRecipe | None:
+    """The function of a script that builds a self-extracting wrapper of code, if one does.
+    `index`: the tree's nodes by type in ast.walk's order (CodeUnit.index), when already built."""
     import ast
     import inspect
 
     if tree is None:
         return None
+    if index is None:
+        index = {}
+        for node in ast.walk(tree):
+            index.setdefault(type(node), []).append(node)
     aliases: dict[str, str] = {}
-    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-    compress_lines: list[int] = []
-    for node in ast.walk(tree):  # one walk: imports, functions, and where anything compresses
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                aliases[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions.append(node)
-        elif isinstance(node, ast.Call) and _call_tail(node)[1] == "compress":
-            compress_lines.append(node.lineno)
+    for node in index.get(ast.Import, ()):
+        for alias in node.names:
+            aliases[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[0]
+    # functions in ast.walk's order: the first recipe found is the one counted
+    plain, coroutines = index.get(ast.FunctionDef, []), index.get(ast.AsyncFunctionDef, [])
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = plain or coroutines
+    if plain and coroutines:  # both kinds: their order interleaved is only in the tree
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    compress_lines = [n.lineno for n in index.get(ast.Call, ()) if _call_tail(n)[1] == "compress"]
     best: CodeRecipe | None = None
     for func in functions:
         start = min([func.lineno, *(d.lineno for d in func.decorator_list)])

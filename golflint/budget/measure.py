@@ -110,7 +110,7 @@ def _count_compressed_code(sub: "Folder", m: Measurement, logs: "list[TrainLog]"
     if entry is None or entry not in m.code_files or not logged:
         return
     unit = next((u for u in code_units if u.path == entry and u.layer == 0), None)
-    recipe = find_code_recipe(unit.tree if unit is not None else None)
+    recipe = find_code_recipe(unit.tree, unit.index) if unit is not None else None
     if recipe is None or unit is None:
         m.code_note = (f"{logged[0][1]} states a compressed code size, but {entry} builds no "
                        "self-extracting wrapper golflint can read: counted as stored")
