@@ -249,6 +249,7 @@ class Interpreter:
         self.funcs: dict[int, FuncInfo] = {}
         self.func_by_node: dict[int, int] = {}
         self.classes: dict[int, ClassInfo] = {}
+        self._module_class: dict[int, bool] = {}   # cid -> _is_module_class (bases never change)
         self.class_by_node: dict[int, int] = {}
         self.modules: dict[int, ModuleInfo] = {}
         self.module_by_name: dict[str, ModuleInfo] = {}
@@ -456,7 +457,14 @@ class Interpreter:
         return None
 
     def _is_module_class(self, cid: int) -> bool:
-        return any(c.is_module for c in self._class_chain(cid))
+        # asked for every object of every method call: a class's bases and `is_module` are set
+        # when it is created, before anything can ask, so the answer is kept per class
+        found = self._module_class.get(cid)
+        if found is None:
+            found = any(c.is_module for c in self._class_chain(cid))
+            if cid in self.classes:
+                self._module_class[cid] = found
+        return found
 
     def load_attr(self, recv: frozenset, attr: str) -> frozenset:
         out = EMPTY
@@ -663,6 +671,7 @@ class Interpreter:
                 for x in self.eval(base):
                     if isinstance(x, tuple) and x[0] == CLASS:
                         info.bases.append(x[1])
+            self._module_class.pop(cid, None)  # in case evaluating a base asked before they were known
             # The class body runs in its own namespace; its assignments become class fields.
             outer = self.frame
             body_frame = self._push_frame(outer.module, outer if outer.func is not None else None, None)
