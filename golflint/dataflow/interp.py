@@ -731,33 +731,63 @@ class Interpreter:
         self._branches([c.body for c in node.cases] + [[]])
 
     def _assigned_in(self, loop: ast.AST) -> set[str]:
-        key = id(loop)
-        names = self._assigned_cache.get(key)
+        """Names any assignment or loop target under `loop` (itself included) binds."""
+        names = self._assigned_cache.get(id(loop))
         if names is None:
-            names = set()
-            for n in nodes_under(loop):
-                if isinstance(n, ast.Assign):
-                    for t in n.targets:
-                        names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
-                elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
-                    names.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
-            self._assigned_cache[key] = names
+            self._scan_loops(loop)
+            names = self._assigned_cache[id(loop)]
         return names
 
     def _carried(self, loop: ast.AST) -> set[str]:
         """Names a loop body updates from their own value (`pos += n`, `i = i + 1`)."""
-        key = ("carried", id(loop))
-        names = self._assigned_cache.get(key)
+        names = self._assigned_cache.get(("carried", id(loop)))
         if names is None:
-            names = set()
-            for n in nodes_under(loop):
-                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-                    names.add(n.target.id)
-                elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
-                        and self._self_referential(n.targets[0].id, n.value):
-                    names.add(n.targets[0].id)
-            self._assigned_cache[key] = names
+            self._scan_loops(loop)
+            names = self._assigned_cache[("carried", id(loop))]
         return names
+
+    def _scan_loops(self, root: ast.AST) -> None:
+        """`_assigned_in` and `_carried` of `root` and of every loop under it, from one walk: a
+        loop's names include those of the loops nested in it, and walking each nested loop's
+        subtree again took a fifth of a long script's interpretation."""
+        cache = self._assigned_cache
+        open_loops: list[tuple[set[str], set[str]]] = []
+        AST = ast.AST
+        stack: list = [root]
+        while stack:
+            n = stack.pop()
+            if n is _LOOP_END:
+                open_loops.pop()
+                continue
+            if n is root or isinstance(n, _LOOP_KINDS):
+                assigned: set[str] = set()
+                carried: set[str] = set()
+                open_loops.append((assigned, carried))
+                cache.setdefault(id(n), assigned)
+                cache.setdefault(("carried", id(n)), carried)
+                stack.append(_LOOP_END)  # popped after everything under the loop
+            if isinstance(n, ast.Assign):
+                names = {x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name)}
+                target = n.targets[0] if len(n.targets) == 1 else None
+                self_updated = target.id if isinstance(target, ast.Name) \
+                    and self._self_referential(target.id, n.value) else None
+                for assigned, carried in open_loops:
+                    assigned |= names
+                    if self_updated is not None:
+                        carried.add(self_updated)
+            elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+                names = {x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}
+                for assigned, _ in open_loops:
+                    assigned |= names
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                for _, carried in open_loops:
+                    carried.add(n.target.id)
+            for name in n._fields:
+                value = getattr(n, name, None)
+                if isinstance(value, AST):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in value if isinstance(item, AST))
 
     def _loop(self, node, target: ast.AST | None, iter_labels: frozenset | None) -> None:
         loop_key = (self.unit.label, node.lineno, node.col_offset, self.frame.frame_id)
@@ -1855,6 +1885,8 @@ class Interpreter:
 
 
 _SPREAD = 8   # positions a starred argument is spread over
+_LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
+_LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
 
 
 def _enumerated(loop: ast.AST) -> bool:
