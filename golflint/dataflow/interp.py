@@ -110,8 +110,10 @@ def _strip(labels: frozenset) -> frozenset:
         if len(_STRIPPED) > 200_000:
             _STRIPPED.clear()
         out = labels
-        if any(_structural(x) for x in labels):
-            out = frozenset(x for x in labels if not _structural(x))
+        for x in labels:  # a plain loop: a generator and a call per label cost twice as much
+            if isinstance(x, tuple) and x[0] in _STRUCTURAL:
+                out = frozenset(y for y in labels if not (isinstance(y, tuple) and y[0] in _STRUCTURAL))
+                break
         _STRIPPED[labels] = out
     return out
 
@@ -721,6 +723,9 @@ class Interpreter:
         start = dict(self.frame.env)
         results = []
         for i, body in enumerate(bodies):
+            if not body:   # the `else` an `if` does not have: the names as they came in, no copies
+                results.append(start)
+                continue
             self.frame.env.clear()
             self.frame.env.update(start)
             self.path.append((exec_id, i))
@@ -729,8 +734,8 @@ class Interpreter:
             finally:
                 self.path.pop()
             results.append(dict(self.frame.env))
-        merged: dict[str, frozenset] = {}
-        for env in results:
+        merged: dict[str, frozenset] = dict(results[0]) if results else {}
+        for env in results[1:]:
             for k, v in env.items():
                 # most names come out of every branch as the very set they went in with: no union
                 old = merged.get(k)

@@ -173,7 +173,10 @@ def is_data(label: Any) -> bool:
 
 
 def has_data(labels: frozenset) -> bool:
-    return any(is_data(x) for x in labels)
+    for x in labels:  # is_data, inline: asked of every label set the interpreter builds
+        if isinstance(x, Region) or x == TRAIN or (isinstance(x, tuple) and x[0] == TREAD):
+            return True
+    return False
 
 
 def out_labels(labels: frozenset) -> list[tuple]:
