@@ -175,7 +175,7 @@ def _count_bound(sub: "Folder", m: Measurement, logged: list[tuple[int, str]], r
     return True
 
 
-def _bound_fits(sub: "Folder", m: Measurement, logged: list[tuple[int, str]], bound: int) -> bool:
+def _bound_fits(sub: Folder, m: Measurement, logged: list[tuple[int, str]], bound: int) -> bool:
     """The bound fits under the cap with the model and the other code, and a logged figure agrees."""
     tolerance = float(sub.settings.get("bytes.compressed_code_tolerance", 0.02))
     others = sum(n for rel, n in m.code_files.items() if rel != sub.entry_script)

@@ -613,7 +613,7 @@ def _fields(data: bytes):
 
 # Pieces by the sha256 of the model file: two rules read each shipped tokenizer, and one tokenizer
 # file recurs across folders (a fork's records). Keyed by content, so kept across folders; bounded.
-_PIECES: "OrderedDict[str, list[tuple[str, int]] | None]" = OrderedDict()
+_PIECES: OrderedDict[str, list[tuple[str, int]] | None] = OrderedDict()
 _PIECES_MAX = 8
 _PIECES_MAX_BYTES = 4 * 1024 * 1024
 
