@@ -328,6 +328,8 @@ def test_stripped_source_keeps_strings_and_drops_what_the_minifier_drops():
         'def f(a, b):\n s = """keep\n    # this\n"""\n return a + b\n')
     assert '"""Doc."""' in stripped_source(source, tree, literal_statements=False)
     assert stripped_source("def f(:\n", None, literal_statements=False) is None  # not tokenizable
+    other = ast.parse('def f(a, b):\n    "doc"\n    return a\n')  # a tree of another text
+    assert stripped_source("def f(a, b):\n    a = b\n    return a\n", other, literal_statements=True) is None
 
 
 def test_a_bound_that_does_not_fit_is_rebuilt_exactly(tmp_path):

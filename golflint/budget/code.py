@@ -289,7 +289,11 @@ def stripped_source(source: str, tree, *, literal_statements: bool) -> str | Non
                 if not line_start:
                     out.append("\n")
                 line_start, last_end = True, None
-            elif kind not in skip and tok.start[0] not in dropped_rows:
+            elif kind not in skip and tok.start[0] in dropped_rows:
+                if not (kind in (tokenize.STRING, tokenize.NUMBER)
+                        or tok.string in ("None", "True", "False", "...", "(", ")")):
+                    return None  # not a literal: the tree's lines do not match the text; no bound
+            elif kind not in skip:
                 row, col = tok.start
                 if line_start:
                     out.append(" " * depth)
