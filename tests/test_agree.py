@@ -298,8 +298,42 @@ def test_a_minified_wrapper_is_counted_as_the_unminified_bound_when_that_fits(tm
     assert run_rules(root, ["GL301"]).findings == []
 
 
+def _stripped_wrapper_size(source: str) -> int:
+    import ast
+
+    from golflint.budget.code import stripped_source
+
+    return _wrapper_size(stripped_source(source, ast.parse(source), literal_statements=False))
+
+
+def test_when_the_unminified_bound_is_over_the_source_without_comments_is_the_bound(tmp_path):
+    exact, stripped, bound = (_minified_wrapper_size(MINIFYING), _stripped_wrapper_size(MINIFYING),
+                              _wrapper_size(MINIFYING))
+    assert exact < stripped < bound  # the 300 comments go
+    root = _minifying_folder(tmp_path, model=16_000_000 - (stripped + bound) // 2)
+    m = Submission(root, "record", default_settings()).measurement
+    assert m.is_bound and m.code_bytes == stripped and "without comments" in m.code_note
+    assert run_rules(root, ["GL301"]).findings == []
+
+
+def test_stripped_source_keeps_strings_and_drops_what_the_minifier_drops():
+    import ast
+
+    from golflint.budget.code import stripped_source
+
+    source = ('def f(a,  # a comment\n      b):\n    """Doc."""\n\n    s = """keep\n    # this\n"""\n'
+              '    return a + \\\n        b\n')
+    tree = ast.parse(source)
+    assert stripped_source(source, tree, literal_statements=True) == (
+        'def f(a, b):\n s = """keep\n    # this\n"""\n return a + b\n')
+    assert '"""Doc."""' in stripped_source(source, tree, literal_statements=False)
+    assert stripped_source("def f(:\n", None, literal_statements=False) is None  # not tokenizable
+    other = ast.parse('def f(a, b):\n    "doc"\n    return a\n')  # a tree of another text
+    assert stripped_source("def f(a, b):\n    a = b\n    return a\n", other, literal_statements=True) is None
+
+
 def test_a_bound_that_does_not_fit_is_rebuilt_exactly(tmp_path):
-    exact, bound = _minified_wrapper_size(MINIFYING), _wrapper_size(MINIFYING)
+    exact, bound = _minified_wrapper_size(MINIFYING), _stripped_wrapper_size(MINIFYING)
     root = _minifying_folder(tmp_path, model=16_000_000 - (exact + bound) // 2)  # fits only minified
     m = Submission(root, "record", default_settings()).measurement
     assert not m.is_bound and m.code_basis == "compressed" and m.code_bytes == exact

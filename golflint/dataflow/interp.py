@@ -113,8 +113,10 @@ def _strip(labels: frozenset) -> frozenset:
         if len(_STRIPPED) > 200_000:
             _STRIPPED.clear()
         out = labels
-        if any(_structural(x) for x in labels):
-            out = frozenset(x for x in labels if not _structural(x))
+        for x in labels:  # a plain loop: a generator and a call per label cost twice as much
+            if isinstance(x, tuple) and x[0] in _STRUCTURAL:
+                out = frozenset(y for y in labels if not (isinstance(y, tuple) and y[0] in _STRUCTURAL))
+                break
         _STRIPPED[labels] = out
     return out
 
@@ -256,6 +258,7 @@ class Interpreter:
         self.funcs: dict[int, FuncInfo] = {}
         self.func_by_node: dict[int, int] = {}
         self.classes: dict[int, ClassInfo] = {}
+        self._module_class: dict[int, bool] = {}   # cid -> _is_module_class (bases never change)
         self.class_by_node: dict[int, int] = {}
         self.modules: dict[int, ModuleInfo] = {}
         self.module_by_name: dict[str, ModuleInfo] = {}
@@ -339,6 +342,8 @@ class Interpreter:
         for fid, info in self.funcs.items():
             lines = info.unit.lines
             texts[fid] = "\n".join(lines[info.node.lineno - 1: getattr(info.node, "end_lineno", info.node.lineno)])
+        if all(_WORD.fullmatch(i) for i in idents):
+            return self._relevant_by_words(texts, idents, path_rx)
         relevant: set[int] = set()
         changed = True
         while changed:
@@ -353,6 +358,28 @@ class Interpreter:
                     if name:
                         idents.add(name)
                     changed = True
+        return relevant
+
+    def _relevant_by_words(self, texts: dict[int, str], idents: set[str], path_rx) -> set[int]:
+        """`_relevant_functions` when every identifier is one word: `\\bname\\b` matches exactly
+        where `name` is one of the text's words, so each text is split into words once and the
+        fixpoint follows names, instead of a regular expression over every text per round."""
+        words = {fid: set(_WORD.findall(text)) for fid, text in texts.items()}
+        relevant: set[int] = set()
+        queue: list[int] = []
+        for fid, text in texts.items():
+            if not words[fid].isdisjoint(idents) or (path_rx is not None and path_rx.search(text)):
+                relevant.add(fid)
+                queue.append(fid)
+        while queue:
+            name = getattr(self.funcs[queue.pop()].node, "name", None)
+            if not name or name in idents:
+                continue
+            idents.add(name)
+            for fid in texts:
+                if fid not in relevant and name in words[fid]:
+                    relevant.add(fid)
+                    queue.append(fid)
         return relevant
 
     def _new_segment(self) -> None:
@@ -470,7 +497,14 @@ class Interpreter:
         return None
 
     def _is_module_class(self, cid: int) -> bool:
-        return any(c.is_module for c in self._class_chain(cid))
+        # asked for every object of every method call: a class's bases and `is_module` are set
+        # when it is created, before anything can ask, so the answer is kept per class
+        found = self._module_class.get(cid)
+        if found is None:
+            found = any(c.is_module for c in self._class_chain(cid))
+            if cid in self.classes:
+                self._module_class[cid] = found
+        return found
 
     def load_attr(self, recv: frozenset, attr: str) -> frozenset:
         out = EMPTY
@@ -693,6 +727,7 @@ class Interpreter:
                 for x in self.eval(base):
                     if isinstance(x, tuple) and x[0] == CLASS:
                         info.bases.append(x[1])
+            self._module_class.pop(cid, None)  # in case evaluating a base asked before they were known
             # The class body runs in its own namespace; its assignments become class fields.
             outer = self.frame
             body_frame = self._push_frame(outer.module, outer if outer.func is not None else None, None)
@@ -731,6 +766,10 @@ class Interpreter:
         results = []
         masks_out = None
         for i, body in enumerate(bodies):
+            if not body:   # the `else` an `if` does not have: the names as they came in, no copies
+                results.append(start)
+                masks_out = set(start_masks) if masks_out is None else masks_out & start_masks
+                continue
             self.frame.env.clear()
             self.frame.env.update(start)
             self.frame.masks = set(start_masks)
@@ -745,8 +784,8 @@ class Interpreter:
             # a name is a mask after the branches only if every branch leaves it one
             masks_out = self.frame.masks if masks_out is None else masks_out & self.frame.masks
         self.frame.masks = masks_out if masks_out is not None else start_masks
-        merged: dict[str, frozenset] = {}
-        for env in results:
+        merged: dict[str, frozenset] = dict(results[0]) if results else {}
+        for env in results[1:]:
             for k, v in env.items():
                 # most names come out of every branch as the very set they went in with: no union
                 old = merged.get(k)
@@ -772,33 +811,63 @@ class Interpreter:
         self._branches([c.body for c in node.cases] + [[]])
 
     def _assigned_in(self, loop: ast.AST) -> set[str]:
-        key = id(loop)
-        names = self._assigned_cache.get(key)
+        """Names any assignment or loop target under `loop` (itself included) binds."""
+        names = self._assigned_cache.get(id(loop))
         if names is None:
-            names = set()
-            for n in nodes_under(loop):
-                if isinstance(n, ast.Assign):
-                    for t in n.targets:
-                        names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
-                elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
-                    names.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
-            self._assigned_cache[key] = names
+            self._scan_loops(loop)
+            names = self._assigned_cache[id(loop)]
         return names
 
     def _carried(self, loop: ast.AST) -> set[str]:
         """Names a loop body updates from their own value (`pos += n`, `i = i + 1`)."""
-        key = ("carried", id(loop))
-        names = self._assigned_cache.get(key)
+        names = self._assigned_cache.get(("carried", id(loop)))
         if names is None:
-            names = set()
-            for n in nodes_under(loop):
-                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-                    names.add(n.target.id)
-                elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
-                        and self._self_referential(n.targets[0].id, n.value):
-                    names.add(n.targets[0].id)
-            self._assigned_cache[key] = names
+            self._scan_loops(loop)
+            names = self._assigned_cache[("carried", id(loop))]
         return names
+
+    def _scan_loops(self, root: ast.AST) -> None:
+        """`_assigned_in` and `_carried` of `root` and of every loop under it, from one walk: a
+        loop's names include those of the loops nested in it, and walking each nested loop's
+        subtree again took a fifth of a long script's interpretation."""
+        cache = self._assigned_cache
+        open_loops: list[tuple[set[str], set[str]]] = []
+        AST = ast.AST
+        stack: list = [root]
+        while stack:
+            n = stack.pop()
+            if n is _LOOP_END:
+                open_loops.pop()
+                continue
+            if n is root or isinstance(n, _LOOP_KINDS):
+                assigned: set[str] = set()
+                carried: set[str] = set()
+                open_loops.append((assigned, carried))
+                cache.setdefault(id(n), assigned)
+                cache.setdefault(("carried", id(n)), carried)
+                stack.append(_LOOP_END)  # popped after everything under the loop
+            if isinstance(n, ast.Assign):
+                names = {x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name)}
+                target = n.targets[0] if len(n.targets) == 1 else None
+                self_updated = target.id if isinstance(target, ast.Name) \
+                    and self._self_referential(target.id, n.value) else None
+                for assigned, carried in open_loops:
+                    assigned |= names
+                    if self_updated is not None:
+                        carried.add(self_updated)
+            elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+                names = {x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}
+                for assigned, _ in open_loops:
+                    assigned |= names
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                for _, carried in open_loops:
+                    carried.add(n.target.id)
+            for name in n._fields:
+                value = getattr(n, name, None)
+                if isinstance(value, AST):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in value if isinstance(item, AST))
 
     def _loop(self, node, target: ast.AST | None, iter_labels: frozenset | None) -> None:
         loop_key = (self.unit.label, node.lineno, node.col_offset, self.frame.frame_id)
@@ -2006,6 +2075,9 @@ class Interpreter:
 
 
 _SPREAD = 8   # positions a starred argument is spread over
+_LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
+_WORD = re.compile(r"\w+")
+_LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
 
 
 def _enumerated(loop: ast.AST) -> bool:

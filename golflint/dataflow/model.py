@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..memo import folder_memo
+
 # Plain string labels
 TRAIN = "TRAIN"            # training data (after a read of a training path)
 VALPATH = "VALPATH"        # a validation shard path or pattern
@@ -189,8 +191,20 @@ def any_overlap(xs: frozenset, ys: frozenset) -> tuple[Region, Region] | None:
     return None
 
 
+_REGIONS: dict[frozenset, frozenset] = folder_memo({})
+
+
 def regions_of(labels: frozenset) -> frozenset:
-    return frozenset(x for x in labels if isinstance(x, Region))
+    # Memoized like interp._strip: the interpreter asks this of the same label sets again and
+    # again (every event, every subscript, every loop target), and a frozenset keeps its hash.
+    if type(labels) is not frozenset:
+        return frozenset(x for x in labels if isinstance(x, Region))
+    out = _REGIONS.get(labels)
+    if out is None:
+        if len(_REGIONS) > 200_000:
+            _REGIONS.clear()
+        out = _REGIONS[labels] = frozenset(x for x in labels if isinstance(x, Region))
+    return out
 
 
 def is_data(label: Any) -> bool:
@@ -198,7 +212,10 @@ def is_data(label: Any) -> bool:
 
 
 def has_data(labels: frozenset) -> bool:
-    return any(is_data(x) for x in labels)
+    for x in labels:  # is_data, inline: asked of every label set the interpreter builds
+        if isinstance(x, Region) or x == TRAIN or (isinstance(x, tuple) and x[0] == TREAD):
+            return True
+    return False
 
 
 def out_labels(labels: frozenset) -> list[tuple]:

@@ -723,7 +723,9 @@ def _packed_script(code: str, codec: str = "lzma") -> str:
     import zlib
 
     if codec == "lzma":
-        blob = base64.b85encode(lzma.compress(code.encode())).decode()
+        # a small dictionary: the examples are built at import, and preset 6 sets up 8 MiB
+        blob = base64.b85encode(lzma.compress(code.encode(), filters=[
+            {"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 1 << 16}])).decode()
         return f"import lzma, base64\nexec(lzma.decompress(base64.b85decode({blob!r})))\n"
     blob = base64.b64encode(zlib.compress(code.encode(), 9)).decode()
     return f"import zlib, base64\nexec(zlib.decompress(base64.b64decode({blob!r})).decode())\n"

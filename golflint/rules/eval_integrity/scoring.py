@@ -9,7 +9,9 @@ the shared facts (golflint/facts/): no verdict rests on a function or variable n
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
@@ -634,9 +636,30 @@ def _fields(data: bytes):
         yield number, wire, value
 
 
+# Pieces by the sha256 of the model file: two rules read each shipped tokenizer, and one tokenizer
+# file recurs across folders (a fork's records). Keyed by content, so kept across folders; bounded.
+_PIECES: OrderedDict[str, list[tuple[str, int]] | None] = OrderedDict()
+_PIECES_MAX = 8
+_PIECES_MAX_BYTES = 4 * 1024 * 1024
+
+
 def sentencepiece_pieces(data: bytes) -> list[tuple[str, int]] | None:
     """(piece, type) of a SentencePiece model file (ModelProto field 1: SentencePiece{1: piece,
-    3: type}), read as data; None when the bytes are not such a model."""
+    3: type}), read as data; None when the bytes are not such a model. Do not modify the list."""
+    key = hashlib.sha256(data).hexdigest()
+    if key in _PIECES:
+        _PIECES.move_to_end(key)
+        return _PIECES[key]
+    pieces = _read_pieces(data)
+    if len(data) > _PIECES_MAX_BYTES:
+        return pieces  # memory stays flat: a huge tokenizer is read again instead
+    _PIECES[key] = pieces
+    while len(_PIECES) > _PIECES_MAX:
+        _PIECES.popitem(last=False)
+    return pieces
+
+
+def _read_pieces(data: bytes) -> list[tuple[str, int]] | None:
     try:
         pieces = []
         for number, wire, value in _fields(data):
