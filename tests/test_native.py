@@ -94,6 +94,17 @@ def test_uncounted_native_source_is_reported_once():
 
 
 C_LEGAL = {
+    "count of the scored token updated after its hint, gated on the count": """
+        static unsigned long long pair_key(unsigned long long ctx, unsigned v) { return (ctx * 1000003ull) ^ v; }
+        void f(const int *tokens, int *hint, unsigned *count, unsigned *best, int n) {
+            unsigned long long ctx = 7;
+            for (int i = 0; i < n; i++) {
+                hint[i] = best[ctx & 1023];
+                unsigned c = ++count[pair_key(ctx, tokens[i]) & 4095];
+                if (c == 1) best[ctx & 1023] = tokens[i];
+                ctx = ctx * 31 + 1;
+            }
+        }""",
     "helper of this file that only clamps the target": """
         static int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
         double f(const int *tokens, const float *p, int n, int V) {

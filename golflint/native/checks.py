@@ -437,9 +437,14 @@ def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[in
                     yield line(sub_node), (f"`{text(sub_node)[:60]}` in {name}() is looked up with a key hashed "
                                            f"from the token being scored (`{shown}`): the prediction "
                                            "depends on the answer")
+            outputs_end = _last_output(fn, loop, tokens)
             for cond_node in fn.within(loop.node, "if_statement", "conditional_expression", "while_statement"):
                 cond = cond_node.child_by_field_name("condition")
                 if cond is None or not t.mentions(cond) or line(cond) in reported:
+                    continue
+                if outputs_end is not None and cond_node.start_byte > outputs_end:
+                    # after this position's last output: the branch only updates state that later
+                    # positions read (the count of the scored token, after it was scored)
                     continue
                 # A read-only table indexed by the target (`is_space[tok]`) is a property of the
                 # scored token, not state that predicts it: left to the gated-output check below.
@@ -457,6 +462,26 @@ def check_target_keyed(unit: "CodeUnit", sub: "Submission") -> Iterable[tuple[in
                                        f"being scored passes `{text(cond)[:60]}`: whether the hint exists "
                                        "depends on the answer")
             yield from _update_before_read(fn, loop, t, tokens, reported)
+
+
+def _last_output(fn: Function, loop: Loop, tokens: set[str]) -> int | None:
+    """Where the loop body's last output for the current position ends: a write at the loop's
+    position (`hint[i] = ...`) into an array that is not a token array, or a log accumulated into
+    a score (`nll -= log(...)`). None when the body writes no such output."""
+    body = loop.node.child_by_field_name("body")
+    if body is None:
+        return None
+    end = None
+    for node in fn.within(body, "assignment_expression"):
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            continue
+        positional = (left.type == "subscript_expression" and text(subscript_parts(left)[0]) not in tokens
+                      and _offset(subscript_parts(left)[1], loop.var) is not None)
+        scored = left.type == "identifier" and LOG_CALL.search(text(right)) is not None
+        if positional or scored:
+            end = node.end_byte if end is None else max(end, node.end_byte)
+    return end
 
 
 def _gated_output(fn: Function, loop: Loop, t: _Target, branch_node: Node) -> str | None:
