@@ -273,6 +273,7 @@ class Interpreter:
         # the `if` just run, its execution id and the branches that fall through (read by the
         # enclosing block, which confines what follows to those branches)
         self._last_if: tuple[ast.If, int, list[int]] | None = None
+        self._mask_tails: frozenset[str] | None = None   # last names of the mask calls (a cheap pre-test)
         self.nograd = False
         self.calib_hooks = 0
         self.regions: dict[tuple, Region] = {}
@@ -1115,6 +1116,14 @@ class Interpreter:
         if not isinstance(node, ast.Call):
             return False
         spec = self.spec
+        func = node.func
+        tail = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        tails = self._mask_tails
+        if tails is None:
+            tails = self._mask_tails = frozenset(q.rsplit(".", 1)[-1] for q in (*spec.mask_calls, *spec.mask_combine_calls))
+        if tail not in tails and not (isinstance(func, ast.Attribute)
+                                      and (tail in spec.cast_methods or tail in spec.mask_methods)):
+            return False  # most calls: no qualified name to resolve
         qual = self.imports.qualname(node.func) or ""
         if qual in spec.mask_calls:
             return True
@@ -2120,10 +2129,19 @@ def _leaves(body: list[ast.stmt]) -> bool:
     if isinstance(last, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
         return True
     if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
-        try:
-            return ast.unparse(last.value.func) in _EXIT_CALLS
-        except Exception:  # noqa: BLE001 - a malformed tree is simply not an exit
-            return False
+        return _dotted(last.value.func) in _EXIT_CALLS
     if isinstance(last, ast.If):
         return _leaves(last.body) and _leaves(last.orelse)
     return False
+
+
+def _dotted(node: ast.AST) -> str:
+    """`sys.exit` for the expression `sys.exit`; "" for anything but names and attributes."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
