@@ -78,6 +78,22 @@ _FULL_EVAL = _ex("""
     """)
 
 
+
+# A smoke-test cap: off unless a run sets the switch (GL109 examples, both ways).
+_SMOKE_CAP = """
+    import os
+    import numpy as np
+    import torch
+    def load_val(path, seq_len):
+        tokens = torch.from_numpy(np.fromfile(path, dtype=np.uint16))
+        usable = ((tokens.numel() - 1) // seq_len) * seq_len
+        if os.environ.get("SMOKE_TEST") == "1":
+            usable = min(usable, 1_000_000)
+        return tokens[:usable + 1]
+    val = load_val("data/fineweb_val_000000.bin", 1024)
+    """
+
+
 class PartialEvaluation(Rule):
     """The reported score covers less than the whole validation set: validation tokens cut to a
     constant or configured count, a subset of the validation shards, a scoring loop stopped early
@@ -191,18 +207,7 @@ class PartialEvaluation(Rule):
                 return tokens
             val = load_val("data/fineweb_val_000000.bin", int(os.environ.get("VAL_LIMIT", "0")))
             """, note="a cap at min(measured length, setting + 1) whose setting is off (0) by default"),
-        Valid("""
-            import os
-            import numpy as np
-            import torch
-            def load_val(path, seq_len):
-                tokens = torch.from_numpy(np.fromfile(path, dtype=np.uint16))
-                usable = ((tokens.numel() - 1) // seq_len) * seq_len
-                if os.environ.get("SMOKE_TEST") == "1":
-                    usable = min(usable, 1_000_000)
-                return tokens[:usable + 1]
-            val = load_val("data/fineweb_val_000000.bin", 1024)
-            """, note="a smoke-test cap in a branch no run takes (the switch is unset)"),
+        Valid(_SMOKE_CAP, note="a smoke-test cap in a branch no run takes (the switch is unset)"),
     )
     _CAPPED_LOAD = """
         import os
@@ -221,18 +226,7 @@ class PartialEvaluation(Rule):
                                       "final_int8_zlib_roundtrip_exact val_loss:2.0601 val_bpb:1.2169\n"},
                    note="the log states the whole validation set was evaluated"))
     invalid = (
-        Invalid("""
-            import os
-            import numpy as np
-            import torch
-            def load_val(path, seq_len):
-                tokens = torch.from_numpy(np.fromfile(path, dtype=np.uint16))
-                usable = ((tokens.numel() - 1) // seq_len) * seq_len
-                if os.environ.get("SMOKE_TEST") == "1":
-                    usable = min(usable, 1_000_000)
-                return tokens[:usable + 1]
-            val = load_val("data/fineweb_val_000000.bin", 1024)
-            """, files={"run.sh": "SMOKE_TEST=1 torchrun --nproc_per_node=8 train_gpt.py\n"}, lines=9,
+        Invalid(_SMOKE_CAP, files={"run.sh": "SMOKE_TEST=1 torchrun --nproc_per_node=8 train_gpt.py\n"}, lines=9,
             note="the same cap, in the branch the submitted run command switches on"),
         Invalid(_CAPPED_LOAD, files={"run.sh": "VAL_LIMIT=1048576 torchrun --nproc_per_node=8 train_gpt.py\n"},
                 lines=8, note="a cap off by default, which the submitted run command sets to 1M tokens"),
