@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from ..code.units import nodes_under
+
 SEPARATOR = "=" * 100
 
 
@@ -73,7 +75,7 @@ class Definitions:
 def _env_defaults(tree: ast.Module) -> dict[str, str]:
     """`os.environ.get("NAME", default)` / `os.getenv(...)` defaults, by setting name."""
     out = {}
-    for node in ast.walk(tree):
+    for node in nodes_under(tree):  # breadth-first like ast.walk (the first default wins), without its generators
         if not (isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):
             continue

@@ -7,17 +7,13 @@ The bar is transient: it disappears when the run ends, leaving only the report.
 from __future__ import annotations
 
 import threading
-
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING
 
 from .console import make_console, stream_is_tty
 from .safe import visible
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 DELAY_S = 1.0
 
@@ -50,6 +46,10 @@ class RunProgress:
         with self._lock:
             if self._progress is not None or self._timer is None:
                 return
+            # imported only when a bar is shown (a terminal, a run over a second): pre-commit and
+            # piped runs never pay for rich.progress
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                       TimeElapsedColumn(), TextColumn("{task.fields[label]}"),
                                       console=make_console(stderr=True), transient=True)
