@@ -270,9 +270,6 @@ class Interpreter:
         self.frame_counter = 0
         self.if_counter = 0
         self.path: list[tuple[int, int]] = []
-        # the `if` just run, its execution id and the branches that fall through (read by the
-        # enclosing block, which confines what follows to those branches)
-        self._last_if: tuple[ast.If, int, list[int]] | None = None
         self._mask_tails: frozenset[str] | None = None   # last names of the mask calls (a cheap pre-test)
         self.nograd = False
         self.calib_hooks = 0
@@ -587,27 +584,26 @@ class Interpreter:
         pushed = 0
         try:
             for stmt in body:
-                self._exec(stmt)
-                if isinstance(stmt, ast.If) and self._last_if is not None and self._last_if[0] is stmt:
-                    # `if eval_only: ...; return` — the rest of this block runs only on the paths
-                    # through the branches that fall through, never after the one that left
-                    _, exec_id, going_on = self._last_if
-                    self._last_if = None
-                    if len(going_on) == 1:
-                        self.path.append((exec_id, going_on[0]))
-                        pushed += 1
+                confined = self._exec(stmt)
+                if confined is not None:
+                    # `if eval_only: ...; return` — the rest of this block runs only on the path
+                    # through the branch that falls through, never after the one that left
+                    self.path.append(confined)
+                    pushed += 1
         finally:
             if pushed:
                 del self.path[-pushed:]
 
-    def _exec(self, node: ast.stmt) -> None:
+    def _exec(self, node: ast.stmt) -> tuple[int, int] | None:
+        """Runs one statement; an `if` one of whose branches always leaves returns the path step
+        (execution id, branch) that the rest of the enclosing block is confined to."""
         self.statements += 1
         if self.statements > self.spec.max_statements:
             raise Budget()
         self.frame.line = node.lineno
         method = _handler(type(self), "_s_", type(node))
         if method is not None:
-            method(self, node)
+            return method(self, node)
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -743,7 +739,7 @@ class Interpreter:
             info.fields.update(body_frame.env)
         self.bind(node.name, frozenset({(CLASS, cid)}))
 
-    def _s_If(self, node: ast.If) -> None:
+    def _s_If(self, node: ast.If) -> tuple[int, int] | None:
         is_main = _main_guard(node.test)
         if is_main is not None and self.frame.func is None:
             # `if __name__ == "__main__":` at module level is decided by how the unit runs: an
@@ -752,19 +748,21 @@ class Interpreter:
             holds = self.unit.runs_as_main
             if holds is not None:
                 self._exec_block(node.body if holds == is_main else node.orelse)
-                return
+                return None
         test = self.eval(node.test)
         self._check_selection(node, test)
-        exec_id = self._branches([node.body, node.orelse])
-        going_on = [i for i, body in enumerate((node.body, node.orelse)) if not _leaves(body)]
-        self._last_if = (node, exec_id, going_on) if len(going_on) < 2 else None
+        exec_id, going_on = self._branches([node.body, node.orelse])
+        return (exec_id, going_on[0]) if len(going_on) == 1 else None
 
-    def _branches(self, bodies: list[list[ast.stmt]]) -> int:
+    def _branches(self, bodies: list[list[ast.stmt]]) -> tuple[int, list[int]]:
+        """Runs each body from the same environment and merges what the bodies that fall through
+        bound. Returns the execution id and the indexes of those bodies."""
         self.if_counter += 1
         exec_id = self.if_counter
         start = dict(self.frame.env)
         start_masks = set(self.frame.masks)
         results = []
+        going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
         masks_out = None
         for i, body in enumerate(bodies):
             if not body:   # the `else` an `if` does not have: the names as they came in, no copies
@@ -779,8 +777,8 @@ class Interpreter:
                 self._exec_block(body)
             finally:
                 self.path.pop()
-            if _leaves(body) and (results or i < len(bodies) - 1):
-                continue  # what a branch that returns or raises bound never flows on
+            if i not in going_on and (going_on or i < len(bodies) - 1):
+                continue  # what a branch that returns or raises bound never flows on (unless all do)
             results.append(dict(self.frame.env))
             # a name is a mask after the branches only if every branch leaves it one
             masks_out = self.frame.masks if masks_out is None else masks_out & self.frame.masks
@@ -796,7 +794,7 @@ class Interpreter:
                     merged[k] = old | v
         self.frame.env.clear()
         self.frame.env.update(merged)
-        return exec_id
+        return exec_id, going_on
 
     def _s_Try(self, node: ast.Try) -> None:
         self._exec_block(node.body)

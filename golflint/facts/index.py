@@ -75,15 +75,19 @@ class Scope:
     def add(self, name: str, pos: Pos, value: ast.expr | None) -> None:
         bisect.insort(self.defs.setdefault(name, []), (pos, value), key=lambda d: d[0])
 
-    def reaching(self, name: str, at: Pos) -> list[ast.expr]:
-        """The value of the latest definition of `name` before `at` (enclosing scopes for free names)."""
+    def reaching(self, name: str, at: Pos, skip: Callable[[ast.expr], bool] | None = None) -> list[ast.expr]:
+        """The value of the latest definition of `name` before `at` (enclosing scopes for free names).
+        `skip`: definitions passed over for the one before them (a branch no run takes)."""
         entries = self.defs.get(name)
         if entries:
             i = bisect.bisect_left(entries, at, key=lambda d: d[0])
-            if i == 0:
-                return []  # bound here, but only later: a loop-carried or not-yet-bound value
-            value = entries[i - 1][1]
-            return [value] if value is not None else []
+            # none before `at`: bound here, but only later (a loop-carried or not-yet-bound value)
+            for _pos, value in reversed(entries[:i]):
+                if value is None:
+                    return []
+                if skip is None or not skip(value):
+                    return [value]
+            return []
         scope = self.parent
         while scope is not None:
             outer = scope.defs.get(name)

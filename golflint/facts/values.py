@@ -9,7 +9,6 @@ count from one on the data's own length. Names never decide: only what a name is
 from __future__ import annotations
 
 import ast
-import bisect
 from collections.abc import Mapping, Sequence
 
 from .declared import Fact, need, provides
@@ -136,7 +135,10 @@ class FixedBound:
                 value = None
             return True, value
         if isinstance(node, ast.Name):
-            values = self._reaching_as_run(node)
+            # a definition in a branch no run takes (a smoke-test cap under an unset switch) is
+            # passed over, when the runs are known
+            values = _scope_at(idx, node).reaching(node.id, (node.lineno, node.col_offset),
+                                                   skip=self._switched_off if self.runs is not None else None)
             if values:
                 return self._fixed(values[0], depth + 1)
             default = _parameter_default(idx, node)
@@ -147,22 +149,6 @@ class FixedBound:
             return self._fixed(idx.class_attrs[node.attr], depth + 1)
         return False, None
 
-
-    def _reaching_as_run(self, node: ast.Name) -> list[ast.expr]:
-        """The latest definition of `node` before it that the settings do not switch off: a smoke-test
-        cap under `if os.environ.get("SMOKE") == "1":` does not bound a run that leaves SMOKE unset."""
-        scope = _scope_at(self.idx, node)
-        at = (node.lineno, node.col_offset)
-        entries = scope.defs.get(node.id)
-        if not entries or self.runs is None:
-            return scope.reaching(node.id, at)
-        i = bisect.bisect_left(entries, at, key=lambda d: d[0])
-        for _pos, value in reversed(entries[:i]):
-            if value is None:
-                return []
-            if not self._switched_off(value):
-                return [value]
-        return []
 
     def _switched_off(self, node: ast.AST) -> bool:
         """Does `node` sit in an `if` branch whose test the environment settings decide against it?"""
