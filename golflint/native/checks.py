@@ -190,6 +190,7 @@ class _Target:
     """Which expressions in a loop derive from the target token, and which hash it."""
 
     def __init__(self, fn: Function, loop: Loop, array: str, offset: int):
+        self.fn = fn
         self.loop = loop
         self.array = array
         self.offset = offset
@@ -238,7 +239,7 @@ class _Target:
                 # A helper of this file that mixes the argument the target goes to with hash
                 # operators (`h ^ x`, `x * PRIME`, `x << 7`): its result is a hash of the target.
                 values = [a for a in args.named_children if a.type != "comment"]
-                if any(_mixes_parameter(fn, i) for i, a in enumerate(values) if self.mentions(a)):
+                if any(self._mixes(fn, i) for i, a in enumerate(values) if self.mentions(a)):
                     return True
                 # Whatever the function is called: it combines the target with another token
                 # read (the context), so its result is a key of both.
@@ -247,6 +248,15 @@ class _Target:
                         not self.mentions(a) and self._reads_tokens(a) for a in values):
                     return True
         return False
+
+    def _mixes(self, callee: Node, position: int) -> bool:
+        """`_mixes_parameter`, kept per helper and argument position for the enclosing function
+        (`hashes` asks at every assignment and lookup of the loop)."""
+        key = ("mixes", text(callee), position)
+        found = self.fn.cache.get(key)
+        if found is None:
+            found = self.fn.cache[key] = _mixes_parameter(callee, position)
+        return found
 
     def _reads_tokens(self, node: Node) -> bool:
         """Does `node` read the token array (at any position) or a value derived from one?"""
