@@ -72,14 +72,24 @@ def _scores_line(s: dict[str, Any]) -> Text:
     return line
 
 
-def _indented(console: Console, text: Text, indent: int = 4) -> None:
-    """Wrap to the console width with every line indented (rich's Padding pads lines with spaces)."""
-    for line in text.wrap(console, max(20, console.width - indent)):
+def _wrapped(console: Console, width: int, text: Text, indent: int = 0) -> list[Text]:
+    """`text` wrapped to the console width, every line indented by `indent` spaces (rich's Padding
+    pads lines with spaces). A line that fits (always, when nothing wraps) is not run through
+    rich's wrapping, which is most of the cost of a report with hundreds of findings. `width`:
+    the console's, read once per report (rich measures the terminal at every read)."""
+    width = max(20, width - indent)
+    if "\n" in text.plain or text.cell_len > width:
+        lines = list(text.wrap(console, width))
+    else:
+        lines = [text]
+    out = []
+    for line in lines:
         line.rstrip()
-        console.print(Text(" " * indent) + line, soft_wrap=True)
+        out.append(Text(" " * indent) + line if indent else line)
+    return out
 
 
-def _finding(f: Finding, console: Console) -> None:
+def _finding(f: Finding, console: Console, width: int) -> None:
     head = Text("  ")
     head.append(visible(f.location) or "folder", style="bold")
     head.append("  ")
@@ -87,14 +97,17 @@ def _finding(f: Finding, console: Console) -> None:
     head.append(f"  {f.name}", style="dim")
     if f.suppressed:
         head.append(f" (suppressed: {visible(f.suppress_reason)})", style="dim")
-    console.print(head)
-    _indented(console, Text(visible(f.message)))
+    lines = _wrapped(console, width, head)
+    lines += _wrapped(console, width, Text(visible(f.message)), 4)
     snippet = f.data.get("snippet")
     if snippet:
-        console.print(Text(f"    {f.line:>5} | {visible(str(snippet).rstrip())}", style="dim"), overflow="ellipsis",
-                      no_wrap=True)
+        line = Text(f"    {f.line:>5} | {visible(str(snippet).rstrip())}", style="dim")
+        line.truncate(width, overflow="ellipsis")
+        lines.append(line)
     if f.hint:
-        _indented(console, Text("help: ", style="green") + Text(visible(f.hint)))
+        lines += _wrapped(console, width, Text("help: ", style="green") + Text(visible(f.hint)), 4)
+    # One print per finding: rich's fixed cost per call dominated long reports.
+    console.print(Text("\n").join(lines), soft_wrap=True)
 
 
 SUMMARY_COLUMNS = ("total B", "spare B", "val_bpb", "seeds", "err", "warn")
@@ -150,6 +163,7 @@ def _summary(results: Sequence[SubmissionResult], console: Console, fail_on: Sev
 def render(results: Sequence[SubmissionResult], console: Console, *, show_suppressed: bool = False,
            fail_on: Severity = Severity.ERROR, quiet: bool = False) -> None:
     """The report. `quiet`: only submissions with findings, and only their findings (no summary)."""
+    width = console.width
     for r in results:
         shown = [f for f in r.findings if show_suppressed or not f.suppressed]
         if quiet and not shown:
@@ -166,7 +180,7 @@ def render(results: Sequence[SubmissionResult], console: Console, *, show_suppre
         if not shown:
             console.print(Text("  no findings", style="green"))
         for f in shown:
-            _finding(f, console)
+            _finding(f, console, width)
         console.print()
     if quiet:
         return
