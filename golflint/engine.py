@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 
 from .code.suppress import Suppression, parse_suppressions
 from .config import Settings
-from .facts.declared import reading
+from .facts.declared import Fact, reading
 from .findings import Finding, Severity
 from .memo import forget_folder_memos
 from .rules import all_rules
@@ -213,15 +213,72 @@ def _with_snippets(sub: Submission, findings: list[Finding]) -> list[Finding]:
     return out
 
 
+@dataclass
+class _Share:
+    """What one process computed of a submission's check: findings per rule (in the order of the
+    rules it was given), and optionally the native checks, the summaries and the log details."""
+
+    per_rule: list[list[Finding]]
+    native: list[Finding] | None = None
+    summaries: tuple[dict[str, Any], dict[str, Any]] | None = None
+    details: dict[str, Any] | None = None
+
+
+def _compute(sub: Submission, rules: Sequence[Rule], all_rules: Sequence[Rule], debug: bool,
+             rest: bool) -> _Share:
+    """`rules`' findings; with `rest`, also the native checks (of `all_rules`), summaries and details."""
+    share = _Share([_run_rule(rule, sub, debug) for rule in rules])
+    if rest:
+        share.native = _run_native_checks(sub, all_rules, debug)
+        share.summaries = _summaries(sub)
+        share.details = _log_details(sub)
+    return share
+
+
+def _split_rules(rules: Sequence[Rule]) -> tuple[list[Rule], list[Rule]]:
+    """The rules that read the dataflow analysis (about half of a long script's time), and the others."""
+    heavy = [r for r in rules if Fact.DATAFLOW in r.facts]
+    return heavy, [r for r in rules if Fact.DATAFLOW not in r.facts]
+
+
+def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) -> _Share:
+    """Every rule's findings, the native checks, summaries and details: here, or with `split`
+    (and a platform that forks) on two processes, the dataflow rules here and the rest in a child."""
+    from .forked import ForkFailed, ForkedCall, can_fork
+
+    here, there = _split_rules(rules)
+    if not (split and here and there and can_fork()):
+        return _compute(sub, rules, rules, debug, rest=True)
+    try:
+        sub.code_units  # parsed once, before the fork: both processes start from the same trees
+    except Exception:  # noqa: BLE001 - the loader's failures are GL000's to report: check unsplit
+        return _compute(sub, rules, rules, debug, rest=True)
+    child = ForkedCall(lambda: _compute(sub, there, rules, debug, rest=True))
+    try:
+        mine = _compute(sub, here, rules, debug, rest=False)
+    except BaseException:
+        child.cancel()
+        raise
+    try:
+        theirs = child.result()
+    except ForkFailed:
+        theirs = _compute(sub, there, rules, debug, rest=True)
+    found = iter(mine.per_rule)
+    other = iter(theirs.per_rule)
+    per_rule = [next(found) if Fact.DATAFLOW in r.facts else next(other) for r in rules]
+    return _Share(per_rule, theirs.native, theirs.summaries, theirs.details)
+
+
 def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool = True,
-                     debug: bool = False) -> SubmissionResult:
+                     debug: bool = False, split: bool = False) -> SubmissionResult:
+    """One submission's result. `split`: use a second process for half the rules (runner.py
+    asks for it when one folder would otherwise leave the other cores idle); same result."""
     from .runconfig.gating import apply_gating
 
     start = time.perf_counter()
-    findings: list[Finding] = []
-    for rule in rules:
-        findings.extend(_run_rule(rule, sub, debug))
-    findings.extend(_run_native_checks(sub, rules, debug))
+    share = _computed(sub, rules, debug, split and not debug)
+    findings: list[Finding] = [f for found in share.per_rule for f in found]
+    findings.extend(share.native or [])
     try:
         findings = apply_gating(sub, findings)
     except Exception as exc:
@@ -230,11 +287,12 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
         findings.append(InternalError().report(f"run-configuration gating crashed: {exc}"))
     findings = apply_suppressions(sub, findings, rules, enabled=suppress)
     findings = _with_snippets(sub, findings)
-    bytes_, scores = _summaries(sub)
+    bytes_, scores = share.summaries or _summaries(sub)
     findings.sort(key=Finding.sort_key)
     result = SubmissionResult(
         path=sub.display, track=sub.track, findings=findings, bytes=bytes_, scores=scores,
-        elapsed_ms=(time.perf_counter() - start) * 1000.0, details=_log_details(sub),
+        elapsed_ms=(time.perf_counter() - start) * 1000.0,
+        details=share.details if share.details is not None else _log_details(sub),
     )
     # The analyses' per-unit memos would otherwise keep this folder's code alive (memo.py).
     forget_folder_memos()

@@ -3,7 +3,9 @@
 `check_folders` returns one SubmissionResult per folder, in the order given, whatever the number
 of jobs: a parallel run prints and exits exactly like a serial one. Folders found in the cache are
 never handed to a worker; when one folder or fewer is left to check, or `jobs` is 1, everything
-runs in this process (a pre-commit hook on one folder pays no pool start-up). The pool uses fork
+runs in this process (a pre-commit hook on one folder pays no pool start-up; with more than one
+core, that folder's dataflow rules and its other rules run side by side in this process and a forked
+child, see engine.py and forked.py). The pool uses fork
 where the platform has it, so workers start with the rules already imported.
 """
 
@@ -62,12 +64,17 @@ def check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | No
                 continue
         pending.append(i)
 
-    workers = min(jobs or default_jobs(), len(pending))
+    cores = jobs or default_jobs()
+    workers = min(cores, len(pending))
     if workers <= 1 or options.debug:
+        # One folder on a machine with cores to spare: its dataflow rules and the rest run side by
+        # side in two processes (engine.py); --jobs 1 and --debug keep everything in this one.
+        split = cores > 1 and not options.debug
         for i in pending:
             sub = _submission(folders[i], options)
             # On a thread with a large stack: deeply nested code is analyzed, not a RecursionError.
-            results[i] = deep_call(check_submission, sub, rules, suppress=options.suppress, debug=options.debug)
+            results[i] = deep_call(check_submission, sub, rules, suppress=options.suppress, debug=options.debug,
+                                   split=split)
             if cache is not None:
                 cache.store(sub, results[i])
             done(folders[i].root.name)

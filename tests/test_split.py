@@ -1,0 +1,134 @@
+"""One folder on a machine with cores to spare: its dataflow rules run here while the other rules,
+the native checks, the byte summary and the log details run in a forked child (engine.py,
+forked.py). The split changes how long a check takes, never what it reports."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from golflint import engine
+from golflint.cli import main
+from golflint.config import default_settings
+from golflint.engine import check_submission, instantiate_rules
+from golflint.forked import ForkedCall, ForkFailed, can_fork
+from golflint.submission import Submission
+
+REPO = Path(__file__).resolve().parents[1]
+PATTERNS = REPO / "tests" / "fixtures" / "patterns"
+CORPUS = REPO.parent / "shared" / "corpus" / "parameter-golf" / "records"
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="the split needs os.fork (Linux, BSD)")
+
+
+def _folders() -> list[Path]:
+    failing = REPO / "examples" / "failing" / "records" / "track_10min_16mb"
+    out = sorted(failing.iterdir())
+    out += [PATTERNS / n for n in ("gl104_target_keyed_cache", "gl105_gold_mixture", "baseline_legal")
+            if (PATTERNS / n).is_dir()]
+    return out
+
+
+def _as_json(result) -> str:
+    data = {"path": result.path, "track": result.track, "bytes": result.bytes, "scores": result.scores,
+            "details": result.details, "findings": [dataclasses.asdict(f) for f in result.findings]}
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+@pytest.mark.parametrize("folder", _folders(), ids=lambda p: p.name)
+def test_split_result_equals_the_unsplit_one(folder):
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    alone = check_submission(Submission(folder, "record", settings), rules)
+    split = check_submission(Submission(folder, "record", settings), rules, split=True)
+    assert _as_json(split) == _as_json(alone)
+    assert alone.findings  # the fixtures are chosen to have something to compare
+
+
+def test_a_record_splits_to_the_same_result():
+    folders = sorted(CORPUS.glob("track_10min_16mb/2026-04-2*")) if CORPUS.is_dir() else []
+    if not folders:
+        pytest.skip(f"the accepted records are not at {CORPUS} (the challenge snapshot in ../shared/corpus)")
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    alone = check_submission(Submission(folders[0], "record", settings), rules)
+    split = check_submission(Submission(folders[0], "record", settings), rules, split=True)
+    assert _as_json(split) == _as_json(alone)
+
+
+def test_the_child_really_does_the_other_half(monkeypatch):
+    """The non-dataflow rules are not run in this process when the child answers."""
+    folder = _folders()[0]
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    ran_here: list[str] = []
+    real = engine._run_rule
+
+    def spy(rule, sub, debug):
+        ran_here.append(f"{os.getpid()}:{rule.id}")
+        return real(rule, sub, debug)
+
+    monkeypatch.setattr(engine, "_run_rule", spy)
+    check_submission(Submission(folder, "record", settings), rules, split=True)
+    mine = {r.split(":")[1] for r in ran_here if r.startswith(f"{os.getpid()}:")}
+    heavy, light = engine._split_rules(rules)
+    assert mine == {r.id for r in heavy}
+    assert not mine & {r.id for r in light}
+
+
+def test_a_child_that_dies_is_replaced_by_running_its_share_here(monkeypatch):
+    folder = _folders()[0]
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    alone = check_submission(Submission(folder, "record", settings), rules)
+    real = engine._compute
+
+    def dies_in_child(sub, some, all_rules, debug, rest):
+        if rest and os.getpid() != parent:
+            os._exit(3)  # killed, out of memory, ...: no reply
+        return real(sub, some, all_rules, debug, rest)
+
+    parent = os.getpid()
+    monkeypatch.setattr(engine, "_compute", dies_in_child)
+    split = check_submission(Submission(folder, "record", settings), rules, split=True)
+    assert _as_json(split) == _as_json(alone)
+
+
+def test_forked_call_returns_the_value_or_fails_cleanly():
+    assert ForkedCall(lambda: {"answer": [42]}).result() == {"answer": [42]}
+    with pytest.raises(ForkFailed, match="ZeroDivisionError"):
+        ForkedCall(lambda: 1 / 0).result()
+    with pytest.raises(ForkFailed, match="status"):
+        ForkedCall(lambda: os._exit(5)).result()
+    with pytest.raises(ForkFailed, match="unreadable|pickle|status"):
+        ForkedCall(lambda: (lambda: None)).result()   # a value that cannot be pickled
+    big = "x" * (3 << 20)   # more than a pipe holds: the parent reads while the child writes
+    assert ForkedCall(lambda: big).result() == big
+
+
+def test_cancel_reaps_the_child():
+    call = ForkedCall(lambda: __import__("time").sleep(60))
+    pid = call._pid
+    call.cancel()
+    with pytest.raises(ChildProcessError):  # killed and waited for: no such child any more
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_one_folder_on_the_command_line_reports_the_same_with_one_job_or_two(tmp_path):
+    folder = tmp_path / "records" / "track_10min_16mb" / "one"
+    shutil.copytree(_folders()[0], folder)
+
+    def run(jobs: str) -> tuple[int, str]:
+        out = CliRunner().invoke(main, ["check", "--no-cache", "--jobs", jobs, "--format", "json", str(folder)])
+        data = json.loads(out.output)
+        for sub in data["submissions"]:
+            sub.pop("elapsed_ms", None)
+        return out.exit_code, json.dumps(data)
+
+    assert run("1") == run("2")
