@@ -222,6 +222,8 @@ class _Share:
     native: list[Finding] | None = None
     summaries: tuple[dict[str, Any], dict[str, Any]] | None = None
     details: dict[str, Any] | None = None
+    # files read by a forked child that the parent had not read (the result cache records them)
+    reads: dict[str, Any] | None = None
 
 
 def _compute(sub: Submission, rules: Sequence[Rule], all_rules: Sequence[Rule], debug: bool,
@@ -253,7 +255,14 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
         sub.code_units  # parsed once, before the fork: both processes start from the same trees
     except Exception:  # noqa: BLE001 - the loader's failures are GL000's to report: check unsplit
         return _compute(sub, rules, rules, debug, rest=True)
-    child = ForkedCall(lambda: _compute(sub, there, rules, debug, rest=True))
+    read_before = set(sub.reads)
+
+    def child_share() -> _Share:
+        share = _compute(sub, there, rules, debug, rest=True)
+        share.reads = {rel: fr for rel, fr in sub.reads.items() if rel not in read_before}
+        return share
+
+    child = ForkedCall(child_share)
     try:
         mine = _compute(sub, here, rules, debug, rest=False)
     except BaseException:
@@ -263,6 +272,7 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
         theirs = child.result()
     except ForkFailed:
         theirs = _compute(sub, there, rules, debug, rest=True)
+    sub.adopt_reads(theirs.reads or {})
     found = iter(mine.per_rule)
     other = iter(theirs.per_rule)
     per_rule = [next(found) if Fact.DATAFLOW in r.facts else next(other) for r in rules]

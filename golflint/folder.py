@@ -78,6 +78,15 @@ class Folder:
         """Every file read so far, by folder-relative path."""
         return self._reads
 
+    def adopt_reads(self, reads: dict[str, FileRead]) -> None:
+        """Files another process read for this folder (a split check, engine.py): they count as
+        read here, for the result cache's record of what the result depends on and for the budget."""
+        budget = run_budget(self)
+        for rel, fr in reads.items():
+            if rel not in self._reads:
+                self._reads[rel] = fr
+                budget.read_left -= len(fr.data or b"")
+
     def text(self, rel: str) -> str | None:
         """UTF-8 text of a file, or None if missing, unreadable, binary, too large or not UTF-8."""
         fr = self.read(rel)

@@ -207,3 +207,17 @@ def test_concurrent_writers_leave_a_valid_entry(tmp_path):
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(write_and_read, range(40)))
     assert [p.name for p in (tmp_path / "c").rglob("*") if p.is_file() and not p.name.endswith(".entry")] == []
+
+
+def test_a_split_check_records_the_files_its_child_read(tmp_path):
+    """One folder with two jobs is checked by two processes (engine.py); the logs are read by the
+    forked child, and the cache entry must still depend on them."""
+    root, cache = folder(tmp_path), tmp_path / "cache"
+    report(root, cache, "--jobs", "2")
+    [entry] = entries(cache)
+    reads = json.loads(entry.read_bytes().partition(b"\n")[2])["reads"]
+    assert {"train_seed1.log", "train_gpt.py", "submission.json"} <= set(reads)
+    # Same size, another score: only the log's recorded hash can tell.
+    (root / "train_seed1.log").write_text(FILES["train_seed1.log"].replace("1.22436570", "1.30000000"))
+    _, data = report(root, cache, "--jobs", "2")
+    assert data == report(root, tmp_path / "fresh", "--jobs", "1")[1]
