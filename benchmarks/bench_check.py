@@ -6,7 +6,8 @@ else generated submissions), each command run as a fresh process:
 - ruff cold (it uses every core itself);
 - golflint cold, serial (--jobs 1) and parallel (default: every core), without the cache;
 - golflint warm: a run that fills a fresh cache, then one that reads it;
-- the largest folder alone, cold; the slowest folder of the serial run;
+- the largest folder alone, cold (split over two processes, and with --jobs 1); the slowest folder
+  of the serial run;
 - peak memory (largest single process), and whether it is flat: the same folders once and as four
   copies of themselves;
 - a generated stress script: ~350 KB, hundreds of functions with nested training and
@@ -372,9 +373,11 @@ def main() -> None:
         times = sorted(((s["elapsed_ms"] / 1000, s["path"]) for s in report["submissions"]), reverse=True)
         largest = max(folders, key=folder_bytes)
         alone = measure([*golflint, "--no-cache", "-o", os.devnull, str(largest)], env)
+        alone_serial = measure([*golflint, "--no-cache", "--jobs", "1", "-o", os.devnull, str(largest)], env)
         inside = next((t for t, p in times if Path(p).resolve() == largest.resolve()), float("nan"))
         print(f"largest folder alone, cold ({folder_bytes(largest) / 1e3:.0f} KB of Python, {largest.name}): "
               f"{fmt(alone)} (analysis {inside:.2f} s)")
+        print(f"  the same with --jobs 1 (no split into two processes): {fmt(alone_serial)}")
         print(f"slowest folder (serial run): {times[0][0]:.2f} s ({Path(times[0][1]).name}); "
               f"median {statistics.median(t for t, _ in times):.2f} s")
 
@@ -402,7 +405,9 @@ def main() -> None:
         source, functions = stress_script(args.stress_kb * 1000)
         (stress_dir / "train_gpt.py").write_text(source, encoding="utf-8")
         stress = measure([*golflint, "--no-cache", "-o", os.devnull, str(stress_dir)], env)
+        stress_serial = measure([*golflint, "--no-cache", "--jobs", "1", "-o", os.devnull, str(stress_dir)], env)
         print(f"stress script ({len(source) / 1e3:.0f} KB, {functions} functions with nested loops): {fmt(stress)}")
+        print(f"  the same with --jobs 1 (no split into two processes): {fmt(stress_serial)}")
 
         print("targets (wall seconds on this machine, now):")
         if ruff_cold:
