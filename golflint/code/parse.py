@@ -332,7 +332,7 @@ def _substitute_pieces(source: str, filename: str, offending: list, module: Any,
         tree = ast.parse("".join(lines), filename=filename)
     except (SyntaxError, ValueError, RecursionError):
         return None
-    return _Substitute(replacements).visit(tree)
+    return _substitute(tree, replacements)
 
 
 def _offending_strings(module: Any) -> list[Any]:
@@ -524,9 +524,26 @@ class _Placer:
         node.end_col_offset = self.byte_col(pos.end.line, pos.end.column)
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, replacements: dict[str, ast.expr]) -> None:
-        self.replacements = replacements
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        return self.replacements.get(node.id, node)
+def _substitute(tree: ast.Module, replacements: dict[str, ast.expr]) -> ast.Module:
+    """`tree` with each placeholder name swapped for its f-string, in place. One iterative walk
+    (ast.NodeTransformer's recursive visit of every node took about as long as the parse itself);
+    like it, a swapped-in f-string is not walked again (its fields were parsed on their own)."""
+    AST, Name = ast.AST, ast.Name
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, AST):
+                if type(value) is Name and value.id in replacements:
+                    setattr(node, field, replacements[value.id])
+                else:
+                    stack.append(value)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, AST):
+                        if type(item) is Name and item.id in replacements:
+                            value[i] = replacements[item.id]
+                        else:
+                            stack.append(item)
+    return tree
