@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import sys
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Wide enough that no line golflint writes is wrapped; rich only pads tables to their own width.
 UNWRAPPED_WIDTH = 10_000
@@ -27,6 +28,9 @@ def stream_is_tty(stream: object) -> bool:
 
 def make_console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
     """A console on `file` (a report file: plain, no colour), else on stdout or stderr."""
+    # imported here: a machine-readable report (json, sarif, github, concise) never loads rich
+    from rich.console import Console
+
     if file is not None:
         return Console(file=file, width=UNWRAPPED_WIDTH, no_color=True, force_terminal=False,
                        highlight=False)
