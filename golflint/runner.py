@@ -11,11 +11,9 @@ where the platform has it, so workers start with the rules already imported.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +80,9 @@ def check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | No
     else:
         # Largest folders first, so a long one does not start last and hold up the end of the run.
         order = sorted(pending, key=lambda i: -_code_bytes(folders[i].root))
+        # imported here: a one-folder run (the pre-commit hook's) starts no pool and skips ~20 ms
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                  initializer=_init_worker, initargs=(options, cache)) as pool:
             for i, result in zip(order, pool.map(_check_in_worker, [folders[i] for i in order])):
@@ -102,6 +103,8 @@ def _code_bytes(root: Path) -> int:
 
 
 def _context():
+    import multiprocessing
+
     if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
