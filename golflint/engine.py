@@ -243,6 +243,21 @@ def _split_rules(rules: Sequence[Rule]) -> tuple[list[Rule], list[Rule]]:
     return heavy, [r for r in rules if Fact.DATAFLOW not in r.facts]
 
 
+def _shared_facts(sub: Submission) -> None:
+    """Build, before the fork, the facts both halves read: the phase model (with every unit's
+    index) and the run configuration. Either side would build them anyway before its first rule
+    could use them, so the wall time is the same, and the CPU time of building them twice is saved.
+    A fact that fails to build is left unbuilt: the rule that reads it reports the failure, as
+    without the split."""
+    from .facts.phases import phases_of
+
+    for build in (lambda: phases_of(sub), lambda: sub.run_config):
+        try:
+            build()
+        except Exception:  # noqa: BLE001 - reported by the rule that reads it
+            pass
+
+
 def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) -> _Share:
     """Every rule's findings, the native checks, summaries and details: here, or with `split`
     (and a platform that forks) on two processes, the dataflow rules here and the rest in a child."""
@@ -255,6 +270,7 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
         sub.code_units  # parsed once, before the fork: both processes start from the same trees
     except Exception:  # noqa: BLE001 - the loader's failures are GL000's to report: check unsplit
         return _compute(sub, rules, rules, debug, rest=True)
+    _shared_facts(sub)
     read_before = set(sub.reads)
 
     def child_share() -> _Share:
