@@ -132,3 +132,21 @@ def test_one_folder_on_the_command_line_reports_the_same_with_one_job_or_two(tmp
         return out.exit_code, json.dumps(data)
 
     assert run("1") == run("2")
+
+
+def test_a_shared_fact_that_fails_before_the_fork_is_reported_as_without_the_split(monkeypatch):
+    """The phase model is built before the fork for both halves; when it cannot be built, the rules
+    that read it report their crash (GL999) exactly as an unsplit check does."""
+    import golflint.facts.phases as phases
+
+    def broken(cls, *args, **kwargs):
+        raise RuntimeError("no phase model today")
+
+    monkeypatch.setattr(phases.ProgramPhases, "__init__", broken)
+    folder = _folders()[0]
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    alone = check_submission(Submission(folder, "record", settings), rules)
+    split = check_submission(Submission(folder, "record", settings), rules, split=True)
+    assert any(f.rule == "GL999" and "no phase model today" in f.message for f in alone.findings)
+    assert _as_json(split) == _as_json(alone)
