@@ -278,7 +278,10 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
         share.reads = {rel: fr for rel, fr in sub.reads.items() if rel not in read_before}
         return share
 
-    child = ForkedCall(child_share)
+    try:
+        child = ForkedCall(child_share)
+    except OSError:  # no process or pipe to spare (a process limit, memory): check unsplit
+        return _compute(sub, rules, rules, debug, rest=True)
     try:
         mine = _compute(sub, here, rules, debug, rest=False)
     except BaseException:

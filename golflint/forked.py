@@ -34,13 +34,19 @@ def can_fork() -> bool:
 
 class ForkedCall:
     def __init__(self, fn: Callable[[], Any]) -> None:
+        """Raises OSError when no pipe or process can be made (the caller runs `fn` itself)."""
         read_end, write_end = os.pipe()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns that forking a multi-threaded process may deadlock the child. Ours
-            # runs only our own code, which takes no lock another thread could hold at the fork
-            # (the import lock is taken around fork by CPython itself).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns that forking a multi-threaded process may deadlock the child.
+                # Ours runs only our own code, which takes no lock another thread could hold at the
+                # fork (the import lock is taken around fork by CPython itself).
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if pid == 0:  # the child: compute, send, leave; never return into the caller's code
             status = 1
             try:

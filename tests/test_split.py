@@ -150,3 +150,17 @@ def test_a_shared_fact_that_fails_before_the_fork_is_reported_as_without_the_spl
     split = check_submission(Submission(folder, "record", settings), rules, split=True)
     assert any(f.rule == "GL999" and "no phase model today" in f.message for f in alone.findings)
     assert _as_json(split) == _as_json(alone)
+
+
+def test_no_process_to_spare_means_an_unsplit_check(monkeypatch):
+    folder = _folders()[0]
+    settings = default_settings()
+    rules = instantiate_rules(settings)
+    alone = check_submission(Submission(folder, "record", settings), rules)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    split = check_submission(Submission(folder, "record", settings), rules, split=True)
+    assert _as_json(split) == _as_json(alone)
