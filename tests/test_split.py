@@ -120,9 +120,18 @@ def test_cancel_reaps_the_child():
         os.waitpid(pid, os.WNOHANG)
 
 
-def test_one_folder_on_the_command_line_reports_the_same_with_one_job_or_two(tmp_path):
+def test_one_folder_on_the_command_line_reports_the_same_with_one_job_or_two(tmp_path, monkeypatch):
     folder = tmp_path / "records" / "track_10min_16mb" / "one"
     shutil.copytree(_folders()[0], folder)
+    answered = []
+    real = ForkedCall.result
+
+    def result(self):
+        value = real(self)  # ForkFailed would fall back silently: count only real answers
+        answered.append(True)
+        return value
+
+    monkeypatch.setattr(ForkedCall, "result", result)
 
     def run(jobs: str) -> tuple[int, str]:
         out = CliRunner().invoke(main, ["check", "--no-cache", "--jobs", jobs, "--format", "json", str(folder)])
@@ -132,6 +141,8 @@ def test_one_folder_on_the_command_line_reports_the_same_with_one_job_or_two(tmp
         return out.exit_code, json.dumps(data)
 
     assert run("1") == run("2")
+    # the two-job run split, on the command's deep-recursion thread, and its child answered
+    assert answered == [True]
 
 
 def test_a_shared_fact_that_fails_before_the_fork_is_reported_as_without_the_split(monkeypatch):
