@@ -76,20 +76,31 @@ def _structural(label: Any) -> bool:
 
 
 _STRIPPED: dict[frozenset, frozenset] = folder_memo({})
+_KINDS: dict[frozenset, frozenset] = folder_memo({})
+_OBJECTS: dict[frozenset, tuple] = folder_memo({})
 
 
-_HANDLERS: dict[tuple[type, str, type], Any] = {}
+def _kinds(labels: frozenset) -> frozenset:
+    """The kinds (first items) of the tuple labels in `labels`: one memoized look-up answers
+    "does this value hold a module, a class, an object, a model output?" without a scan."""
+    if type(labels) is not frozenset:
+        return frozenset(x[0] for x in labels if isinstance(x, tuple))
+    out = _KINDS.get(labels)
+    if out is None:
+        if len(_KINDS) > 200_000:
+            _KINDS.clear()
+        out = _KINDS[labels] = frozenset(x[0] for x in labels if isinstance(x, tuple))
+    return out
 
 
-def _handler(cls: type, prefix: str, node_type: type) -> Any:
-    """The method `prefix + node type name` of the interpreter class, or None: resolved once per
-    node type instead of a string concatenation and a bound-method lookup at every node."""
-    key = (cls, prefix, node_type)
-    try:
-        return _HANDLERS[key]
-    except KeyError:
-        found = _HANDLERS[key] = getattr(cls, prefix + node_type.__name__, None)
-        return found
+_HANDLERS: dict[tuple[type, str], dict[type, Any]] = {}
+
+
+def _handler_table(cls: type, prefix: str) -> dict[type, Any]:
+    """node type -> the method `prefix + node type name` of the interpreter class (or None), filled
+    as node types are met: the interpreter reads it at every node with one dict lookup, instead of
+    a string concatenation and a bound-method lookup."""
+    return _HANDLERS.setdefault((cls, prefix), {})
 
 
 def _split_side(sl: ast.AST) -> tuple[str, str] | None:
@@ -266,6 +277,13 @@ class Interpreter:
         self.obj_class: dict[Any, int] = {}
         self.global_fields: dict[str, frozenset] = {}
         self.frames: list[Frame] = []
+        # the innermost frame and its unit/imports, kept in step with `frames` (_push/_pop): read
+        # at nearly every node, where a property call cost more than the work around it
+        self.frame: Frame = None  # type: ignore[assignment]
+        self.unit: CodeUnit = None  # type: ignore[assignment]
+        self.imports: ImportMap = None  # type: ignore[assignment]
+        self._stmt_table = _handler_table(type(self), "_s_")
+        self._expr_table = _handler_table(type(self), "_e_")
         self.closures: dict[int, Frame] = {}
         self.frame_counter = 0
         self.if_counter = 0
@@ -397,26 +415,29 @@ class Interpreter:
         except Budget:
             self.exhausted = True
         finally:
-            self.frames.pop()
+            self._pop()
             info.state = "done"
 
     def _push_frame(self, module, closure, func) -> Frame:
         self.frame_counter += 1
         frame = Frame(self.frame_counter, module, closure, func)
-        self.frames.append(frame)
+        self._push(frame)
         return frame
 
-    @property
-    def frame(self) -> Frame:
-        return self.frames[-1]
+    def _push(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        self.frame = frame
+        self.unit = unit = frame.module.unit
+        self.imports = unit.imports
 
-    @property
-    def unit(self) -> CodeUnit:
-        return self.frame.module.unit
-
-    @property
-    def imports(self) -> ImportMap:
-        return self.unit.imports
+    def _pop(self) -> None:
+        self.frames.pop()
+        if self.frames:
+            frame = self.frame = self.frames[-1]
+            self.unit = unit = frame.module.unit
+            self.imports = unit.imports
+        else:
+            self.frame = self.unit = self.imports = None  # type: ignore[assignment]
 
     def _tick(self) -> int:
         self.clock += 1
@@ -474,8 +495,16 @@ class Interpreter:
         return frozenset({(OBJ, oid)})
 
     @staticmethod
-    def _objs(labels: frozenset) -> list:
-        return [x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ]
+    def _objs(labels: frozenset) -> tuple:
+        # memoized like _strip: asked of every receiver, container and callee
+        if type(labels) is not frozenset:
+            return tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
+        out = _OBJECTS.get(labels)
+        if out is None:
+            if len(_OBJECTS) > 200_000:
+                _OBJECTS.clear()
+            out = _OBJECTS[labels] = tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
+        return out
 
     def _class_chain(self, cid: int) -> list[ClassInfo]:
         out, todo, seen = [], [cid], set()
@@ -507,11 +536,13 @@ class Interpreter:
     def load_attr(self, recv: frozenset, attr: str) -> frozenset:
         out = EMPTY
         objs = self._objs(recv)
-        for x in recv:
-            if isinstance(x, tuple) and x[0] == MOD:
-                mod = self.modules[x[1]]
-                self._run_module(mod)
-                out |= mod.env.get(attr, EMPTY)
+        kinds = _kinds(recv)
+        if MOD in kinds:
+            for x in recv:
+                if isinstance(x, tuple) and x[0] == MOD:
+                    mod = self.modules[x[1]]
+                    self._run_module(mod)
+                    out |= mod.env.get(attr, EMPTY)
         for oid in objs:
             fields = self.heap.get(oid, {})
             if attr in fields:
@@ -526,13 +557,14 @@ class Interpreter:
                     # a bound method of a module (`torch.compile(model.forward_logits)`): calling
                     # what wraps it runs that module
                     out |= {(OBJ, oid)}
-        for x in recv:
-            if isinstance(x, tuple) and x[0] == CLASS:
-                for c in self._class_chain(x[1]):
-                    if attr in c.fields:
-                        out |= c.fields[attr]
-                        break
-        if not objs and not any(_structural(x) for x in recv):
+        if CLASS in kinds:
+            for x in recv:
+                if isinstance(x, tuple) and x[0] == CLASS:
+                    for c in self._class_chain(x[1]):
+                        if attr in c.fields:
+                            out |= c.fields[attr]
+                            break
+        if not objs and kinds.isdisjoint(_STRUCTURAL):
             out |= _strip(recv) | self.global_fields.get(attr, EMPTY)
         if attr in self.spec.param_attrs:
             out |= {PARAM}
@@ -601,7 +633,10 @@ class Interpreter:
         if self.statements > self.spec.max_statements:
             raise Budget()
         self.frame.line = node.lineno
-        method = _handler(type(self), "_s_", type(node))
+        try:
+            method = self._stmt_table[type(node)]
+        except KeyError:
+            method = self._stmt_table[type(node)] = getattr(type(self), "_s_" + type(node).__name__, None)
         if method is not None:
             return method(self, node)
         else:
@@ -735,7 +770,7 @@ class Interpreter:
                     else:
                         self._exec(stmt)
             finally:
-                self.frames.pop()
+                self._pop()
             info.fields.update(body_frame.env)
         self.bind(node.name, frozenset({(CLASS, cid)}))
 
@@ -1251,7 +1286,26 @@ class Interpreter:
     def eval(self, node: ast.expr | None) -> frozenset:
         if node is None:
             return EMPTY
-        method = _handler(type(self), "_e_", type(node))
+        kind = type(node)
+        if kind is _NAME:
+            # `_e_Name` and `lookup`, inline: four evaluations in ten are of a name
+            name = node.id
+            frame = self.frame
+            if name not in frame.globals_:
+                f: Frame | None = frame
+                while f is not None:
+                    env = f.env
+                    if name in env:
+                        return env[name]
+                    f = f.closure
+            return frame.module.env.get(name, EMPTY)
+        if kind is _CONSTANT:
+            value = node.value
+            return self._path_labels(node, value) if isinstance(value, str) else EMPTY
+        try:
+            method = self._expr_table[type(node)]
+        except KeyError:
+            method = self._expr_table[type(node)] = getattr(type(self), "_e_" + type(node).__name__, None)
         if method is not None:
             return method(self, node)
         out = EMPTY
@@ -1538,15 +1592,19 @@ class Interpreter:
     # ------------------------------------------------------------------ calls
     def _e_Call(self, node: ast.Call) -> frozenset:
         func = node.func
-        args = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
-        if any(isinstance(a, ast.Starred) for a in node.args):
+        evaluate = self.eval
+        args = [evaluate(a) for a in node.args]
+        kwargs = {k.arg: evaluate(k.value) for k in node.keywords} if node.keywords else {}
+        if args and any(type(a) is ast.Starred for a in node.args):
             args = self._expand_starred(node.args, args)
-        all_args = EMPTY
-        for a in args:
-            all_args |= a
-        for v in kwargs.values():
-            all_args |= v
+        if len(args) == 1 and not kwargs:
+            all_args = args[0]   # the very set: its hash is known, and _strip's memo hits by identity
+        else:
+            all_args = EMPTY
+            for a in args:
+                all_args |= a
+            for v in kwargs.values():
+                all_args |= v
         all_args = _strip(all_args)
 
         if isinstance(func, ast.Attribute):
@@ -1559,7 +1617,9 @@ class Interpreter:
             return self._lossy(func.attr, self._method_call(node, func.attr, recv, args, kwargs, all_args))
 
         callee = self.eval(func) if not isinstance(func, ast.Name) or self.bound(func.id) else EMPTY
-        targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
+        kinds = _kinds(callee)
+        targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)] \
+            if FUNC in kinds or CLASS in kinds else None
         if targets:
             out = EMPTY
             for t in targets:
@@ -1568,7 +1628,7 @@ class Interpreter:
                 else:
                     out |= self._instantiate(t[1], node, args, kwargs, all_args)
             return out
-        if self._objs(callee):
+        if OBJ in kinds:
             return self._call_object(node, callee, args, kwargs, all_args)
         qual = self.imports.qualname(func) or ""
         if isinstance(func, ast.Name) and not qual.count(".") and (
@@ -1719,7 +1779,9 @@ class Interpreter:
     def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
         spec = self.spec
         # Module functions and class methods we can see into.
-        mods = [x for x in recv if isinstance(x, tuple) and x[0] in (MOD, CLASS)]
+        kinds = _kinds(recv)
+        mods = [x for x in recv if isinstance(x, tuple) and x[0] in (MOD, CLASS)] \
+            if MOD in kinds or CLASS in kinds else None
         if mods:
             callee = self.load_attr(recv, name)
             # methods called through their class (`Config.from_env()`, a static helper)
@@ -2035,7 +2097,7 @@ class Interpreter:
                 if k not in frame.env:
                     rest |= v
             frame.env[a.kwarg.arg] = rest
-        self.frames.append(frame)
+        self._push(frame)
         self.call_stack.append(fid)
         saved_nograd = self.nograd
         if info.nograd:
@@ -2050,7 +2112,7 @@ class Interpreter:
         finally:
             self.nograd = saved_nograd
             self.call_stack.pop()
-            self.frames.pop()
+            self._pop()
         if isinstance(node, ast.Call):
             self._write_back_counts(fnode, node, params, args, kwargs, frame)
         return frame.ret
@@ -2082,6 +2144,7 @@ class Interpreter:
 
 
 _SPREAD = 8   # positions a starred argument is spread over
+_NAME, _CONSTANT = ast.Name, ast.Constant
 _LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
 _WORD = re.compile(r"\w+")
 _LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
