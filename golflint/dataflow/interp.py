@@ -270,6 +270,7 @@ class Interpreter:
         self.func_by_node: dict[int, int] = {}
         self.classes: dict[int, ClassInfo] = {}
         self._module_class: dict[int, bool] = {}   # cid -> _is_module_class (bases never change)
+        self._chains: dict[int, list[ClassInfo]] = {}   # cid -> _class_chain
         self.class_by_node: dict[int, int] = {}
         self.modules: dict[int, ModuleInfo] = {}
         self.module_by_name: dict[str, ModuleInfo] = {}
@@ -507,6 +508,11 @@ class Interpreter:
         return out
 
     def _class_chain(self, cid: int) -> list[ClassInfo]:
+        # kept per class, as _is_module_class: a class's bases are set when it is created (the
+        # chain is dropped again once they are), and the ClassInfos it lists are read live
+        known = self._chains.get(cid)
+        if known is not None:
+            return known
         out, todo, seen = [], [cid], set()
         while todo:
             c = todo.pop(0)
@@ -515,6 +521,8 @@ class Interpreter:
             seen.add(c)
             out.append(self.classes[c])
             todo.extend(self.classes[c].bases)
+        if cid in self.classes:
+            self._chains[cid] = out
         return out
 
     def _method(self, cid: int, name: str) -> int | None:
@@ -760,6 +768,7 @@ class Interpreter:
                     if isinstance(x, tuple) and x[0] == CLASS:
                         info.bases.append(x[1])
             self._module_class.pop(cid, None)  # in case evaluating a base asked before they were known
+            self._chains.pop(cid, None)
             # The class body runs in its own namespace; its assignments become class fields.
             outer = self.frame
             body_frame = self._push_frame(outer.module, outer if outer.func is not None else None, None)
@@ -784,8 +793,15 @@ class Interpreter:
             if holds is not None:
                 self._exec_block(node.body if holds == is_main else node.orelse)
                 return None
+        ran = self.statements
         test = self.eval(node.test)
-        self._check_selection(node, test)
+        if ran != self.statements or SCORE in _kinds(test) or not self._transparent(node.test):
+            self._check_selection(node, test)
+        # else: the test ran no statement (no module was run to read an attribute) and is made of
+        # names, constants and attributes joined by `and`/`or`/`not`/comparisons, all of whose
+        # labels reach the test's value: evaluating its comparisons' operands again (what
+        # _check_selection does) would give the same labels, with no score among them, and
+        # nothing else: no selection to report
         exec_id, going_on = self._branches([node.body, node.orelse])
         return (exec_id, going_on[0]) if len(going_on) == 1 else None
 
@@ -1247,6 +1263,16 @@ class Interpreter:
         return frozenset(out)
 
     # ------------------------------------------------------------------ selection (GL103/GL106)
+    def _transparent(self, test: ast.expr) -> bool:
+        """Is `test` built of comparisons, `and`/`or`/`not` over names, constants and attributes of
+        those only (no call, subscript or anything else), so that evaluating it has no side
+        effect but running a module and every comparison operand's labels are in its value?"""
+        key = ("transparent", id(test))
+        known = self._assigned_cache.get(key)
+        if known is None:
+            known = self._assigned_cache[key] = _transparent_test(test)
+        return known
+
     def _check_selection(self, node: ast.If, test: frozenset) -> None:
         key = ("compares", id(node))
         compares = self._assigned_cache.get(key)
@@ -1816,7 +1842,8 @@ class Interpreter:
                     out |= {(GRAD, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
             return out
 
-        data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
+        data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ} \
+            if OBJ in kinds else _strip(recv)
         if name in spec.step_methods:
             # `opt.step(closure)`: the optimizer evaluates the closure (loss and backward) itself,
             # as L-BFGS must; run the function we were handed so its step is seen
@@ -2179,6 +2206,23 @@ def _main_guard(test: ast.expr) -> bool | None:
 
 
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _transparent_test(node: ast.AST) -> bool:
+    if isinstance(node, ast.BoolOp):
+        return all(_transparent_test(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _transparent_test(node.operand)
+    if isinstance(node, ast.Compare):
+        return _transparent_test(node.left) and all(_transparent_test(c) for c in node.comparators)
+    return _atom(node)
+
+
+def _atom(node: ast.AST) -> bool:
+    """A name, a constant, or an attribute chain over one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, (ast.Name, ast.Constant))
 
 
 def _leaves(body: list[ast.stmt]) -> bool:
