@@ -622,9 +622,24 @@ class Interpreter:
     # ------------------------------------------------------------------ statements
     def _exec_block(self, body: Iterable[ast.stmt]) -> None:
         pushed = 0
+        table = self._stmt_table
+        limit = self.spec.max_statements
         try:
             for stmt in body:
-                confined = self._exec(stmt)
+                # _exec, inline (one call less per statement)
+                self.statements += 1
+                if self.statements > limit:
+                    raise Budget()
+                self.frame.line = stmt.lineno
+                method = table.get(type(stmt), _UNSET)
+                if method is _UNSET:
+                    method = table[type(stmt)] = getattr(type(self), "_s_" + type(stmt).__name__, None)
+                if method is None:
+                    for child in ast.iter_child_nodes(stmt):
+                        if isinstance(child, ast.expr):
+                            self.eval(child)
+                    continue
+                confined = method(self, stmt)
                 if confined is not None:
                     # `if eval_only: ...; return` — the rest of this block runs only on the path
                     # through the branch that falls through, never after the one that left
@@ -1409,14 +1424,16 @@ class Interpreter:
         cut_here = EMPTY
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
             cut_here = self._partial_view(node, base, index)
-        cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT]
+        index_kinds = _kinds(index)
+        cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT] if CUT in index_kinds else None
         if cuts and regions_of(base) and not isinstance(node.slice, ast.Slice):
             self.event("prefix", node, base, what="validation tokens gathered at positions",
                        bound=cuts[0][1], text=cuts[0][2])
             index = index - frozenset(cuts)   # reported once, where the stream is gathered
         if not isinstance(node.slice, ast.Constant) and not has_data(index):
             # cut by position, not looked up by token content: a stretch of the stored tokens
-            base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
+            if STORED in _kinds(base):
+                base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
         split = _split_side(node.slice)
         if split is not None and regions_of(base) and not has_data(index):
             # `t[:k]` and `t[k:...]`: the head and the tail of one stretch, cut at the same bound,
@@ -2172,6 +2189,7 @@ class Interpreter:
 
 _SPREAD = 8   # positions a starred argument is spread over
 _NAME, _CONSTANT = ast.Name, ast.Constant
+_UNSET = object()
 _LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
 _WORD = re.compile(r"\w+")
 _LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
