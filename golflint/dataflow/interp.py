@@ -829,6 +829,9 @@ class Interpreter:
         start_masks = set(self.frame.masks)
         results = []
         going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
+        if len(bodies) == 2 and bodies[0] and not bodies[1]:
+            self._one_branch(exec_id, bodies[0], 0 in going_on, start, start_masks)
+            return exec_id, going_on
         masks_out = None
         for i, body in enumerate(bodies):
             if not body:   # the `else` an `if` does not have: the names as they came in, no copies
@@ -861,6 +864,33 @@ class Interpreter:
         self.frame.env.clear()
         self.frame.env.update(merged)
         return exec_id, going_on
+
+    def _one_branch(self, exec_id: int, body: list[ast.stmt], goes_on: bool, start: dict, start_masks: set) -> None:
+        """_branches for an `if` without `else`, with the same result: the body runs in the
+        environment itself (it holds `start` already: no restoring copy), and what it bound is
+        merged with `start` in place (no copy of the body's environment, no rebuilt dict)."""
+        frame = self.frame
+        frame.masks = set(start_masks)
+        self.path.append((exec_id, 0))
+        try:
+            self._exec_block(body)
+        finally:
+            self.path.pop()
+        env = frame.env
+        if not goes_on:
+            # what a branch that returns or raises bound never flows on: the names as they came in
+            env.clear()
+            env.update(start)
+            frame.masks = set(start_masks)
+            return
+        # a name is a mask after the branches only if the body and the missing `else` leave it one
+        frame.masks = frame.masks & start_masks
+        for k, v in start.items():
+            old = env.get(k)
+            if old is None:
+                env[k] = v
+            elif old is not v:
+                env[k] = old | v
 
     def _s_Try(self, node: ast.Try) -> None:
         self._exec_block(node.body)
