@@ -1460,10 +1460,9 @@ class Interpreter:
             self.event("prefix", node, base, what="validation tokens gathered at positions",
                        bound=cuts[0][1], text=cuts[0][2])
             index = index - frozenset(cuts)   # reported once, where the stream is gathered
-        if not isinstance(node.slice, ast.Constant) and not has_data(index):
+        if not isinstance(node.slice, ast.Constant) and not has_data(index) and STORED in _kinds(base):
             # cut by position, not looked up by token content: a stretch of the stored tokens
-            if STORED in _kinds(base):
-                base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
+            base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
         split = _split_side(node.slice)
         if split is not None and regions_of(base) and not has_data(index):
             # `t[:k]` and `t[k:...]`: the head and the tail of one stretch, cut at the same bound,
