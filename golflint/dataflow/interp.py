@@ -76,20 +76,31 @@ def _structural(label: Any) -> bool:
 
 
 _STRIPPED: dict[frozenset, frozenset] = folder_memo({})
+_KINDS: dict[frozenset, frozenset] = folder_memo({})
+_OBJECTS: dict[frozenset, tuple] = folder_memo({})
 
 
-_HANDLERS: dict[tuple[type, str, type], Any] = {}
+def _kinds(labels: frozenset) -> frozenset:
+    """The kinds (first items) of the tuple labels in `labels`: one memoized look-up answers
+    "does this value hold a module, a class, an object, a model output?" without a scan."""
+    if type(labels) is not frozenset:
+        return frozenset(x[0] for x in labels if isinstance(x, tuple))
+    out = _KINDS.get(labels)
+    if out is None:
+        if len(_KINDS) > 200_000:
+            _KINDS.clear()
+        out = _KINDS[labels] = frozenset(x[0] for x in labels if isinstance(x, tuple))
+    return out
 
 
-def _handler(cls: type, prefix: str, node_type: type) -> Any:
-    """The method `prefix + node type name` of the interpreter class, or None: resolved once per
-    node type instead of a string concatenation and a bound-method lookup at every node."""
-    key = (cls, prefix, node_type)
-    try:
-        return _HANDLERS[key]
-    except KeyError:
-        found = _HANDLERS[key] = getattr(cls, prefix + node_type.__name__, None)
-        return found
+_HANDLERS: dict[tuple[type, str], dict[type, Any]] = {}
+
+
+def _handler_table(cls: type, prefix: str) -> dict[type, Any]:
+    """node type -> the method `prefix + node type name` of the interpreter class (or None), filled
+    as node types are met: the interpreter reads it at every node with one dict lookup, instead of
+    a string concatenation and a bound-method lookup."""
+    return _HANDLERS.setdefault((cls, prefix), {})
 
 
 def _split_side(sl: ast.AST) -> tuple[str, str] | None:
@@ -259,6 +270,7 @@ class Interpreter:
         self.func_by_node: dict[int, int] = {}
         self.classes: dict[int, ClassInfo] = {}
         self._module_class: dict[int, bool] = {}   # cid -> _is_module_class (bases never change)
+        self._chains: dict[int, list[ClassInfo]] = {}   # cid -> _class_chain
         self.class_by_node: dict[int, int] = {}
         self.modules: dict[int, ModuleInfo] = {}
         self.module_by_name: dict[str, ModuleInfo] = {}
@@ -266,6 +278,13 @@ class Interpreter:
         self.obj_class: dict[Any, int] = {}
         self.global_fields: dict[str, frozenset] = {}
         self.frames: list[Frame] = []
+        # the innermost frame and its unit/imports, kept in step with `frames` (_push/_pop): read
+        # at nearly every node, where a property call cost more than the work around it
+        self.frame: Frame = None  # type: ignore[assignment]
+        self.unit: CodeUnit = None  # type: ignore[assignment]
+        self.imports: ImportMap = None  # type: ignore[assignment]
+        self._stmt_table = _handler_table(type(self), "_s_")
+        self._expr_table = _handler_table(type(self), "_e_")
         self.closures: dict[int, Frame] = {}
         self.frame_counter = 0
         self.if_counter = 0
@@ -397,26 +416,29 @@ class Interpreter:
         except Budget:
             self.exhausted = True
         finally:
-            self.frames.pop()
+            self._pop()
             info.state = "done"
 
     def _push_frame(self, module, closure, func) -> Frame:
         self.frame_counter += 1
         frame = Frame(self.frame_counter, module, closure, func)
-        self.frames.append(frame)
+        self._push(frame)
         return frame
 
-    @property
-    def frame(self) -> Frame:
-        return self.frames[-1]
+    def _push(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        self.frame = frame
+        self.unit = unit = frame.module.unit
+        self.imports = unit.imports
 
-    @property
-    def unit(self) -> CodeUnit:
-        return self.frame.module.unit
-
-    @property
-    def imports(self) -> ImportMap:
-        return self.unit.imports
+    def _pop(self) -> None:
+        self.frames.pop()
+        if self.frames:
+            frame = self.frame = self.frames[-1]
+            self.unit = unit = frame.module.unit
+            self.imports = unit.imports
+        else:
+            self.frame = self.unit = self.imports = None  # type: ignore[assignment]
 
     def _tick(self) -> int:
         self.clock += 1
@@ -474,10 +496,23 @@ class Interpreter:
         return frozenset({(OBJ, oid)})
 
     @staticmethod
-    def _objs(labels: frozenset) -> list:
-        return [x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ]
+    def _objs(labels: frozenset) -> tuple:
+        # memoized like _strip: asked of every receiver, container and callee
+        if type(labels) is not frozenset:
+            return tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
+        out = _OBJECTS.get(labels)
+        if out is None:
+            if len(_OBJECTS) > 200_000:
+                _OBJECTS.clear()
+            out = _OBJECTS[labels] = tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
+        return out
 
     def _class_chain(self, cid: int) -> list[ClassInfo]:
+        # kept per class, as _is_module_class: a class's bases are set when it is created (the
+        # chain is dropped again once they are), and the ClassInfos it lists are read live
+        known = self._chains.get(cid)
+        if known is not None:
+            return known
         out, todo, seen = [], [cid], set()
         while todo:
             c = todo.pop(0)
@@ -486,6 +521,8 @@ class Interpreter:
             seen.add(c)
             out.append(self.classes[c])
             todo.extend(self.classes[c].bases)
+        if cid in self.classes:
+            self._chains[cid] = out
         return out
 
     def _method(self, cid: int, name: str) -> int | None:
@@ -507,11 +544,13 @@ class Interpreter:
     def load_attr(self, recv: frozenset, attr: str) -> frozenset:
         out = EMPTY
         objs = self._objs(recv)
-        for x in recv:
-            if isinstance(x, tuple) and x[0] == MOD:
-                mod = self.modules[x[1]]
-                self._run_module(mod)
-                out |= mod.env.get(attr, EMPTY)
+        kinds = _kinds(recv)
+        if MOD in kinds:
+            for x in recv:
+                if isinstance(x, tuple) and x[0] == MOD:
+                    mod = self.modules[x[1]]
+                    self._run_module(mod)
+                    out |= mod.env.get(attr, EMPTY)
         for oid in objs:
             fields = self.heap.get(oid, {})
             if attr in fields:
@@ -526,13 +565,14 @@ class Interpreter:
                     # a bound method of a module (`torch.compile(model.forward_logits)`): calling
                     # what wraps it runs that module
                     out |= {(OBJ, oid)}
-        for x in recv:
-            if isinstance(x, tuple) and x[0] == CLASS:
-                for c in self._class_chain(x[1]):
-                    if attr in c.fields:
-                        out |= c.fields[attr]
-                        break
-        if not objs and not any(_structural(x) for x in recv):
+        if CLASS in kinds:
+            for x in recv:
+                if isinstance(x, tuple) and x[0] == CLASS:
+                    for c in self._class_chain(x[1]):
+                        if attr in c.fields:
+                            out |= c.fields[attr]
+                            break
+        if not objs and kinds.isdisjoint(_STRUCTURAL):
             out |= _strip(recv) | self.global_fields.get(attr, EMPTY)
         if attr in self.spec.param_attrs:
             out |= {PARAM}
@@ -582,9 +622,24 @@ class Interpreter:
     # ------------------------------------------------------------------ statements
     def _exec_block(self, body: Iterable[ast.stmt]) -> None:
         pushed = 0
+        table = self._stmt_table
+        limit = self.spec.max_statements
         try:
             for stmt in body:
-                confined = self._exec(stmt)
+                # _exec, inline (one call less per statement)
+                self.statements += 1
+                if self.statements > limit:
+                    raise Budget()
+                self.frame.line = stmt.lineno
+                method = table.get(type(stmt), _UNSET)
+                if method is _UNSET:
+                    method = table[type(stmt)] = getattr(type(self), "_s_" + type(stmt).__name__, None)
+                if method is None:
+                    for child in ast.iter_child_nodes(stmt):
+                        if isinstance(child, ast.expr):
+                            self.eval(child)
+                    continue
+                confined = method(self, stmt)
                 if confined is not None:
                     # `if eval_only: ...; return` — the rest of this block runs only on the path
                     # through the branch that falls through, never after the one that left
@@ -601,7 +656,10 @@ class Interpreter:
         if self.statements > self.spec.max_statements:
             raise Budget()
         self.frame.line = node.lineno
-        method = _handler(type(self), "_s_", type(node))
+        try:
+            method = self._stmt_table[type(node)]
+        except KeyError:
+            method = self._stmt_table[type(node)] = getattr(type(self), "_s_" + type(node).__name__, None)
         if method is not None:
             return method(self, node)
         else:
@@ -725,6 +783,7 @@ class Interpreter:
                     if isinstance(x, tuple) and x[0] == CLASS:
                         info.bases.append(x[1])
             self._module_class.pop(cid, None)  # in case evaluating a base asked before they were known
+            self._chains.pop(cid, None)
             # The class body runs in its own namespace; its assignments become class fields.
             outer = self.frame
             body_frame = self._push_frame(outer.module, outer if outer.func is not None else None, None)
@@ -735,7 +794,7 @@ class Interpreter:
                     else:
                         self._exec(stmt)
             finally:
-                self.frames.pop()
+                self._pop()
             info.fields.update(body_frame.env)
         self.bind(node.name, frozenset({(CLASS, cid)}))
 
@@ -749,8 +808,15 @@ class Interpreter:
             if holds is not None:
                 self._exec_block(node.body if holds == is_main else node.orelse)
                 return None
+        ran = self.statements
         test = self.eval(node.test)
-        self._check_selection(node, test)
+        if ran != self.statements or SCORE in _kinds(test) or not self._transparent(node.test):
+            self._check_selection(node, test)
+        # else: the test ran no statement (no module was run to read an attribute) and is made of
+        # names, constants and attributes joined by `and`/`or`/`not`/comparisons, all of whose
+        # labels reach the test's value: evaluating its comparisons' operands again (what
+        # _check_selection does) would give the same labels, with no score among them, and
+        # nothing else: no selection to report
         exec_id, going_on = self._branches([node.body, node.orelse])
         return (exec_id, going_on[0]) if len(going_on) == 1 else None
 
@@ -763,6 +829,9 @@ class Interpreter:
         start_masks = set(self.frame.masks)
         results = []
         going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
+        if len(bodies) == 2 and bodies[0] and not bodies[1]:
+            self._one_branch(exec_id, bodies[0], 0 in going_on, start, start_masks)
+            return exec_id, going_on
         masks_out = None
         for i, body in enumerate(bodies):
             if not body:   # the `else` an `if` does not have: the names as they came in, no copies
@@ -795,6 +864,33 @@ class Interpreter:
         self.frame.env.clear()
         self.frame.env.update(merged)
         return exec_id, going_on
+
+    def _one_branch(self, exec_id: int, body: list[ast.stmt], goes_on: bool, start: dict, start_masks: set) -> None:
+        """_branches for an `if` without `else`, with the same result: the body runs in the
+        environment itself (it holds `start` already: no restoring copy), and what it bound is
+        merged with `start` in place (no copy of the body's environment, no rebuilt dict)."""
+        frame = self.frame
+        frame.masks = set(start_masks)
+        self.path.append((exec_id, 0))
+        try:
+            self._exec_block(body)
+        finally:
+            self.path.pop()
+        env = frame.env
+        if not goes_on:
+            # what a branch that returns or raises bound never flows on: the names as they came in
+            env.clear()
+            env.update(start)
+            frame.masks = set(start_masks)
+            return
+        # a name is a mask after the branches only if the body and the missing `else` leave it one
+        frame.masks = frame.masks & start_masks
+        for k, v in start.items():
+            old = env.get(k)
+            if old is None:
+                env[k] = v
+            elif old is not v:
+                env[k] = old | v
 
     def _s_Try(self, node: ast.Try) -> None:
         self._exec_block(node.body)
@@ -1212,6 +1308,16 @@ class Interpreter:
         return frozenset(out)
 
     # ------------------------------------------------------------------ selection (GL103/GL106)
+    def _transparent(self, test: ast.expr) -> bool:
+        """Is `test` built of comparisons, `and`/`or`/`not` over names, constants and attributes of
+        those only (no call, subscript or anything else), so that evaluating it has no side
+        effect but running a module and every comparison operand's labels are in its value?"""
+        key = ("transparent", id(test))
+        known = self._assigned_cache.get(key)
+        if known is None:
+            known = self._assigned_cache[key] = _transparent_test(test)
+        return known
+
     def _check_selection(self, node: ast.If, test: frozenset) -> None:
         key = ("compares", id(node))
         compares = self._assigned_cache.get(key)
@@ -1251,7 +1357,26 @@ class Interpreter:
     def eval(self, node: ast.expr | None) -> frozenset:
         if node is None:
             return EMPTY
-        method = _handler(type(self), "_e_", type(node))
+        kind = type(node)
+        if kind is _NAME:
+            # `_e_Name` and `lookup`, inline: four evaluations in ten are of a name
+            name = node.id
+            frame = self.frame
+            if name not in frame.globals_:
+                f: Frame | None = frame
+                while f is not None:
+                    env = f.env
+                    if name in env:
+                        return env[name]
+                    f = f.closure
+            return frame.module.env.get(name, EMPTY)
+        if kind is _CONSTANT:
+            value = node.value
+            return self._path_labels(node, value) if isinstance(value, str) else EMPTY
+        try:
+            method = self._expr_table[type(node)]
+        except KeyError:
+            method = self._expr_table[type(node)] = getattr(type(self), "_e_" + type(node).__name__, None)
         if method is not None:
             return method(self, node)
         out = EMPTY
@@ -1329,12 +1454,13 @@ class Interpreter:
         cut_here = EMPTY
         if isinstance(node.slice, ast.Slice) and (regions_of(base) or VALPATH in base):
             cut_here = self._partial_view(node, base, index)
-        cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT]
+        index_kinds = _kinds(index)
+        cuts = [x for x in index if isinstance(x, tuple) and x[0] == CUT] if CUT in index_kinds else None
         if cuts and regions_of(base) and not isinstance(node.slice, ast.Slice):
             self.event("prefix", node, base, what="validation tokens gathered at positions",
                        bound=cuts[0][1], text=cuts[0][2])
             index = index - frozenset(cuts)   # reported once, where the stream is gathered
-        if not isinstance(node.slice, ast.Constant) and not has_data(index):
+        if not isinstance(node.slice, ast.Constant) and not has_data(index) and STORED in _kinds(base):
             # cut by position, not looked up by token content: a stretch of the stored tokens
             base = base | {(STORED_SEQ, *x[1:]) for x in base if isinstance(x, tuple) and x[0] == STORED}
         split = _split_side(node.slice)
@@ -1538,15 +1664,19 @@ class Interpreter:
     # ------------------------------------------------------------------ calls
     def _e_Call(self, node: ast.Call) -> frozenset:
         func = node.func
-        args = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
-        if any(isinstance(a, ast.Starred) for a in node.args):
+        evaluate = self.eval
+        args = [evaluate(a) for a in node.args]
+        kwargs = {k.arg: evaluate(k.value) for k in node.keywords} if node.keywords else {}
+        if args and any(type(a) is ast.Starred for a in node.args):
             args = self._expand_starred(node.args, args)
-        all_args = EMPTY
-        for a in args:
-            all_args |= a
-        for v in kwargs.values():
-            all_args |= v
+        if len(args) == 1 and not kwargs:
+            all_args = args[0]   # the very set: its hash is known, and _strip's memo hits by identity
+        else:
+            all_args = EMPTY
+            for a in args:
+                all_args |= a
+            for v in kwargs.values():
+                all_args |= v
         all_args = _strip(all_args)
 
         if isinstance(func, ast.Attribute):
@@ -1559,7 +1689,9 @@ class Interpreter:
             return self._lossy(func.attr, self._method_call(node, func.attr, recv, args, kwargs, all_args))
 
         callee = self.eval(func) if not isinstance(func, ast.Name) or self.bound(func.id) else EMPTY
-        targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
+        kinds = _kinds(callee)
+        targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)] \
+            if FUNC in kinds or CLASS in kinds else None
         if targets:
             out = EMPTY
             for t in targets:
@@ -1568,7 +1700,7 @@ class Interpreter:
                 else:
                     out |= self._instantiate(t[1], node, args, kwargs, all_args)
             return out
-        if self._objs(callee):
+        if OBJ in kinds:
             return self._call_object(node, callee, args, kwargs, all_args)
         qual = self.imports.qualname(func) or ""
         if isinstance(func, ast.Name) and not qual.count(".") and (
@@ -1719,7 +1851,9 @@ class Interpreter:
     def _method_call(self, node: ast.Call, name: str, recv: frozenset, args, kwargs, all_args) -> frozenset:
         spec = self.spec
         # Module functions and class methods we can see into.
-        mods = [x for x in recv if isinstance(x, tuple) and x[0] in (MOD, CLASS)]
+        kinds = _kinds(recv)
+        mods = [x for x in recv if isinstance(x, tuple) and x[0] in (MOD, CLASS)] \
+            if MOD in kinds or CLASS in kinds else None
         if mods:
             callee = self.load_attr(recv, name)
             # methods called through their class (`Config.from_env()`, a static helper)
@@ -1754,7 +1888,8 @@ class Interpreter:
                     out |= {(GRAD, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
             return out
 
-        data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ}
+        data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ} \
+            if OBJ in kinds else _strip(recv)
         if name in spec.step_methods:
             # `opt.step(closure)`: the optimizer evaluates the closure (loss and backward) itself,
             # as L-BFGS must; run the function we were handed so its step is seen
@@ -2035,7 +2170,7 @@ class Interpreter:
                 if k not in frame.env:
                     rest |= v
             frame.env[a.kwarg.arg] = rest
-        self.frames.append(frame)
+        self._push(frame)
         self.call_stack.append(fid)
         saved_nograd = self.nograd
         if info.nograd:
@@ -2050,7 +2185,7 @@ class Interpreter:
         finally:
             self.nograd = saved_nograd
             self.call_stack.pop()
-            self.frames.pop()
+            self._pop()
         if isinstance(node, ast.Call):
             self._write_back_counts(fnode, node, params, args, kwargs, frame)
         return frame.ret
@@ -2082,6 +2217,8 @@ class Interpreter:
 
 
 _SPREAD = 8   # positions a starred argument is spread over
+_NAME, _CONSTANT = ast.Name, ast.Constant
+_UNSET = object()
 _LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
 _WORD = re.compile(r"\w+")
 _LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
@@ -2116,6 +2253,23 @@ def _main_guard(test: ast.expr) -> bool | None:
 
 
 _EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _transparent_test(node: ast.AST) -> bool:
+    if isinstance(node, ast.BoolOp):
+        return all(_transparent_test(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _transparent_test(node.operand)
+    if isinstance(node, ast.Compare):
+        return _transparent_test(node.left) and all(_transparent_test(c) for c in node.comparators)
+    return _atom(node)
+
+
+def _atom(node: ast.AST) -> bool:
+    """A name, a constant, or an attribute chain over one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, (ast.Name, ast.Constant))
 
 
 def _leaves(body: list[ast.stmt]) -> bool:

@@ -211,8 +211,25 @@ def is_data(label: Any) -> bool:
     return isinstance(label, Region) or label == TRAIN or (isinstance(label, tuple) and label[0] == TREAD)
 
 
+_HAS_DATA: dict[frozenset, bool] = folder_memo({})
+
+
 def has_data(labels: frozenset) -> bool:
-    for x in labels:  # is_data, inline: asked of every label set the interpreter builds
+    # Memoized like regions_of: asked of every label set the interpreter builds, mostly the same
+    # sets again (a hit is one dict look-up; a frozenset keeps its hash)
+    if type(labels) is frozenset:
+        known = _HAS_DATA.get(labels)
+        if known is not None:
+            return known
+        if len(_HAS_DATA) > 200_000:
+            _HAS_DATA.clear()
+        known = _HAS_DATA[labels] = _has_data(labels)
+        return known
+    return _has_data(labels)
+
+
+def _has_data(labels: Any) -> bool:
+    for x in labels:  # is_data, inline
         if isinstance(x, Region) or x == TRAIN or (isinstance(x, tuple) and x[0] == TREAD):
             return True
     return False
