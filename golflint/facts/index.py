@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..code.names import ImportMap, string_value
-from ..code.units import CodeUnit
+from ..code.units import CodeUnit, child_fields
 from ..memo import folder_memo
 from .declared import Fact, provides
 
@@ -294,18 +294,6 @@ class UnitIndex:
 _SCOPE_KINDS = frozenset({*FUNCTIONS, ast.Lambda})
 _DEF_KINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
                         ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, *COMPREHENSIONS})
-# Fields that never hold anything a rule looks at: expression contexts and operator singletons.
-_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def child_fields(kind: type) -> tuple[str, ...]:
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
-    return fields
-
-
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """`ast.walk` without expression contexts and operator singletons (about twice as fast)."""
     stack = [node]
