@@ -52,3 +52,20 @@ def test_setting_defaults_from_indexed_calls_match_a_fresh_walk():
     fresh = Definitions(unit.tree, source)
     indexed = Definitions(unit.tree, source, unit.nodes(ast.Call))
     assert fresh.env == indexed.env == {"LR": "'0.1'", "WD": "'0.0'"}
+
+
+def test_scope_nodes_of_types_keep_scope_order():
+    from golflint.facts.index import index_of
+
+    source = ("def f(t):\n"
+              "    a = t[1:] + g(t[:-1])\n"
+              "    def inner():\n        return h(t[0])\n"
+              "    return k(a)[0]\n")
+    unit = CodeUnit.parse_python("t.py", source)
+    scope = index_of(unit).scope_for(unit.nodes(ast.FunctionDef)[0])
+    for kinds in ((ast.Call,), (ast.Subscript,), (ast.Call, ast.Subscript), (ast.Subscript, ast.Call)):
+        expected = [id(n) for n in scope.nodes if isinstance(n, kinds)]
+        assert [id(n) for n in scope.of(*kinds)] == expected
+    # the nested function's calls belong to its own scope
+    assert sorted(n.func.id for n in scope.of(ast.Call)) == ["g", "k"]
+    assert scope.of(ast.While) == []

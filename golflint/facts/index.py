@@ -58,7 +58,7 @@ class Scope:
     nodes: list[ast.AST] = field(default_factory=list)
     _closures: dict[int, list[ast.AST]] = field(default_factory=dict, repr=False)
     # tables other modules derive from `nodes` once per scope (see `derived`)
-    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def derived(self, key: str, build: Callable[[Scope], Any]) -> Any:
         """`build(self)`, computed once per scope: a table over this scope's nodes that the
@@ -67,6 +67,27 @@ class Scope:
         if out is None:
             out = self._derived[key] = build(self)
         return out
+
+    def of(self, *kinds: type) -> list[ast.AST]:
+        """This scope's nodes of these types, in `nodes` order: sorted once per scope, so the many
+        questions about its calls (or subscripts, ...) do not scan every node each."""
+        if len(kinds) != 1:
+            wanted = frozenset(kinds)
+            merged = self._derived.get(wanted)
+            if merged is None:
+                merged = self._derived[wanted] = [n for n in self.nodes if type(n) in wanted]
+            return merged
+        kind = kinds[0]
+        by_type = self._derived.get("by_type")
+        if by_type is None:
+            by_type = self._derived["by_type"] = {}
+            for node in self.nodes:
+                found = by_type.get(type(node))
+                if found is None:
+                    by_type[type(node)] = [node]
+                else:
+                    found.append(node)
+        return by_type.get(kind, [])
 
     @property
     def name(self) -> str:
