@@ -154,14 +154,15 @@ def nodes_under(node: ast.AST) -> list[ast.AST]:
 
 # Fields that never hold anything a rule looks at: expression contexts and operator singletons.
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# node type -> its `child_fields` (filled as types are met)
+CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def child_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that may hold child nodes a rule looks at."""
-    fields = _FIELDS.get(kind)
+    fields = CHILD_FIELDS.get(kind)
     if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
+        fields = CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
     return fields
 
 
@@ -173,7 +174,7 @@ def walk_tree(tree: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST]]:
     AST = ast.AST
     order = [tree]
     parents: dict[int, ast.AST] = {}
-    fields = _FIELDS
+    fields = CHILD_FIELDS
     for node in order:
         kind = type(node)
         names = fields.get(kind)

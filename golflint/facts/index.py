@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..code.names import ImportMap, string_value
-from ..code.units import CodeUnit, child_fields
+from ..code.units import CHILD_FIELDS, CodeUnit, child_fields
 from ..memo import folder_memo
 from .declared import Fact, provides
 
@@ -169,7 +169,7 @@ class UnitIndex:
 
     def _visit(self, children: list[ast.AST], parent: ast.AST, scope: Scope) -> None:
         stack = list(children)
-        parents, nodes, record = self.parents, scope.nodes, _DEF_KINDS
+        parents, nodes, record, fields = self.parents, scope.nodes, _DEF_KINDS, CHILD_FIELDS
         for child in stack:
             parents[id(child)] = parent
         while stack:
@@ -183,7 +183,10 @@ class UnitIndex:
                 self._class_settings(node, scope)
             elif kind in record:
                 self._record_defs(node, scope)
-            for name in child_fields(kind):
+            names = fields.get(kind)
+            if names is None:
+                names = child_fields(kind)
+            for name in names:
                 value = getattr(node, name)
                 if type(value) is list:
                     for item in value:
@@ -318,10 +321,14 @@ _DEF_KINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr,
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """`ast.walk` without expression contexts and operator singletons (about twice as fast)."""
     stack = [node]
+    fields = CHILD_FIELDS
     while stack:
         node = stack.pop()
         yield node
-        for name in child_fields(type(node)):
+        names = fields.get(type(node))
+        if names is None:
+            names = child_fields(type(node))
+        for name in names:
             value = getattr(node, name)
             if type(value) is list:
                 stack.extend(item for item in value if isinstance(item, ast.AST))
