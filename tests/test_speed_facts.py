@@ -69,3 +69,18 @@ def test_scope_nodes_of_types_keep_scope_order():
     # the nested function's calls belong to its own scope
     assert sorted(n.func.id for n in scope.of(ast.Call)) == ["g", "k"]
     assert scope.of(ast.While) == []
+
+
+def test_logged_settings_for_wanted_names_match_the_full_scan():
+    """The run-command choice reads only the names the commands set: the same values, in order,
+    as the full scan of every `key: value` kept for those names."""
+    from golflint.runconfig.resolve import _logged_settings
+
+    text = ("step:1 LR:0.1 lr = 0.2 warmup_steps:20 lr_min:0.0 xlr:9 Lr: 0.3, TTT_ENABLED=1\n"
+            "ttt_enabled: True; seed:3 \u212a:5 k=6 weird-name:1 (LR=0.4)\n")
+    wanted = {"lr", "ttt_enabled", "k", "weird-name", "absent"}
+    full = _logged_settings([text, text])
+    expected = {k: v for k, v in full.items() if k in wanted}
+    assert _logged_settings([text, text], wanted) == expected
+    assert expected["lr"] == ["0.1", "0.2", "0.3", "0.4)"] * 2
+    assert _logged_settings([text], set()) == {}
