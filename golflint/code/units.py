@@ -85,14 +85,32 @@ class CodeUnit:
         return self.lines[line - 1]
 
     @cached_property
+    def _walked(self) -> tuple[list[ast.AST], dict[int, ast.AST]]:
+        return walk_tree(self.tree) if self.tree is not None else ([], {})
+
+    @property
+    def walk_order(self) -> list[ast.AST]:
+        """Every node of the tree in ast.walk's breadth-first order, without expression contexts
+        and operator singletons (see `walk_tree`): one walk shared by every rule and fact."""
+        return self._walked[0]
+
+    @property
+    def parents(self) -> dict[int, ast.AST]:
+        """id(node) -> its parent, for every node of `walk_order` but the root."""
+        return self._walked[1]
+
+    @cached_property
     def index(self) -> dict[type, list[ast.AST]]:
         """Every node of the tree by type, from one walk: rules ask for `unit.nodes(ast.Call)`
-        instead of walking a 150 KB tree again each."""
+        instead of walking a 150 KB tree again each. Expression contexts and operators are not
+        indexed (they are shared singletons; nothing asks for them)."""
         by_type: dict[type, list[ast.AST]] = {}
-        if self.tree is None:
-            return by_type
-        for node in nodes_under(self.tree):
-            by_type.setdefault(type(node), []).append(node)
+        for node in self.walk_order:
+            found = by_type.get(type(node))
+            if found is None:
+                by_type[type(node)] = [node]
+            else:
+                found.append(node)
         return by_type
 
     def nodes(self, *types: type) -> list[ast.AST]:
@@ -132,3 +150,44 @@ def nodes_under(node: ast.AST) -> list[ast.AST]:
             elif isinstance(value, list):
                 out.extend(item for item in value if isinstance(item, AST))
     return out
+
+
+# Fields that never hold anything a rule looks at: expression contexts and operator singletons.
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+# node type -> its `child_fields` (filled as types are met)
+CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold child nodes a rule looks at."""
+    fields = CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
+    return fields
+
+
+def walk_tree(tree: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST]]:
+    """(`tree` and every node below it in ast.walk's breadth-first order, id(node) -> parent),
+    from one pass without ast.walk's generators. Expression contexts and operators are left out:
+    they are singletons shared by the whole tree, so they have no one parent, and leaving leaves
+    out keeps every other node in the same relative order."""
+    AST = ast.AST
+    order = [tree]
+    parents: dict[int, ast.AST] = {}
+    fields = CHILD_FIELDS
+    for node in order:
+        kind = type(node)
+        names = fields.get(kind)
+        if names is None:
+            names = child_fields(kind)
+        for name in names:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        parents[id(item)] = node
+                        order.append(item)
+            elif isinstance(value, AST):
+                parents[id(value)] = node
+                order.append(value)
+    return order, parents

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..code.names import ImportMap, string_value
-from ..code.units import CodeUnit
+from ..code.units import CHILD_FIELDS, CodeUnit, child_fields
 from ..memo import folder_memo
 from .declared import Fact, provides
 
@@ -58,7 +58,7 @@ class Scope:
     nodes: list[ast.AST] = field(default_factory=list)
     _closures: dict[int, list[ast.AST]] = field(default_factory=dict, repr=False)
     # tables other modules derive from `nodes` once per scope (see `derived`)
-    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def derived(self, key: str, build: Callable[[Scope], Any]) -> Any:
         """`build(self)`, computed once per scope: a table over this scope's nodes that the
@@ -67,6 +67,27 @@ class Scope:
         if out is None:
             out = self._derived[key] = build(self)
         return out
+
+    def of(self, *kinds: type) -> list[ast.AST]:
+        """This scope's nodes of these types, in `nodes` order: sorted once per scope, so the many
+        questions about its calls (or subscripts, ...) do not scan every node each."""
+        if len(kinds) != 1:
+            wanted = frozenset(kinds)
+            merged = self._derived.get(wanted)
+            if merged is None:
+                merged = self._derived[wanted] = [n for n in self.nodes if type(n) in wanted]
+            return merged
+        kind = kinds[0]
+        by_type = self._derived.get("by_type")
+        if by_type is None:
+            by_type = self._derived["by_type"] = {}
+            for node in self.nodes:
+                found = by_type.get(type(node))
+                if found is None:
+                    by_type[type(node)] = [node]
+                else:
+                    found.append(node)
+        return by_type.get(kind, [])
 
     @property
     def name(self) -> str:
@@ -148,7 +169,7 @@ class UnitIndex:
 
     def _visit(self, children: list[ast.AST], parent: ast.AST, scope: Scope) -> None:
         stack = list(children)
-        parents, nodes, record = self.parents, scope.nodes, _DEF_KINDS
+        parents, nodes, record, fields = self.parents, scope.nodes, _DEF_KINDS, CHILD_FIELDS
         for child in stack:
             parents[id(child)] = parent
         while stack:
@@ -162,7 +183,10 @@ class UnitIndex:
                 self._class_settings(node, scope)
             elif kind in record:
                 self._record_defs(node, scope)
-            for name in child_fields(kind):
+            names = fields.get(kind)
+            if names is None:
+                names = child_fields(kind)
+            for name in names:
                 value = getattr(node, name)
                 if type(value) is list:
                     for item in value:
@@ -294,25 +318,17 @@ class UnitIndex:
 _SCOPE_KINDS = frozenset({*FUNCTIONS, ast.Lambda})
 _DEF_KINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
                         ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, *COMPREHENSIONS})
-# Fields that never hold anything a rule looks at: expression contexts and operator singletons.
-_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def child_fields(kind: type) -> tuple[str, ...]:
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
-    return fields
-
-
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """`ast.walk` without expression contexts and operator singletons (about twice as fast)."""
     stack = [node]
+    fields = CHILD_FIELDS
     while stack:
         node = stack.pop()
         yield node
-        for name in child_fields(type(node)):
+        names = fields.get(type(node))
+        if names is None:
+            names = child_fields(type(node))
+        for name in names:
             value = getattr(node, name)
             if type(value) is list:
                 stack.extend(item for item in value if isinstance(item, ast.AST))

@@ -58,13 +58,13 @@ class ProgramPhases:
         # (unit id, function node id) -> list of (unit, callee function node)
         self.calls: dict[tuple[int, int], list[tuple[CodeUnit, ast.AST]]] = {}
         self._owner: dict[int, CodeUnit] = {}
+        self._nograd_ids: dict[int, set[int]] = {}   # id(function) -> ids of its no-grad nodes
         for unit in self.units:
             idx = self.index[id(unit)]
             for scope in idx.scopes:
                 callees = []
-                for node in scope.nodes:
-                    if isinstance(node, ast.Call):
-                        callees.extend(self.resolve_call(unit, node))
+                for node in scope.of(ast.Call):
+                    callees.extend(self.resolve_call(unit, node))
                 self.calls[(id(unit), id(scope.node))] = callees
                 self._owner[id(scope.node)] = unit
         self.scoring = {id(fn) for unit in self.units for fn in self._functions(unit)
@@ -115,9 +115,10 @@ class ProgramPhases:
         idx = self.index[id(unit)]
         if any(self._nograd(idx, d) for d in getattr(fn, "decorator_list", ())):
             return [fn]
-        return [node for node in idx.scope_for(fn).nodes
-                if isinstance(node, (ast.With, ast.AsyncWith))
-                and any(self._nograd(idx, item.context_expr) for item in node.items)]
+        scope = idx.scope_for(fn)
+        # (callers only ask whether a node lies in one, so With before AsyncWith is no matter)
+        return [node for node in (*scope.of(ast.With), *scope.of(ast.AsyncWith))
+                if any(self._nograd(idx, item.context_expr) for item in node.items)]
 
     def _accumulates_forward(self, idx: UnitIndex, scope, node: ast.AST) -> bool:
         """`total += <something computed from a model forward or a loss>`."""
@@ -147,7 +148,7 @@ class ProgramPhases:
 
     def _has_backward(self, unit: CodeUnit, scope_node: ast.AST) -> bool:
         scope = self.index[id(unit)].scope_for(scope_node)
-        return any(self.is_training_step(unit, n) for n in scope.nodes)
+        return any(self.is_training_step(unit, n) for n in scope.of(ast.Call))
 
     def scoring_loop(self, unit: CodeUnit, loop: ast.AST) -> bool:
         """Does this loop score: accumulate a forward or a loss under no-grad, or call a scoring
@@ -155,8 +156,10 @@ class ProgramPhases:
         idx = self.index[id(unit)]
         fn = idx.enclosing_function(loop)
         scope = idx.scope_for(fn) if fn is not None else idx.module
-        nograd = {id(n) for r in (self._nograd_regions(unit, fn) if fn is not None else [])
-                  for n in walk(r)}
+        nograd = self._nograd_ids.get(id(fn))
+        if nograd is None:
+            nograd = self._nograd_ids[id(fn)] = {
+                id(n) for r in (self._nograd_regions(unit, fn) if fn is not None else []) for n in walk(r)}
         for node in walk(loop):
             if id(node) in nograd and self._accumulates_forward(idx, scope, node):
                 return True
@@ -192,9 +195,11 @@ class ProgramPhases:
     def post_training(self, unit: CodeUnit, body: list[ast.stmt]) -> list[ast.stmt]:
         """The statements of `body` after its last statement that trains."""
         last = -1
-        for i, stmt in enumerate(body):
+        for i in range(len(body) - 1, -1, -1):  # from the end: the first that trains is the last
+            stmt = body[i]
             if not isinstance(stmt, (*FUNCTIONS, ast.ClassDef)) and self._statement_trains(unit, stmt):
                 last = i
+                break
         # definitions after it only bind names; their bodies run when called
         return [s for s in body[last + 1:] if not isinstance(s, (*FUNCTIONS, ast.ClassDef))] if last >= 0 else []
 
@@ -216,8 +221,8 @@ class ProgramPhases:
         out = []
         for unit in self.units:
             idx = self.index[id(unit)]
-            for node in idx.module.nodes:
-                if isinstance(node, ast.Call) and self.command_guarded(unit, node) == guarded:
+            for node in idx.module.of(ast.Call):
+                if self.command_guarded(unit, node) == guarded:
                     out.extend(self.resolve_call(unit, node))
         return out
 

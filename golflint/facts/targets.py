@@ -75,15 +75,14 @@ def _stream_read(node: ast.AST, index_of_name=None) -> StreamRead | None:
 def _unpack_positions(scope: Scope) -> dict[tuple[str, int], int]:
     """(name, id(value)) -> its position in a tuple target (`a, b = value`)."""
     out: dict[tuple[str, int], int] = {}
-    for node in scope.nodes:
-        if isinstance(node, (ast.Assign, ast.For)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            value = node.value if isinstance(node, ast.Assign) else node.iter
-            for t in targets:
-                if isinstance(t, ast.Tuple):
-                    for i, elt in enumerate(t.elts):
-                        if isinstance(elt, ast.Name):
-                            out[(elt.id, id(value))] = i
+    for node in (*scope.of(ast.Assign), *scope.of(ast.For)):  # keys are per statement: order is no matter
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value if isinstance(node, ast.Assign) else node.iter
+        for t in targets:
+            if isinstance(t, ast.Tuple):
+                for i, elt in enumerate(t.elts):
+                    if isinstance(elt, ast.Name):
+                        out[(elt.id, id(value))] = i
     return out
 
 
@@ -110,13 +109,12 @@ def _calls_by_name(idx: UnitIndex, cache: dict) -> dict[tuple[str, bool], list[t
     if found is None:
         found = cache["calls"] = {}
         for scope in idx.scopes:
-            for call in scope.nodes:
-                if isinstance(call, ast.Call):
-                    func = call.func
-                    if isinstance(func, ast.Name):
-                        found.setdefault((func.id, False), []).append((scope, call))
-                    elif isinstance(func, ast.Attribute):
-                        found.setdefault((func.attr, True), []).append((scope, call))
+            for call in scope.of(ast.Call):
+                func = call.func
+                if isinstance(func, ast.Name):
+                    found.setdefault((func.id, False), []).append((scope, call))
+                elif isinstance(func, ast.Attribute):
+                    found.setdefault((func.attr, True), []).append((scope, call))
     return found
 
 
@@ -152,8 +150,8 @@ def _call_bindings(idx: UnitIndex, fn: ast.AST, cache: dict) -> dict[str, list[a
 def _appended(scope: Scope) -> dict[str, list[ast.AST]]:
     """list name -> what `name.append(x)` adds to it in this scope."""
     appended: dict[str, list[ast.AST]] = {}
-    for node in scope.nodes:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
+    for node in scope.of(ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
                 and isinstance(node.func.value, ast.Name) and node.args:
             appended.setdefault(node.func.value.id, []).append(node.args[0])
     return appended
@@ -196,10 +194,14 @@ def _closure(scope: Scope, expr: ast.AST, limit: int = 4000,
                     stack.append(value)
 
 
+def _subscripts_and_calls(scope: Scope) -> list[ast.AST]:
+    return [n for n in scope.nodes if type(n) is ast.Subscript or type(n) is ast.Call]
+
+
 def _table_reads(idx: UnitIndex, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST]]:
     """(read node, key expression) of table reads in `fn`'s own body."""
     scope = idx.scope_for(fn)
-    for node in scope.nodes:
+    for node in scope.derived("reads", _subscripts_and_calls):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) \
                 and not isinstance(node.slice, (ast.Slice, ast.Constant)):
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -224,7 +226,7 @@ def _newest_offsets(idx: UnitIndex, scope: Scope, cache: dict) -> dict[tuple[str
     if found is None:
         found = cache[id(scope.node)] = {}
         bound = [n for reads in _bindings(idx, scope, cache).values() for n in reads]
-        for r in (_stream_read(n, lambda name: _index_name(scope, name)) for n in [*scope.nodes, *bound]):
+        for r in (_stream_read(n, lambda name: _index_name(scope, name)) for n in [*scope.of(ast.Subscript), *bound]):
             if r is not None:
                 pair = (r.array, r.index)
                 found[pair] = max(found.get(pair, r.offset), r.offset)
@@ -261,7 +263,7 @@ def _returned_keys(idx: UnitIndex, scope: Scope, key: ast.AST) -> Iterator[tuple
             position = unpacked.get((node.id, id(value)))
             for fn in idx.functions.get(value.func.id, []):
                 inner = idx.scope_for(fn)
-                for ret in (n for n in inner.nodes if isinstance(n, ast.Return) and n.value is not None):
+                for ret in (n for n in inner.of(ast.Return) if n.value is not None):
                     if isinstance(ret.value, ast.Tuple) and position is not None:
                         if position < len(ret.value.elts):
                             yield inner, ret.value.elts[position]
@@ -362,8 +364,7 @@ def _cone(idx: UnitIndex, frame: _Frame, expr: ast.AST, runs: list, mixes: list,
                                {p: fr.env.get(a.id, (id(fr.scope.node), a.id))
                                 for p, a in bound.items() if isinstance(a, ast.Name)},
                                {p: (fr, a) for p, a in bound.items()}, fr.depth + 1)
-                stack.extend((inner, n.value) for n in inner.scope.nodes
-                             if isinstance(n, ast.Return) and n.value is not None)
+                stack.extend((inner, n.value) for n in inner.scope.of(ast.Return) if n.value is not None)
         stack.extend((fr, child) for child in ast.iter_child_nodes(node))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ..code.units import nodes_under
+from ..code.units import walk_tree
 
 SEPARATOR = "=" * 100
 
@@ -47,7 +47,8 @@ class Definitions:
     ran), so each definition is compared by its source text first, and its syntax tree is dumped
     (which ignores comments and formatting) only when the texts differ."""
 
-    def __init__(self, tree: ast.Module, source: str | None = None) -> None:
+    def __init__(self, tree: ast.Module, source: str | None = None, calls: list[ast.AST] | None = None) -> None:
+        """`calls`: the tree's calls in ast.walk's order, when a unit has them indexed already."""
         lines = source.splitlines() if source is not None else None
         self.nodes: dict[str, ast.AST] = {}
         self.texts: dict[str, str | None] = {}
@@ -57,7 +58,9 @@ class Definitions:
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 end = node.end_lineno or node.lineno
                 self.texts[node.name] = "\n".join(lines[start - 1:end]) if lines is not None else None
-        self.env = _env_defaults(tree)
+        if calls is None:
+            calls = [n for n in walk_tree(tree)[0] if type(n) is ast.Call]
+        self.env = _env_defaults(calls)
         self._dumps: dict[str, str] = {}
 
     def dump(self, name: str) -> str:
@@ -72,11 +75,12 @@ class Definitions:
         return self.dump(name) == other.dump(name)
 
 
-def _env_defaults(tree: ast.Module) -> dict[str, str]:
-    """`os.environ.get("NAME", default)` / `os.getenv(...)` defaults, by setting name."""
+def _env_defaults(calls: list[ast.AST]) -> dict[str, str]:
+    """`os.environ.get("NAME", default)` / `os.getenv(...)` defaults, by setting name, from the
+    tree's calls in ast.walk's breadth-first order (the first default wins)."""
     out = {}
-    for node in nodes_under(tree):  # breadth-first like ast.walk (the first default wins), without its generators
-        if not (isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)
+    for node in calls:
+        if not (len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):
             continue
         func = node.func

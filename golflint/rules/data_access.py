@@ -285,8 +285,8 @@ class NetworkAccess(Rule):
         for unit in sub.python_units:
             idx = index_of(unit)
             for scope in idx.scopes:
-                for node in scope.nodes:
-                    if isinstance(node, ast.Call) and imported_root(idx.imports, node):
+                for node in scope.of(ast.Call):
+                    if imported_root(idx.imports, node):
                         what = self._network_call(sub, idx, scope, node)
                         if what is None:
                             continue
@@ -464,8 +464,8 @@ class UncountedRuntimeFiles(Rule):
             tuple(sub.settings.get("analysis.train_patterns", []))
         written = self._written_paths(idx)
         for scope in idx.scopes:
-            for node in scope.nodes:
-                if not isinstance(node, ast.Call) or not _may_load(idx, node):
+            for node in scope.of(ast.Call):
+                if not _may_load(idx, node):
                     continue
                 name = idx.imports.call_name(node) or ""
                 if name in NATIVE_LOADERS:
@@ -518,8 +518,8 @@ class UncountedRuntimeFiles(Rule):
         """Base names (and, for unresolved paths, expression shapes) of files the script writes."""
         out: set[str] = set()
         for scope in idx.scopes:
-            for node in scope.nodes:
-                if not isinstance(node, ast.Call) or not (_may_load(idx, node) or isinstance(
+            for node in scope.of(ast.Call):
+                if not (_may_load(idx, node) or isinstance(
                         node.func, ast.Attribute) and node.func.attr in ("write_bytes", "write_text")):
                     continue
                 name = idx.imports.call_name(node) or ""

@@ -7,6 +7,7 @@ runs print); which log backs which claimed seed is decided once, in golflint/log
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable
@@ -1021,7 +1022,7 @@ class LogSourceDiffers(Rule):
                     continue  # not source after all
                 for unit in innermost.values():
                     if unit.path not in shipped_defs:
-                        shipped_defs[unit.path] = Definitions(unit.tree, unit.source)
+                        shipped_defs[unit.path] = Definitions(unit.tree, unit.source, unit.nodes(ast.Call))
                 seen[source] = min(((u, compare(logged, shipped_defs[u.path])) for u in innermost.values()),
                                    key=lambda pair: pair[1].size)
             if seen[source] is None:

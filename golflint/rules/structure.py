@@ -11,8 +11,6 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-import jsonschema
-
 from ..claims import (
     SUBMISSION_JSON,
     ClaimLines,
@@ -460,6 +458,8 @@ class SubmissionJsonSchema(Rule):
         if not isinstance(claims, dict):
             return  # GL001 / GL004 / GL005
         required = tuple(sub.settings.get("submission.required_fields"))
+        import jsonschema  # here, not at import: it costs ~90 ms and only this check needs it
+
         validator = jsonschema.Draft202012Validator(submission_schema(required))
         lines = ClaimLines(sub)
         reported_missing: set[tuple[str, str]] = set()

@@ -49,27 +49,14 @@ class _Index:
 
     def __init__(self, unit: "CodeUnit"):
         self.unit = unit
-        self.parent: dict[ast.AST, ast.AST] = {}
-        # ast.walk + iter_child_nodes' breadth-first order, without their per-node generators.
-        AST = ast.AST
-        queue: list[ast.AST] = [unit.tree]  # type: ignore[list-item]
-        for node in queue:
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if isinstance(value, AST):
-                    self.parent[value] = node
-                    queue.append(value)
-                elif isinstance(value, list):
-                    for item in value:
-                        if isinstance(item, AST):
-                            self.parent[item] = node
-                            queue.append(item)
+        # the unit's shared breadth-first walk (ast.walk's order): id(node) -> parent
+        self.parents: dict[int, ast.AST] = unit.parents
         self.bindings: dict[str, list[ast.expr | None]] = {}
         self.attributes: dict[str, list[ast.expr | None]] = {}
         for node in unit.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = None if isinstance(node, ast.AugAssign) else node.value
-            in_class = isinstance(self.parent.get(node), ast.ClassDef)
+            in_class = isinstance(self.parents.get(id(node)), ast.ClassDef)
             for t in targets:
                 if isinstance(t, ast.Name):
                     (self.attributes if in_class else self.bindings).setdefault(t.id, []).append(value)
@@ -92,9 +79,9 @@ class _Index:
 
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        parent = self.parent.get(node)
+        parent = self.parents.get(id(node))
         while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            parent = self.parent.get(parent)
+            parent = self.parents.get(id(parent))
         return parent if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
     def parameter_value(self, func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.expr:
@@ -111,7 +98,7 @@ class _Index:
                 raise _Unknown
         a = func.args
         positional = [p.arg for p in (*a.posonlyargs, *a.args)]
-        method = bool(positional) and isinstance(self.parent.get(func), ast.ClassDef)
+        method = bool(positional) and isinstance(self.parents.get(id(func)), ast.ClassDef)
         for call in self.calls.get(func.name, []):
             if any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords):
                 raise _Unknown            # *args / **kwargs may carry it
@@ -128,8 +115,8 @@ class _Index:
         if table is None:
             callees = {id(c.func) for calls in self.calls.values() for c in calls}
             table = {}
-            for node in self.parent:
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in callees:
+            for node in self.unit.nodes(ast.Name):
+                if isinstance(node.ctx, ast.Load) and id(node) not in callees:
                     table.setdefault(node.id, []).append(node)
             self.loads = table
         return table.get(fname, [])
@@ -367,7 +354,7 @@ def _innermost_statement(idx: _Index, line: int) -> ast.stmt | None:
         # shallowest to the deepest claim their lines, so the deepest claim wins.
         depth: dict[ast.AST, int] = {}
         ranked = []
-        for order, node in enumerate(idx.parent):
+        for order, node in enumerate(idx.unit.walk_order):
             if isinstance(node, ast.stmt):
                 ranked.append((_depth_memo(idx, node, depth), -order, node))
         ranked.sort(key=lambda item: item[:2])
@@ -381,9 +368,10 @@ def _innermost_statement(idx: _Index, line: int) -> ast.stmt | None:
 
 def _depth_memo(idx: _Index, node: ast.AST, memo: dict[ast.AST, int]) -> int:
     chain = []
-    while node in idx.parent and node not in memo:
+    parents = idx.parents
+    while id(node) in parents and node not in memo:
         chain.append(node)
-        node = idx.parent[node]
+        node = parents[id(node)]
     d = memo.get(node, 0)
     for n in reversed(chain):
         d += 1
@@ -406,8 +394,8 @@ def _guards(idx: _Index, stmt: ast.stmt) -> tuple[list[tuple[ast.expr, bool]], a
     """(test, required truth) pairs between `stmt` and its function, and that function (or None)."""
     guards: list[tuple[ast.expr, bool]] = []
     node: ast.AST = stmt
-    while node in idx.parent:
-        parent = idx.parent[node]
+    while id(node) in idx.parents:
+        parent = idx.parents[id(node)]
         for attr in ("body", "orelse", "finalbody", "handlers"):
             siblings = getattr(parent, attr, None)
             if isinstance(siblings, list) and node in siblings:
@@ -524,8 +512,8 @@ def _guarded_block(idx: _Index, stmt: ast.stmt, func: ast.AST, variant: Variant)
     settings (a guard the run configuration decides; tests on data are passed over), or the
     function's body: what runs whenever the settings let `stmt` run."""
     node: ast.AST = stmt
-    while node in idx.parent and node is not func:
-        parent = idx.parent[node]
+    while id(node) in idx.parents and node is not func:
+        parent = idx.parents[id(node)]
         if isinstance(parent, ast.If) and node is not parent.test:
             try:
                 _Evaluator(idx, variant).truth(parent.test)

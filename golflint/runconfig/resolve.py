@@ -254,12 +254,25 @@ def _echoed_settings(sub: Submission) -> dict[str, Setting]:
 _LOGGED_SETTING = re.compile(r"\b(?=(\w+)\s*[:=]\s*([^\s,;]+))")
 
 
-def _logged_settings(log_texts: list[str]) -> dict[str, list[str]]:
-    """{lower-case name: every value printed for it, in order} over all the logs."""
+def _logged_settings(log_texts: list[str], wanted: set[str] | None = None) -> dict[str, list[str]]:
+    """{lower-case name: every value printed for it, in order} over all the logs; only the names
+    in `wanted` (lower case) when given (a log prints thousands of `key: value` pairs)."""
+    pattern = _LOGGED_SETTING
+    if wanted is not None:
+        # only whole words (`\w+`) can be printed names; the case-blind alternation finds every
+        # word whose lower case is wanted (and a few more, dropped below), without a match object
+        # for every other `key: value` of the logs
+        wanted = {n for n in wanted if re.fullmatch(r"\w+", n)}
+        if not wanted:
+            return {}
+        names = "|".join(re.escape(n) for n in sorted(wanted, key=lambda n: (-len(n), n)))
+        pattern = re.compile(r"\b(?=(" + names + r")(?!\w)\s*[:=]\s*([^\s,;]+))", re.IGNORECASE)
     out: dict[str, list[str]] = {}
     for text in log_texts:
-        for m in _LOGGED_SETTING.finditer(text):
-            out.setdefault(m.group(1).lower(), []).append(m.group(2))
+        for m in pattern.finditer(text):
+            name = m.group(1).lower()
+            if wanted is None or name in wanted:
+                out.setdefault(name, []).append(m.group(2))
     return out
 
 
@@ -354,7 +367,9 @@ def resolve_run_config(sub: "Folder", python_units: "list[CodeUnit]") -> RunConf
 
     if len(cfg.variants) > 1:
         texts = [t for t in (sub.text(rel) for rel in sub.log_files) if t]
-        logged = _logged_settings(texts)
+        wanted = {s.name.lower() for v in cfg.variants if v.command
+                  for s in v.command.env.values() if s.value is not None}
+        logged = _logged_settings(texts, wanted)
         scores = {v.label: _log_agreement(v.command, logged) for v in cfg.variants if v.command}
         best = max(scores.values(), default=0)
         winners = [label for label, score in scores.items() if score == best]

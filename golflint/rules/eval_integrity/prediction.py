@@ -138,7 +138,7 @@ class _Scan:
         `name[i] += v`. The values and the positions written are what the array then holds."""
         if self._stores is None:
             self._stores = {}
-            for node in self.scope.nodes:
+            for node in self.scope.of(ast.Assign, ast.AugAssign):
                 if isinstance(node, ast.Assign):
                     targets, value = node.targets, node.value
                 elif isinstance(node, ast.AugAssign):
@@ -253,8 +253,8 @@ class _Scan:
 def _index_only(idx: UnitIndex, fn: ast.AST, param: str) -> bool:
     """Is `param` used in `fn` only as (part of) a subscript index, or for its shape?"""
     uses = 0
-    for node in idx.scope_for(fn).nodes:
-        if not (isinstance(node, ast.Name) and node.id == param and isinstance(node.ctx, ast.Load)):
+    for node in idx.scope_for(fn).of(ast.Name):
+        if not (node.id == param and isinstance(node.ctx, ast.Load)):
             continue
         uses += 1
         parent = idx.parents.get(id(node))
@@ -269,8 +269,8 @@ def _index_only(idx: UnitIndex, fn: ast.AST, param: str) -> bool:
 
 def _scoring_sites(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.Call, ast.AST, list[ast.AST]]]:
     """(site, prediction, targets): losses against a target, and logs of gold-read probabilities."""
-    for node in scope.nodes:
-        if not isinstance(node, ast.Call) or _func_name(node) not in (*LOSSES, *LOGS):
+    for node in scope.of(ast.Call):
+        if _func_name(node) not in (*LOSSES, *LOGS):
             continue
         last = _call_last(idx, node)
         if last in LOSSES and (isinstance(node.func, ast.Name)
@@ -633,12 +633,12 @@ def _newest_stream_token(scope: Scope, name: ast.Name) -> bool:
             and isinstance(value.slice, ast.Name)):
         return False
     seq, var = value.value.id, value.slice.id
-    loops = [n for n in scope.nodes if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+    loops = [n for n in scope.of(ast.For) if isinstance(n.target, ast.Name)
              and n.target.id == var and isinstance(n.iter, ast.Call) and _call_last_plain(n.iter) == "range"]
     if not loops:
         return False
-    for n in scope.nodes:
-        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == seq \
+    for n in scope.of(ast.Subscript):
+        if isinstance(n.value, ast.Name) and n.value.id == seq \
                 and isinstance(n.slice, ast.BinOp) and isinstance(n.slice.op, ast.Add) \
                 and isinstance(n.slice.left, ast.Name) and n.slice.left.id == var:
             return False
@@ -649,8 +649,8 @@ def _outcome_weighted_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[a
     """(mixture, lookup) for `w * a + (1 - w) * b` scored with a log whose weight w is computed from
     a table read keyed on the token being scored (`counts.get(x)` with `x = seq[i]`)."""
     seen: set[int] = set()
-    for node in scope.nodes:
-        if not (isinstance(node, ast.Call) and _func_name(node) in LOGS):
+    for node in scope.of(ast.Call):
+        if _func_name(node) not in LOGS:
             continue
         args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
         for arg in args:
@@ -674,8 +674,8 @@ def _outcome_weighted_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[a
 def _mixed_in_log_space(idx: UnitIndex, scope: Scope, stack: ast.AST) -> bool:
     """Does `stack` reach a `logsumexp` here, or through this function's return value in a caller?"""
     def reaches(in_scope: Scope, wanted) -> bool:
-        for node in in_scope.nodes:
-            if isinstance(node, ast.Call) and _func_name(node) == "logsumexp":
+        for node in in_scope.of(ast.Call):
+            if _func_name(node) == "logsumexp":
                 args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
                 if any(wanted(n) for a in args for n in _deps(in_scope, a)):
                     return True
@@ -686,8 +686,8 @@ def _mixed_in_log_space(idx: UnitIndex, scope: Scope, stack: ast.AST) -> bool:
     fn = scope.node
     if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    returned = any(isinstance(r, ast.Return) and r.value is not None
-                   and any(n is stack for n in _deps(scope, r.value)) for r in scope.nodes)
+    returned = any(r.value is not None and any(n is stack for n in _deps(scope, r.value))
+                   for r in scope.of(ast.Return))
     if not returned or len(idx.functions.get(fn.name, [])) != 1:
         return False
     return any(reaches(other, lambda n: isinstance(n, ast.Call) and _func_name(n) == fn.name)
@@ -698,8 +698,8 @@ def _non_probability_experts(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast
     """(stack, element) for `stack([gold_nll_a, gold_nll_b, summary])` mixed with a logsumexp, where
     `summary` reads no token at all: it reduces the whole distribution over the vocabulary axis
     (an entropy), so it is the same number whichever token comes next."""
-    for node in scope.nodes:
-        if not (isinstance(node, ast.Call) and _func_name(node) in ("stack", "cat") and node.args
+    for node in scope.of(ast.Call):
+        if not (_func_name(node) in ("stack", "cat") and node.args
                 and isinstance(node.args[0], (ast.List, ast.Tuple)) and len(node.args[0].elts) >= 2):
             continue
         elements = node.args[0].elts
@@ -737,9 +737,9 @@ def _realized_parts_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast
     over `for part in parts(token)`: the bytes (or pieces) of the token being scored, looked up in a
     per-token table (`pieces[x]` with `x = seq[i]`). A probability of the realized token's parts
     exists only for that token."""
-    loops = {id(n.iter): n for n in scope.nodes if isinstance(n, ast.For)}
+    loops = {id(n.iter): n for n in scope.of(ast.For)}
     seen: set[int] = set()
-    for node in scope.nodes:
+    for node in scope.of(ast.Call):
         if not _is_log_call(scope, node):
             continue
         for arg in [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]:
@@ -781,8 +781,8 @@ def _spread(idx: UnitIndex, scope: Scope, expr: ast.AST) -> ast.AST | None:
 def _spread_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, ast.AST]]:
     """(mixture, spread) for `w * f(a) + (1 - w) * g(b)` scored with a log, one side a per-byte spread."""
     seen: set[int] = set()
-    for node in scope.nodes:
-        if not (isinstance(node, ast.Call) and _func_name(node) in LOGS):
+    for node in scope.of(ast.Call):
+        if _func_name(node) not in LOGS:
             continue
         for arg in [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]:
             for inner in _deps(scope, arg):
@@ -1018,8 +1018,9 @@ class GoldOnlyMixture(Rule):
         for unit in sub.python_units:
             idx = index_of(unit)
             for scope in idx.scopes:
-                called = {_func_name(n) for n in scope.nodes if isinstance(n, ast.Call)}
-                if called & {"range"} and any(_is_log_call(scope, n) for n in scope.nodes):
+                calls = scope.of(ast.Call)
+                called = {_func_name(n) for n in calls}
+                if called & {"range"} and any(_is_log_call(scope, n) for n in calls):
                     for mix, loop in _realized_parts_mixtures(idx, scope):
                         line = _stmt_line(idx, mix)
                         yield self.report_at(
@@ -1062,9 +1063,7 @@ class GoldOnlyMixture(Rule):
     @staticmethod
     def _mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, list[ast.AST]]]:
         """Sums and log-space sums whose result is scored: inside a `log(...)` or a `logaddexp`."""
-        for node in scope.nodes:
-            if not isinstance(node, ast.Call):
-                continue
+        for node in scope.of(ast.Call):
             last = _call_last(idx, node)
             if last == "logaddexp" and len(node.args) >= 2:
                 yield node, list(node.args[:2])
@@ -1148,7 +1147,7 @@ def _fills(scope: Scope) -> dict[str, list[tuple[tuple[int, int], ast.AST]]]:
     """name -> (end of statement, value) of what is written into it in place: `name[i] = v`,
     `name[i] += v`, `name.append(v)`."""
     found: dict[str, list[tuple[tuple[int, int], ast.AST]]] = {}
-    for node in scope.nodes:
+    for node in scope.of(ast.Assign, ast.AugAssign, ast.Call):
         end = (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
@@ -1323,7 +1322,7 @@ class CrossDocumentMix(Rule):
     def _shifts(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.AST, str, str, ast.AST | None]]:
         """(node, shifted name, kind, the mix when the shift is itself one) for each one-position shift."""
         seen: set[int] = set()
-        for node in scope.nodes:
+        for node in scope.of(ast.Call, ast.Subscript):
             if isinstance(node, ast.Call) and _func_name(node) == "roll":
                 found = _roll(idx, node)
             elif isinstance(node, ast.Subscript) and (slice_stop(node.slice) or 0) < 0:
@@ -1337,7 +1336,7 @@ class CrossDocumentMix(Rule):
     @staticmethod
     def _mix(idx: UnitIndex, scope: Scope, shift: ast.AST, carriers: set[str], base: str) -> ast.AST | None:
         """An arithmetic node combining the shifted tensor with the unshifted one, if any."""
-        for node in scope.nodes:
+        for node in scope.of(ast.BinOp, ast.Call):
             if isinstance(node, ast.BinOp):
                 operands = [node.left, node.right]
             elif isinstance(node, ast.Call) and _func_name(node) in MIX_CALLS:
@@ -1365,7 +1364,7 @@ class CrossDocumentMix(Rule):
                        or (isinstance(n, ast.Call) and _func_name(n) in ("eq", "ne", "logical_not"))
                        for n in scope.closure(expr))
 
-        for node in scope.nodes:
+        for node in scope.of(ast.Call, ast.BinOp):
             if isinstance(node, ast.Call) and _func_name(node) in MASK_CALLS:
                 args = list(node.args) + [k.value for k in node.keywords]
                 if isinstance(node.func, ast.Attribute):

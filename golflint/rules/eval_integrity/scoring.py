@@ -1057,8 +1057,19 @@ def _piece_table_lookups(unit) -> Iterator[tuple[ast.Subscript, str]]:
     table is what the builders return, followed through assignments (variables, attributes) and
     into the parameters of the functions it is passed to (a few rounds)."""
     idx = index_of(unit)
+    # a builder calls `id_to_piece`: only the functions around such a call are walked
+    around: set[int] = set()
+    for call in unit.nodes(ast.Call):
+        if _name(call.func) == "id_to_piece":  # type: ignore[attr-defined]
+            node = unit.parents.get(id(call))
+            while node is not None:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    around.add(id(node))
+                node = unit.parents.get(id(node))
+    if not around:
+        return
     functions = {fn.name: fn for fn in _functions(unit)}
-    builders = {name for name, fn in functions.items() if _counts_piece_text(fn)}
+    builders = {name for name, fn in functions.items() if id(fn) in around and _counts_piece_text(fn)}
     if not builders:
         return
     tables = {name: _byte_table_positions(functions[name]) for name in builders}

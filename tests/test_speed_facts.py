@@ -1,0 +1,86 @@
+"""The shared per-unit walks that replaced per-rule whole-tree scans answer what the scans did."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from golflint.code.units import CodeUnit, walk_tree
+from golflint.logs.source import Definitions
+
+REFERENCE = Path(__file__).parent.parent / "reference" / "train_gpt.py"
+SINGLETONS = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+
+
+def _reference_unit() -> CodeUnit:
+    return CodeUnit.parse_python("train_gpt.py", REFERENCE.read_text(encoding="utf-8"))
+
+
+def test_walk_order_is_ast_walk_without_singletons():
+    unit = _reference_unit()
+    expected = [id(n) for n in ast.walk(unit.tree) if not isinstance(n, SINGLETONS)]
+    assert [id(n) for n in unit.walk_order] == expected
+
+
+def test_parents_match_iter_child_nodes():
+    unit = _reference_unit()
+    expected = {id(child): parent for parent in ast.walk(unit.tree)
+                for child in ast.iter_child_nodes(parent) if not isinstance(child, SINGLETONS)}
+    assert {k: id(v) for k, v in unit.parents.items()} == {k: id(v) for k, v in expected.items()}
+    assert id(unit.tree) not in unit.parents
+
+
+def test_unparsable_unit_walks_nothing():
+    unit = CodeUnit.parse_python("t.py", "def f(:\n")
+    assert unit.walk_order == [] and unit.parents == {} and unit.index == {}
+
+
+def test_walk_tree_of_a_bare_tree():
+    tree = ast.parse("x = f(a + b)\n")
+    order, parents = walk_tree(tree)
+    assert [type(n).__name__ for n in order] == ["Module", "Assign", "Name", "Call", "Name", "BinOp", "Name", "Name"]
+    call = order[3]
+    assert parents[id(call.args[0])] is call
+
+
+def test_setting_defaults_from_indexed_calls_match_a_fresh_walk():
+    """Definitions given a unit's indexed calls reads the same defaults as from the bare tree."""
+    source = ("import os\n"
+              "class H:\n    lr = float(os.environ.get('LR', '0.1'))\n"
+              "def f():\n    return os.getenv('LR', '0.2'), os.environ.get('WD', '0.0')\n")
+    unit = CodeUnit.parse_python("t.py", source)
+    fresh = Definitions(unit.tree, source)
+    indexed = Definitions(unit.tree, source, unit.nodes(ast.Call))
+    assert fresh.env == indexed.env == {"LR": "'0.1'", "WD": "'0.0'"}
+
+
+def test_scope_nodes_of_types_keep_scope_order():
+    from golflint.facts.index import index_of
+
+    source = ("def f(t):\n"
+              "    a = t[1:] + g(t[:-1])\n"
+              "    def inner():\n        return h(t[0])\n"
+              "    return k(a)[0]\n")
+    unit = CodeUnit.parse_python("t.py", source)
+    scope = index_of(unit).scope_for(unit.nodes(ast.FunctionDef)[0])
+    for kinds in ((ast.Call,), (ast.Subscript,), (ast.Call, ast.Subscript), (ast.Subscript, ast.Call)):
+        expected = [id(n) for n in scope.nodes if isinstance(n, kinds)]
+        assert [id(n) for n in scope.of(*kinds)] == expected
+    # the nested function's calls belong to its own scope
+    assert sorted(n.func.id for n in scope.of(ast.Call)) == ["g", "k"]
+    assert scope.of(ast.While) == []
+
+
+def test_logged_settings_for_wanted_names_match_the_full_scan():
+    """The run-command choice reads only the names the commands set: the same values, in order,
+    as the full scan of every `key: value` kept for those names."""
+    from golflint.runconfig.resolve import _logged_settings
+
+    text = ("step:1 LR:0.1 lr = 0.2 warmup_steps:20 lr_min:0.0 xlr:9 Lr: 0.3, TTT_ENABLED=1\n"
+            "ttt_enabled: True; seed:3 \u212a:5 k=6 weird-name:1 (LR=0.4)\n")
+    wanted = {"lr", "ttt_enabled", "k", "weird-name", "absent"}
+    full = _logged_settings([text, text])
+    expected = {k: v for k, v in full.items() if k in wanted}
+    assert _logged_settings([text, text], wanted) == expected
+    assert expected["lr"] == ["0.1", "0.2", "0.3", "0.4)"] * 2
+    assert _logged_settings([text], set()) == {}
