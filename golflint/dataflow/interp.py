@@ -297,6 +297,7 @@ class Interpreter:
         self.call_stack: list[int] = []
         self._str_cache: dict[int, frozenset] = {}
         self._assigned_cache: dict[int, set[str]] = {}
+        self._loops_done: set[int] = set()   # units whose loops' names are all in _assigned_cache
         self._calib_cache: dict[int, bool] = {}
         self._val_cache_writes: set[int] = set()   # times of cache writes keyed by validation tokens
         self._cache_writes: dict[int, Event] = {}   # every cache write, by its time
@@ -909,7 +910,7 @@ class Interpreter:
         """Names any assignment or loop target under `loop` (itself included) binds."""
         names = self._assigned_cache.get(id(loop))
         if names is None:
-            self._scan_loops(loop)
+            self._loop_names(loop)
             names = self._assigned_cache[id(loop)]
         return names
 
@@ -917,9 +918,56 @@ class Interpreter:
         """Names a loop body updates from their own value (`pos += n`, `i = i + 1`)."""
         names = self._assigned_cache.get(("carried", id(loop)))
         if names is None:
-            self._scan_loops(loop)
+            self._loop_names(loop)
             names = self._assigned_cache[("carried", id(loop))]
         return names
+
+    def _loop_names(self, loop: ast.AST) -> None:
+        """`_assigned_in` and `_carried` of every loop of the running unit at once, from its
+        assignments and their parents (the unit's shared walk): no loop's subtree is walked (that
+        walk was a sixth of a long script's interpretation). A loop the unit does not hold (never
+        expected) is scanned on its own."""
+        unit = self.unit
+        if id(unit) in self._loops_done or unit.tree is None:
+            self._scan_loops(loop)
+            return
+        self._loops_done.add(id(unit))
+        cache = self._assigned_cache
+        parents = unit.parents
+        table: dict[int, tuple[set[str], set[str]]] = {}
+        for node in unit.nodes(ast.For, ast.AsyncFor, ast.While):
+            entry = (cache.setdefault(id(node), set()), cache.setdefault(("carried", id(node)), set()))
+            table[id(node)] = entry
+
+        def loops_around(node: ast.AST) -> list[tuple[set[str], set[str]]]:
+            """The loops enclosing `node`, itself included when it is one."""
+            out = []
+            while node is not None:
+                entry = table.get(id(node))
+                if entry is not None:
+                    out.append(entry)
+                node = parents.get(id(node))
+            return out
+
+        for n in unit.nodes(ast.Assign):
+            names = {x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name)}
+            target = n.targets[0] if len(n.targets) == 1 else None
+            self_updated = target.id if isinstance(target, ast.Name) \
+                and self._self_referential(target.id, n.value) else None
+            for assigned, carried in loops_around(n):
+                assigned |= names
+                if self_updated is not None:
+                    carried.add(self_updated)
+        for n in unit.nodes(ast.For, ast.AsyncFor, ast.comprehension):
+            names = {x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}
+            for assigned, _ in loops_around(n):
+                assigned |= names
+        for n in unit.nodes(ast.AugAssign):
+            if isinstance(n.target, ast.Name):
+                for _, carried in loops_around(n):
+                    carried.add(n.target.id)
+        if id(loop) not in cache:
+            self._scan_loops(loop)
 
     def _scan_loops(self, root: ast.AST) -> None:
         """`_assigned_in` and `_carried` of `root` and of every loop under it, from one walk: a
