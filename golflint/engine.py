@@ -8,6 +8,7 @@ findings whose branch the submitted configuration never runs.
 
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -278,19 +279,27 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
         share.reads = {rel: fr for rel, fr in sub.reads.items() if rel not in read_before}
         return share
 
+    # The parsed code is shared with the child page by page until either side writes a page. The
+    # garbage collector writes to every object it examines, so a collection in either process
+    # would copy the whole heap: what exists at the fork is left out of collections until both
+    # halves are done.
+    gc.freeze()
     try:
-        child = ForkedCall(child_share)
-    except OSError:  # no process or pipe to spare (a process limit, memory): check unsplit
-        return _compute(sub, rules, rules, debug, rest=True)
-    try:
-        mine = _compute(sub, here, rules, debug, rest=False)
-    except BaseException:
-        child.cancel()
-        raise
-    try:
-        theirs = child.result()
-    except ForkFailed:
-        theirs = _compute(sub, there, rules, debug, rest=True)
+        try:
+            child = ForkedCall(child_share)
+        except OSError:  # no process or pipe to spare (a process limit, memory): check unsplit
+            return _compute(sub, rules, rules, debug, rest=True)
+        try:
+            mine = _compute(sub, here, rules, debug, rest=False)
+        except BaseException:
+            child.cancel()
+            raise
+        try:
+            theirs = child.result()
+        except ForkFailed:
+            theirs = _compute(sub, there, rules, debug, rest=True)
+    finally:
+        gc.unfreeze()
     sub.adopt_reads(theirs.reads or {})
     found = iter(mine.per_rule)
     other = iter(theirs.per_rule)
