@@ -28,6 +28,23 @@ def make_submission(root: Path, files: Mapping[str, str | bytes]) -> Path:
     return root
 
 
+def interpret(tmp_path: Path, source: str):
+    """The dataflow interpreter after running `source` as a one-script record's train_gpt.py."""
+    from golflint.dataflow.interp import Interpreter
+    from golflint.dataflow.spec import Spec
+    from golflint.discovery import find_submissions
+
+    folder = tmp_path / "records" / "track_10min_16mb" / "case"
+    folder.mkdir(parents=True)
+    (folder / "train_gpt.py").write_text(source)
+    settings = default_settings()
+    target = find_submissions([tmp_path], settings).targets[0]
+    sub = Submission(target.root, target.track, settings, env_overrides={})
+    interp = Interpreter(sub.python_units, Spec.from_settings(settings))
+    interp.run(sub.python_units)
+    return interp
+
+
 def run_rules(root: Path, rule_ids: Iterable[str] | None = None, *, track: str = "record",
               env: Mapping[str, str] | None = None, settings_overrides: Mapping | None = None,
               suppress: bool = True):

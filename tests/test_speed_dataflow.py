@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from golflint.config import default_settings
+from golflint_testing import interpret
+
 from golflint.dataflow.interp import Interpreter
 from golflint.dataflow.model import Region, has_data, regions_of
-from golflint.dataflow.spec import Spec
-from golflint.discovery import find_submissions
-from golflint.submission import Submission
 
 HEAD = """
 import numpy as np
@@ -24,15 +22,7 @@ def stream():
 
 
 def _run(tmp_path: Path, body: str) -> Interpreter:
-    folder = tmp_path / "records" / "track_10min_16mb" / "case"
-    folder.mkdir(parents=True)
-    (folder / "train_gpt.py").write_text(HEAD + body)
-    settings = default_settings()
-    target = find_submissions([tmp_path], settings).targets[0]
-    sub = Submission(target.root, target.track, settings, env_overrides={})
-    interp = Interpreter(sub.python_units, Spec.from_settings(settings))
-    interp.run(sub.python_units)
-    return interp
+    return interpret(tmp_path, HEAD + body)
 
 
 def _env(interp: Interpreter) -> dict:

@@ -855,13 +855,7 @@ class Interpreter:
         self.frame.masks = masks_out if masks_out is not None else start_masks
         merged: dict[str, frozenset] = dict(results[0]) if results else {}
         for env in results[1:]:
-            for k, v in env.items():
-                # most names come out of every branch as the very set they went in with: no union
-                old = merged.get(k)
-                if old is None:
-                    merged[k] = v
-                elif old is not v:
-                    merged[k] = old | v
+            _merge_into(merged, env)
         self.frame.env.clear()
         self.frame.env.update(merged)
         return exec_id, going_on
@@ -886,12 +880,7 @@ class Interpreter:
             return
         # a name is a mask after the branches only if the body and the missing `else` leave it one
         frame.masks = frame.masks & start_masks
-        for k, v in start.items():
-            old = env.get(k)
-            if old is None:
-                env[k] = v
-            elif old is not v:
-                env[k] = old | v
+        _merge_into(env, start)
 
     def _s_Try(self, node: ast.Try) -> None:
         self._exec_block(node.body)
@@ -1045,13 +1034,7 @@ class Interpreter:
             if k == 0:   # the names after one iteration flow into the code after the loop
                 envs.append(dict(self.frame.env))
         self.frame.masks = masks_out - not_masks
-        env = self.frame.env
-        for k, v in envs[0].items():
-            old = env.get(k)
-            if old is None:
-                env[k] = v
-            elif old is not v:
-                env[k] = old | v
+        _merge_into(self.frame.env, envs[0])
         self._exec_block(node.orelse)
 
     def _s_For(self, node: ast.For) -> None:
@@ -2270,6 +2253,17 @@ _UNSET = object()
 _LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
 _WORD = re.compile(r"\w+")
 _LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
+
+
+def _merge_into(env: dict[str, frozenset], other: dict[str, frozenset]) -> None:
+    """Unite `other`'s names into `env`, in place. Most names come out of every branch or pass as
+    the very set they went in with: those need no union."""
+    for k, v in other.items():
+        old = env.get(k)
+        if old is None:
+            env[k] = v
+        elif old is not v:
+            env[k] = old | v
 
 
 def _enumerated(loop: ast.AST) -> bool:
