@@ -262,7 +262,7 @@ def _shared_facts(sub: Submission) -> None:
 def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) -> _Share:
     """Every rule's findings, the native checks, summaries and details: here, or with `split`
     (and a platform that forks) on two processes, the dataflow rules here and the rest in a child."""
-    from .forked import ForkFailed, ForkedCall, can_fork
+    from .forked import ForkedCall, ForkFailed, can_fork
 
     here, there = _split_rules(rules)
     if not (split and here and there and can_fork()):

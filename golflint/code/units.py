@@ -104,14 +104,7 @@ class CodeUnit:
         """Every node of the tree by type, from one walk: rules ask for `unit.nodes(ast.Call)`
         instead of walking a 150 KB tree again each. Expression contexts and operators are not
         indexed (they are shared singletons; nothing asks for them)."""
-        by_type: dict[type, list[ast.AST]] = {}
-        for node in self.walk_order:
-            found = by_type.get(type(node))
-            if found is None:
-                by_type[type(node)] = [node]
-            else:
-                found.append(node)
-        return by_type
+        return group_by_type(self.walk_order)
 
     def nodes(self, *types: type) -> list[ast.AST]:
         if len(types) == 1:
@@ -191,3 +184,15 @@ def walk_tree(tree: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST]]:
                 parents[id(value)] = node
                 order.append(value)
     return order, parents
+
+
+def group_by_type(nodes: list[ast.AST]) -> dict[type, list[ast.AST]]:
+    """`nodes` grouped by their type, each group in the order given."""
+    by_type: dict[type, list[ast.AST]] = {}
+    for node in nodes:
+        found = by_type.get(type(node))
+        if found is None:
+            by_type[type(node)] = [node]
+        else:
+            found.append(node)
+    return by_type

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..code.names import ImportMap, string_value
-from ..code.units import CHILD_FIELDS, CodeUnit, child_fields
+from ..code.units import CHILD_FIELDS, CodeUnit, child_fields, group_by_type
 from ..memo import folder_memo
 from .declared import Fact, provides
 
@@ -80,13 +80,7 @@ class Scope:
         kind = kinds[0]
         by_type = self._derived.get("by_type")
         if by_type is None:
-            by_type = self._derived["by_type"] = {}
-            for node in self.nodes:
-                found = by_type.get(type(node))
-                if found is None:
-                    by_type[type(node)] = [node]
-                else:
-                    found.append(node)
+            by_type = self._derived["by_type"] = group_by_type(self.nodes)
         return by_type.get(kind, [])
 
     @property
