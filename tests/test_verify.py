@@ -148,6 +148,16 @@ def test_a_crash_is_reported_with_its_log_tail(data, tmp_path):
 
 
 def test_ctrl_c_kills_the_run_and_writes_a_partial_report(data, tmp_path):
+    # A shell's background job without job control starts with SIGINT ignored, and Python then
+    # never turns it into KeyboardInterrupt: give this process Python's own handler for the test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_kills_the_run(data, tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_kills_the_run(data, tmp_path):
     sub = fixture_copy("sleeper", tmp_path)
     pid_file = tmp_path / "work" / "seed_5" / "pids.txt"
 
