@@ -238,10 +238,10 @@ def _compute(sub: Submission, rules: Sequence[Rule], all_rules: Sequence[Rule], 
     return share
 
 
-def _split_rules(rules: Sequence[Rule]) -> tuple[list[Rule], list[Rule]]:
-    """The rules that read the dataflow analysis (about half of a long script's time), and the others."""
-    heavy = [r for r in rules if Fact.DATAFLOW in r.facts]
-    return heavy, [r for r in rules if Fact.DATAFLOW not in r.facts]
+def _in_parent(rule: Rule) -> bool:
+    """A split check runs the rules that read the dataflow analysis (about half of a long script's
+    time) in the command's process, the others in the child."""
+    return Fact.DATAFLOW in rule.facts
 
 
 def _shared_facts(sub: Submission) -> None:
@@ -264,12 +264,15 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
     (and a platform that forks) on two processes, the dataflow rules here and the rest in a child."""
     from .forked import ForkedCall, ForkFailed, can_fork
 
-    here, there = _split_rules(rules)
-    if not (split and here and there and can_fork()):
-        return _compute(sub, rules, rules, debug, rest=True)
-    try:
-        sub.code_units  # parsed once, before the fork: both processes start from the same trees
-    except Exception:  # noqa: BLE001 - the loader's failures are GL000's to report: check unsplit
+    here = [r for r in rules if _in_parent(r)]
+    there = [r for r in rules if not _in_parent(r)]
+    split = split and bool(here) and bool(there) and can_fork()
+    if split:
+        try:
+            sub.code_units  # parsed once, before the fork: both processes start from the same trees
+        except Exception:  # noqa: BLE001 - the loader's failures are GL000's to report: check unsplit
+            split = False
+    if not split:
         return _compute(sub, rules, rules, debug, rest=True)
     _shared_facts(sub)
     read_before = set(sub.reads)
@@ -285,10 +288,11 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
     # halves are done.
     gc.freeze()
     try:
-        try:
-            child = ForkedCall(child_share)
-        except OSError:  # no process or pipe to spare (a process limit, memory): check unsplit
-            return _compute(sub, rules, rules, debug, rest=True)
+        child = ForkedCall(child_share)
+    except OSError:  # no process or pipe to spare (a process limit, memory): check unsplit
+        gc.unfreeze()
+        return _compute(sub, rules, rules, debug, rest=True)
+    try:
         try:
             mine = _compute(sub, here, rules, debug, rest=False)
         except BaseException:
@@ -303,7 +307,7 @@ def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) 
     sub.adopt_reads(theirs.reads or {})
     found = iter(mine.per_rule)
     other = iter(theirs.per_rule)
-    per_rule = [next(found) if Fact.DATAFLOW in r.facts else next(other) for r in rules]
+    per_rule = [next(found) if _in_parent(r) else next(other) for r in rules]
     return _Share(per_rule, theirs.native, theirs.summaries, theirs.details)
 
 
@@ -325,12 +329,11 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
         findings.append(InternalError().report(f"run-configuration gating crashed: {exc}"))
     findings = apply_suppressions(sub, findings, rules, enabled=suppress)
     findings = _with_snippets(sub, findings)
-    bytes_, scores = share.summaries or _summaries(sub)
+    bytes_, scores = share.summaries  # type: ignore[misc] - a whole check's share has them
     findings.sort(key=Finding.sort_key)
     result = SubmissionResult(
         path=sub.display, track=sub.track, findings=findings, bytes=bytes_, scores=scores,
-        elapsed_ms=(time.perf_counter() - start) * 1000.0,
-        details=share.details if share.details is not None else _log_details(sub),
+        elapsed_ms=(time.perf_counter() - start) * 1000.0, details=share.details or {},
     )
     # The analyses' per-unit memos would otherwise keep this folder's code alive (memo.py).
     forget_folder_memos()

@@ -14,6 +14,7 @@ check takes, never what it finds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -93,16 +94,10 @@ class ForkedCall:
         """Stop a child whose result is no longer wanted (the parent's own share raised)."""
         if not self._pid:
             return
-        try:
+        with contextlib.suppress(OSError):
             os.kill(self._pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             os.close(self._read_end)
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             os.waitpid(self._pid, 0)
-        except OSError:
-            pass
         self._pid = 0

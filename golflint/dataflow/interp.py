@@ -25,7 +25,6 @@ from ..code.names import ImportMap
 from ..code.units import CodeUnit, nodes_under
 from ..facts.index import index_of
 from ..facts.values import FixedBound
-from ..memo import folder_memo
 from .model import (
     CACHE_WRITE,
     CLASS,
@@ -61,6 +60,7 @@ from .model import (
     earlier_iteration,
     earlier_tokens_only,
     has_data,
+    label_memo,
     is_data,
     regions_of,
 )
@@ -75,9 +75,9 @@ def _structural(label: Any) -> bool:
     return isinstance(label, tuple) and label[0] in _STRUCTURAL
 
 
-_STRIPPED: dict[frozenset, frozenset] = folder_memo({})
-_KINDS: dict[frozenset, frozenset] = folder_memo({})
-_OBJECTS: dict[frozenset, tuple] = folder_memo({})
+_STRIPPED = label_memo()
+_KINDS = label_memo()
+_OBJECTS = label_memo()
 
 
 def _kinds(labels: frozenset) -> frozenset:
@@ -87,9 +87,7 @@ def _kinds(labels: frozenset) -> frozenset:
         return frozenset(x[0] for x in labels if isinstance(x, tuple))
     out = _KINDS.get(labels)
     if out is None:
-        if len(_KINDS) > 200_000:
-            _KINDS.clear()
-        out = _KINDS[labels] = frozenset(x[0] for x in labels if isinstance(x, tuple))
+        out = _KINDS.remember(labels, frozenset(x[0] for x in labels if isinstance(x, tuple)))
     return out
 
 
@@ -98,9 +96,14 @@ _HANDLERS: dict[tuple[type, str], dict[type, Any]] = {}
 
 def _handler_table(cls: type, prefix: str) -> dict[type, Any]:
     """node type -> the method `prefix + node type name` of the interpreter class (or None), filled
-    as node types are met: the interpreter reads it at every node with one dict lookup, instead of
-    a string concatenation and a bound-method lookup."""
+    as node types are met (`_fill_handler`): the interpreter reads it at every node with one dict
+    lookup, instead of a string concatenation and a bound-method lookup."""
     return _HANDLERS.setdefault((cls, prefix), {})
+
+
+def _fill_handler(table: dict[type, Any], cls: type, prefix: str, kind: type) -> Any:
+    method = table[kind] = getattr(cls, prefix + kind.__name__, None)
+    return method
 
 
 def _split_side(sl: ast.AST) -> tuple[str, str] | None:
@@ -121,14 +124,12 @@ def _strip(labels: frozenset) -> frozenset:
     # and a frozenset keeps its hash, so a hit costs one dict lookup instead of a scan.
     out = _STRIPPED.get(labels)
     if out is None:
-        if len(_STRIPPED) > 200_000:
-            _STRIPPED.clear()
         out = labels
         for x in labels:  # a plain loop: a generator and a call per label cost twice as much
             if isinstance(x, tuple) and x[0] in _STRUCTURAL:
                 out = frozenset(y for y in labels if not (isinstance(y, tuple) and y[0] in _STRUCTURAL))
                 break
-        _STRIPPED[labels] = out
+        _STRIPPED.remember(labels, out)
     return out
 
 
@@ -503,9 +504,7 @@ class Interpreter:
             return tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
         out = _OBJECTS.get(labels)
         if out is None:
-            if len(_OBJECTS) > 200_000:
-                _OBJECTS.clear()
-            out = _OBJECTS[labels] = tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
+            out = _OBJECTS.remember(labels, tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ))
         return out
 
     def _class_chain(self, cid: int) -> list[ClassInfo]:
@@ -634,7 +633,7 @@ class Interpreter:
                 self.frame.line = stmt.lineno
                 method = table.get(type(stmt), _UNSET)
                 if method is _UNSET:
-                    method = table[type(stmt)] = getattr(type(self), "_s_" + type(stmt).__name__, None)
+                    method = _fill_handler(table, type(self), "_s_", type(stmt))
                 if method is None:
                     for child in ast.iter_child_nodes(stmt):
                         if isinstance(child, ast.expr):
@@ -657,10 +656,9 @@ class Interpreter:
         if self.statements > self.spec.max_statements:
             raise Budget()
         self.frame.line = node.lineno
-        try:
-            method = self._stmt_table[type(node)]
-        except KeyError:
-            method = self._stmt_table[type(node)] = getattr(type(self), "_s_" + type(node).__name__, None)
+        method = self._stmt_table.get(type(node), _UNSET)
+        if method is _UNSET:
+            method = _fill_handler(self._stmt_table, type(self), "_s_", type(node))
         if method is not None:
             return method(self, node)
         else:
@@ -1404,10 +1402,9 @@ class Interpreter:
         if kind is _CONSTANT:
             value = node.value
             return self._path_labels(node, value) if isinstance(value, str) else EMPTY
-        try:
-            method = self._expr_table[type(node)]
-        except KeyError:
-            method = self._expr_table[type(node)] = getattr(type(self), "_e_" + type(node).__name__, None)
+        method = self._expr_table.get(kind, _UNSET)
+        if method is _UNSET:
+            method = _fill_handler(self._expr_table, type(self), "_e_", kind)
         if method is not None:
             return method(self, node)
         out = EMPTY

@@ -191,7 +191,25 @@ def any_overlap(xs: frozenset, ys: frozenset) -> tuple[Region, Region] | None:
     return None
 
 
-_REGIONS: dict[frozenset, frozenset] = folder_memo({})
+class LabelMemo(dict):
+    """A per-folder memo of one question about label sets (their regions, whether they hold data,
+    ...). The interpreter asks the same sets again and again and a frozenset keeps its hash, so a
+    hit is one dict look-up; past LIMIT entries the memo starts over, so memory stays bounded."""
+
+    LIMIT = 200_000
+
+    def remember(self, labels: frozenset, answer: Any) -> Any:
+        if len(self) > self.LIMIT:
+            self.clear()
+        self[labels] = answer
+        return answer
+
+
+def label_memo() -> LabelMemo:
+    return folder_memo(LabelMemo())
+
+
+_REGIONS = label_memo()
 
 
 def regions_of(labels: frozenset) -> frozenset:
@@ -201,9 +219,7 @@ def regions_of(labels: frozenset) -> frozenset:
         return frozenset(x for x in labels if isinstance(x, Region))
     out = _REGIONS.get(labels)
     if out is None:
-        if len(_REGIONS) > 200_000:
-            _REGIONS.clear()
-        out = _REGIONS[labels] = frozenset(x for x in labels if isinstance(x, Region))
+        out = _REGIONS.remember(labels, frozenset(x for x in labels if isinstance(x, Region)))
     return out
 
 
@@ -211,21 +227,17 @@ def is_data(label: Any) -> bool:
     return isinstance(label, Region) or label == TRAIN or (isinstance(label, tuple) and label[0] == TREAD)
 
 
-_HAS_DATA: dict[frozenset, bool] = folder_memo({})
+_HAS_DATA = label_memo()
 
 
 def has_data(labels: frozenset) -> bool:
-    # Memoized like regions_of: asked of every label set the interpreter builds, mostly the same
-    # sets again (a hit is one dict look-up; a frozenset keeps its hash)
-    if type(labels) is frozenset:
-        known = _HAS_DATA.get(labels)
-        if known is not None:
-            return known
-        if len(_HAS_DATA) > 200_000:
-            _HAS_DATA.clear()
-        known = _HAS_DATA[labels] = _has_data(labels)
-        return known
-    return _has_data(labels)
+    # Memoized like regions_of: asked of every label set the interpreter builds
+    if type(labels) is not frozenset:
+        return _has_data(labels)
+    known = _HAS_DATA.get(labels)
+    if known is None:
+        known = _HAS_DATA.remember(labels, _has_data(labels))
+    return known
 
 
 def _has_data(labels: Any) -> bool:
