@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from golflint.code.units import CodeUnit, walk_tree
+from golflint.code.units import CodeUnit, same_tree, walk_tree
 from golflint.logs.source import Definitions
 
 REFERENCE = Path(__file__).parent.parent / "reference" / "train_gpt.py"
@@ -41,6 +41,33 @@ def test_walk_tree_of_a_bare_tree():
     assert [type(n).__name__ for n in order] == ["Module", "Assign", "Name", "Call", "Name", "BinOp", "Name", "Name"]
     call = order[3]
     assert parents[id(call.args[0])] is call
+
+
+SAME_TREE_CASES = [
+    ("def f(a):\n    return a + 1\n", "def f(a):  # note\n    return (a\n            + 1)\n"),
+    ("def f(a):\n    return a + 1\n", "def f(a):\n    return a + 1.0\n"),
+    ("x = 1\n", "x = True\n"),
+    ("x = 'a'\n", "x = u'a'\n"),
+    ("f(a, b)\n", "f(a)\n"),
+    ("f(a, b)\n", "f(b, a)\n"),
+    ("a.b = c\n", "a.b == c\n"),
+    ("del x\n", "x\n"),
+    ("def f():\n    pass\n", "async def f():\n    pass\n"),
+    ("x[1:2]\n", "x[1:2:]\n"),
+    ("class A(B):\n    y: int = 0\n", "class A(B):\n    y: int = 0\n\n"),
+]
+
+
+def test_same_tree_agrees_with_ast_dump():
+    """The tree comparison GL413 uses answers what comparing the trees' dumps answers."""
+    for left, right in SAME_TREE_CASES:
+        a, b = ast.parse(left), ast.parse(right)
+        expected = ast.dump(a) == ast.dump(b)
+        assert same_tree(a, b) is expected, (left, right)
+    unit = _reference_unit()
+    again = ast.parse(REFERENCE.read_text(encoding="utf-8").replace("\n\n\n", "\n\n"))
+    assert same_tree(unit.tree, again)
+    assert not same_tree(unit.tree, ast.parse(REFERENCE.read_text(encoding="utf-8") + "\nx = 1\n"))
 
 
 def test_setting_defaults_from_indexed_calls_match_a_fresh_walk():

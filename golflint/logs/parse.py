@@ -154,7 +154,6 @@ class _Lines:
     def __init__(self, text: str):
         self.text = text
         self.newlines = text.count("\n")
-        self._split: list[str] | None = None
 
     def _bounds(self, pos: int) -> tuple[int, int]:
         start = self.text.rfind("\n", 0, pos) + 1
@@ -169,20 +168,26 @@ class _Lines:
 
     def forward(self, needle: str):
         """(line number, segments) of each line holding `needle`, first to last."""
-        present = [s for s in _spellings(needle) if s in self.text]
-        if not present:
-            return
-        if self._split is None:
-            self._split = self.text.split("\n")
-        if len(present) == 1:  # the usual case, and a plain `in` is what keeps this loop cheap
-            only = present[0]
-            for number, line in enumerate(self._split, 1):
-                if only in line:
-                    yield number, _segments(line)
-            return
-        for number, line in enumerate(self._split, 1):
-            if any(s in line for s in present):
-                yield number, _segments(line)
+        text = self.text
+        # the next hit of each spelling at or after `pos` (found with str.find, so the lines
+        # between hits are never visited one by one)
+        hits = {s: text.find(s) for s in _spellings(needle)}
+        hits = {s: at for s, at in hits.items() if at >= 0}
+        pos, line_start, number = 0, 0, 1
+        while hits:
+            hit = min(hits.values())
+            start, end = self._bounds(hit)
+            number += text.count("\n", line_start, start)
+            line_start = start
+            yield number, _segments(text[start:end])
+            pos = end + 1
+            for s, at in list(hits.items()):
+                if at < pos:
+                    at = text.find(s, pos)
+                    if at < 0:
+                        del hits[s]
+                    else:
+                        hits[s] = at
 
     def last(self, needle: str, pattern: re.Pattern):
         """(line number, match) of the last line segment holding `needle` that matches `pattern`."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ..code.units import walk_tree
+from ..code.units import same_tree, walk_tree
 
 SEPARATOR = "=" * 100
 
@@ -44,8 +44,8 @@ class Definitions:
     """A module's top-level functions and classes, and its settings' defaults, read once.
 
     Comparing two copies of one script is the common case (every seed's log carries the code it
-    ran), so each definition is compared by its source text first, and its syntax tree is dumped
-    (which ignores comments and formatting) only when the texts differ."""
+    ran), so each definition is compared by its source text first, and by its syntax tree (which
+    ignores comments and formatting) only when the texts differ."""
 
     def __init__(self, tree: ast.Module, source: str | None = None, calls: list[ast.AST] | None = None) -> None:
         """`calls`: the tree's calls in ast.walk's order, when a unit has them indexed already."""
@@ -59,20 +59,14 @@ class Definitions:
                 end = node.end_lineno or node.lineno
                 self.texts[node.name] = "\n".join(lines[start - 1:end]) if lines is not None else None
         if calls is None:
-            calls = [n for n in walk_tree(tree)[0] if type(n) is ast.Call]
+            calls = [n for n in walk_tree(tree, parents=False)[0] if type(n) is ast.Call]
         self.env = _env_defaults(calls)
-        self._dumps: dict[str, str] = {}
-
-    def dump(self, name: str) -> str:
-        if name not in self._dumps:
-            self._dumps[name] = ast.dump(self.nodes[name], include_attributes=False)
-        return self._dumps[name]
 
     def same(self, other: "Definitions", name: str) -> bool:
         text = self.texts.get(name)
         if text is not None and text == other.texts.get(name):
             return True
-        return self.dump(name) == other.dump(name)
+        return same_tree(self.nodes[name], other.nodes[name])
 
 
 def _env_defaults(calls: list[ast.AST]) -> dict[str, str]:
