@@ -331,8 +331,10 @@ class PartialEvaluation(Rule):
         least = int(sub.settings.get("analysis.min_validation_tokens", 30_000_000))
         for rel in sub.log_files:
             text = sub.text(rel) or ""
+            if "_tokens" not in text:
+                continue  # the pattern needs it: most logs are skipped without a line split
             for number, line in enumerate(text.splitlines()[:MAX_LOG_LINES], 1):
-                m = LOGGED_EVAL_TOKENS.search(line)
+                m = LOGGED_EVAL_TOKENS.search(line) if "_tokens" in line else None
                 if m is None:
                     continue
                 count = int(m.group(1).replace(",", ""))
