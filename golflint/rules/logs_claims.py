@@ -962,7 +962,8 @@ class LogSourceDiffers(Rule):
 
     Info: accepted records were often edited after their runs (a logging line, a default), so a
     difference is for a reviewer to read, not a verdict. Deciding which differences change
-    evaluation, data or scoring is not done yet.
+    evaluation, data or scoring is not done yet. A log that carries, word for word, another
+    script the folder ships (an ablation's, a variant's) is backed by that script: no finding.
 
     **Why.** The logs back the claims only if the shipped code produced them; a folder that ships
     different code beside its logs (the plain baseline beside logs of a 0.027 BPB run) backs nothing.
@@ -984,6 +985,11 @@ class LogSourceDiffers(Rule):
                              "train_seed1.log": _source_log("# a comment\n" + _SHIPPED.replace("\n\n\n", "\n\n"))}),
               note="comments and blank lines are not differences"),
         Valid(files=_folder({"train_gpt.py": _SHIPPED}), note="a log without source: nothing to compare"),
+        Valid(files=_folder({"train_gpt.py": _SHIPPED,
+                             "ablation.py": _SHIPPED.replace("sum(model) / len(model)", "sum(model) / 2"),
+                             "train_ablation.log": _source_log(_SHIPPED.replace("sum(model) / len(model)",
+                                                                                "sum(model) / 2"))}),
+              note="the log of another script the folder ships"),
     )
     invalid = (
         Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
@@ -1010,10 +1016,19 @@ class LogSourceDiffers(Rule):
         shipped_defs: dict[str, Definitions] = {}
         # Every seed's log usually carries the same source: each distinct text is compared once.
         seen: dict[str, tuple[Any, Any] | None] = {}
+        other_scripts: set[str] | None = None
         for log in _readable(sub):
             source = logged_source(sub.text(log.path) or "")
             if source is None or source.strip() in shipped_texts:
                 continue  # none, or the shipped code itself
+            if other_scripts is None:
+                # A folder may ship the scripts of other experiments beside the submission's own
+                # (ablations, variants): a log that carries one of them word for word is backed
+                # by code in the folder.
+                other_scripts = {(sub.text(rel) or "").strip() for rel in sub.files
+                                 if rel.endswith(".py") and rel not in innermost}
+            if source.strip() in other_scripts:
+                continue
             if source not in seen:
                 seen[source] = None
                 try:
