@@ -16,7 +16,7 @@ from typing import Any
 from ..claims import SUBMISSION_JSON, ClaimLines, number, seed_claims
 from ..facts.declared import Fact
 from ..findings import Finding, Severity
-from .base import Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid, examples
 
 _CODE = "import torch\n\n\ndef main():\n    print('train, quantize, compress, evaluate')\n\n\nmain()\n"
 _README = "# Example run\n"
@@ -74,19 +74,19 @@ class ArtifactOverCap(Rule):
     severity = Severity.ERROR
     message = "code bytes + compressed model bytes exceed the cap"
     hint = "shrink the model or the code until the total is at most the cap; `golflint budget` shows where the bytes go"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder(model_bytes=600), settings=_SMALL_CAP),
         Valid(files=_folder(model_bytes=1000 - len(_CODE)), settings=_SMALL_CAP, note="exactly at the cap"),
         Valid(files=_folder(), settings=_SMALL_CAP, note="model size unknown: GL302, not this"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder(model_bytes=1000 - len(_CODE) + 1), settings=_SMALL_CAP, note="one byte over"),
         Invalid(files=_folder(seed_results={"1": {"val_bpb": 1.2244, "artifact_bytes": 1200}}),
                 settings=_SMALL_CAP, file=SUBMISSION_JSON, note="a per-seed claim over the cap, no model file"),
         Invalid(files=_folder(model_bytes=5000), settings=_SMALL_CAP),
         Invalid(files=_folder(code=_CODE + "#" * 2000), settings=_SMALL_CAP,
                 note="the code alone is over, whatever the model"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         m = sub.measurement
@@ -158,18 +158,18 @@ class ModelSizeUnknown(Rule):
     severity = Severity.WARNING
     message = "the compressed model size is unknown, so the cap cannot be checked"
     hint = "commit the full train logs (they print the serialized model size) or the compressed model file"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder(model_bytes=600)),
         Valid(files={**_folder(), "model.int6.zst": b"\x28\xb5\x2f\xfd" * 10}),
         Valid(files={**_folder(), "weights.xz": b"\xfd7zXZ\x00"},
               settings={"bytes": {"artifact_patterns": ["*.xz"]}}, note="a pattern from the rulebook"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder()),
         Invalid(files={**_folder(), "final_model.pt": b"\x80\x02"}, note="an uncompressed checkpoint is not it"),
         Invalid(files={**_folder(), "checkpoints/final_model.int8.ptz": b"x" * 100},
                 note="only the top of the folder is searched"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         m = sub.measurement
@@ -213,17 +213,17 @@ class ByteClaimMismatch(Rule):
     severity = Severity.ERROR
     message = "a byte count in submission.json differs from what was measured or logged"
     hint = "copy byte counts from the final run's log and the files on disk; rerun after editing the code"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder(model_bytes=600, bytes_code=len(_CODE), bytes_total=len(_CODE) + 600)),
         Valid(files=_folder(model_bytes=600), note="no claims: nothing to compare"),
         Valid(files=_folder(bytes_code=len(_CODE), bytes_total=None), note="null claim: not stated"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder(model_bytes=600, bytes_code=len(_CODE) - 1), file=SUBMISSION_JSON, lines=5),
         Invalid(files=_folder(model_bytes=600, bytes_total=len(_CODE) + 601), file=SUBMISSION_JSON, lines=5),
         Invalid(files=_folder(model_bytes=600, bytes_code=len(_CODE), bytes_total=len(_CODE) + 6000),
                 file=SUBMISSION_JSON, lines=6),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         claims = sub.claims
@@ -359,16 +359,16 @@ class PackedCodeSizes(Rule):
     needs_packed_decoding = True
     # Decoding itself is code/packed.py's job (these examples test the two together);
     # tests/test_artifact.py drives the rule with hand-made decoded layers.
-    valid = (
+    valid = examples(lambda: (
         Valid(_CODE),
         Valid("import lzma\nDATA = lzma.compress(b'x')\nprint(len(DATA))\n", note="compressing is not packing"),
         Valid("import zlib\nblob = zlib.decompress(open('w.bin', 'rb').read())\n", note="decompressing data"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(_packed(_CODE)),
         Invalid(_packed(_CODE, codec="zlib")),
         Invalid(_packed(_packed(_CODE), codec="zlib"), note="two layers"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         m = sub.measurement

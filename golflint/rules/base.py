@@ -15,7 +15,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 from ..facts.declared import Fact
 from ..findings import Finding, Severity
@@ -73,6 +73,30 @@ def Invalid(code: str | None = None, **kw: Any) -> Example:  # noqa: N802
     if "lines" in kw and isinstance(kw["lines"], int):
         kw["lines"] = (kw["lines"],)
     return Example(code=code, **kw)
+
+
+class _Examples:
+    """A rule's embedded examples, built on first read (the tests, `golflint rules GLxxx`, the
+    docs), not when the rule's module is imported: building them (folders, JSON, compressed
+    files) was a fifth of the rules' import time, paid by every check."""
+
+    def __init__(self, build: Callable[[], Iterable[Example]]) -> None:
+        self._build = build
+        self._built: tuple[Example, ...] | None = None
+
+    def __get__(self, obj: object, owner: type | None = None) -> tuple[Example, ...]:
+        if self._built is None:
+            self._built = tuple(self._build())
+        return self._built
+
+    def extended(self, build: Callable[[], Iterable[Example]]) -> _Examples:
+        """These examples, then more (a rule's examples given in two places)."""
+        return _Examples(lambda: (*self.__get__(None), *build()))
+
+
+def examples(build: Callable[[], Iterable[Example]]) -> Any:
+    """`valid = examples(lambda: (Valid(...), ...))`: the examples, built when first read."""
+    return _Examples(build)
 
 
 class Rule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..dataflow import DataflowRule
 from ..facts.declared import Fact
 from ..findings import Severity
-from .base import Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid, examples
 
 # ---------------------------------------------------------------------------------------------
 # GL202 (dataflow: golflint/dataflow/) -- owned by the analyzer work; GL201/GL203 live apart.
@@ -51,7 +51,7 @@ class TrainDataReadInEval(DataflowRule):
     severity = Severity.ERROR
     message = "training data is read during evaluation"
     hint = "evaluate from the artifact alone; store (and count) any statistics evaluation needs"
-    valid = (
+    valid = examples(lambda: (
         Valid(_GL202_PRE + """\
 train = torch.from_numpy(np.fromfile(TRAIN, dtype=np.uint16))
 for i in range(10):
@@ -86,8 +86,8 @@ with torch.no_grad():
     for i in range(0, val.numel() - 1024, 1024):
         s += model(val[i : i + 1024], val[i + 1 : i + 1025]).item()
 """, note="post-training calibration on training data"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(_GL202_PRE + """\
 def evaluate(m):
     prior = torch.from_numpy(np.fromfile(TRAIN, dtype=np.uint16))
@@ -121,7 +121,7 @@ with torch.no_grad():
     for i in range(0, val.numel() - 1024, 1024):
         s += (model(val[i : i + 1024], val[i + 1 : i + 1025]) + table[val[i : i + 1024]]).item()
 """, lines=10, note="training tokens read after training flow into the score"),
-    )
+    ))
 
 
     def check(self, sub):
@@ -166,7 +166,6 @@ from typing import Iterable, Iterator  # noqa: E402
 from ..facts.index import imported_root, index_of  # noqa: E402
 from ..facts.phases import Phase, phases_of  # noqa: E402
 from ..findings import Finding, Severity  # noqa: E402
-from .base import Invalid, Valid  # noqa: E402
 
 NETWORK_CALLS = frozenset({
     "socket.socket", "socket.create_connection", "socket.getaddrinfo", "socket.gethostbyname",
@@ -240,7 +239,7 @@ class NetworkAccess(Rule):
     message = "the script accesses the network"
     hint = ("make the artifact self-contained; move downloads into a separate data-preparation "
             "command that the training and evaluation run never calls")
-    valid = (
+    valid = examples(lambda: (
         Valid("import socket\nprint(socket.gethostname())\n"),
         Valid("import subprocess\nsubprocess.run(['nvidia-smi'], check=False)\n"),
         Valid("from datasets import load_dataset\nds = load_dataset('json', data_files='local.jsonl')\n"),
@@ -249,8 +248,8 @@ class NetworkAccess(Rule):
             import os
             x = os.environ.get("URL", "")
             """),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("""
             import torch
             import urllib.request
@@ -278,7 +277,7 @@ class NetworkAccess(Rule):
             path = hf_hub_download(repo_id="someone/tables", filename="bigram.npy")
             """, lines=2, note="module level: runs on every run"),
         Invalid("import os\nos.system(f'pip install {os.environ.get(\"PKG\", \"x\")}')\n", lines=2),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         phases = phases_of(sub)
@@ -402,7 +401,7 @@ class UncountedRuntimeFiles(Rule):
     message = "the script loads code or data that is not counted in the submission bytes"
     hint = ("move the code into train_gpt.py and the data into the artifact the script writes, or "
             "count the file (bytes.code_files)")
-    valid = (
+    valid = examples(lambda: (
         Valid("""
             import torch
             torch.save({"w": torch.zeros(2)}, "final_model.pt")
@@ -417,8 +416,8 @@ class UncountedRuntimeFiles(Rule):
             tokens = load_shard("./data/fineweb_val_000000.bin")
             """, note="validation shards are the data set, not uncounted bytes"),
         Valid("import ctypes\nlibc = ctypes.CDLL('libc.so.6')\n"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files={"train_gpt.py": "import math\nfrom kernels import fused_mlp\n",
                        "kernels.py": "def fused_mlp(x):\n    return x\n"}, lines=2),
         Invalid("""
@@ -440,7 +439,7 @@ class UncountedRuntimeFiles(Rule):
             """, lines=5, note="array read in the scoring function: error"),
         Invalid(files={"train_gpt.py": "import ctypes\nlib = ctypes.CDLL('./libngram.so')\n",
                        "libngram.so": b"\x7fELF"}, lines=2),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code.loader import _counted, _imported_siblings

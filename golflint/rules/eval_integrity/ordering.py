@@ -13,7 +13,7 @@ from ...dataflow import DataflowRule
 from ...facts.declared import Fact
 from ...facts.semantics import Semantics as Spec
 from ...findings import Severity
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Rule, Valid, examples
 
 # Shared preamble of the embedded examples: a model we cannot see into, validation and training
 # tokens read from shard files.
@@ -74,7 +74,7 @@ class ValTrainedBeforeScored(DataflowRule):
     severity = Severity.ERROR
     message = "validation tokens reach a training update before they are scored"
     hint = "score each validation chunk (no_grad, add to the total) before training on it"
-    valid = (
+    valid = examples(lambda: (
         Valid(ex("""
             total = 0.0
             for i in range(0, val.numel() - 1024, 1024):
@@ -133,8 +133,8 @@ class ValTrainedBeforeScored(DataflowRule):
                 return total
             print(ttt(copy.deepcopy(net)), ttt(copy.deepcopy(net)))
             """), note="two score-first TTT passes, each on its own copy of the model"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(ex("""
             for epoch in range(3):
                 for i in range(0, val.numel() - 1024, 1024):
@@ -210,7 +210,7 @@ class ValTrainedBeforeScored(DataflowRule):
                 with torch.no_grad():
                     total += torch.nn.functional.cross_entropy(model.head(h + delta)[0], c[1:]).item()
             """), lines=at(11), note="SLOT: L-BFGS fits a delta on the window's targets in its closure"),
-    )
+    ))
 
 
 class ValDataInTraining(DataflowRule):
@@ -242,7 +242,7 @@ class ValDataInTraining(DataflowRule):
     severity = Severity.ERROR
     message = "validation data is used in the training phase"
     hint = "read training batches only from the training shards"
-    valid = (
+    valid = examples(lambda: (
         Valid(ex("""
             for step in range(100):
                 batch = train[step * 1024 : step * 1024 + 1025]
@@ -265,8 +265,8 @@ class ValDataInTraining(DataflowRule):
             with torch.no_grad():
                 print(model(val[:-1], val[1:]).item())
             """), note="validation only evaluated"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("""
             import glob
             import numpy as np
@@ -303,7 +303,7 @@ class ValDataInTraining(DataflowRule):
             "train_gpt.py": "import os\nDATA = os.environ.get('DATA_PATH', 'data/sp1024')\n",
             "README.md": "# Data\n\n```\nln -s /data/sp1024/fineweb_val_000000.bin /data/valonly/fineweb_train_000000.bin\n```\n",
         }, file="README.md", lines=4, note="a validation shard linked in as a training shard"),
-    )
+    ))
 
     def check(self, sub):
         yield from super().check(sub)
@@ -416,7 +416,7 @@ class ValTokensRescored(DataflowRule):
     severity = Severity.ERROR
     message = "validation tokens are scored more than once, with a later or best score reported"
     hint = "make one scoring pass over the validation tokens and report that pass"
-    valid = (
+    valid = examples(lambda: (
         Valid(ex("""
             total = 0.0
             for i in range(0, val.numel() - 1024, 1024):
@@ -458,8 +458,8 @@ class ValTokensRescored(DataflowRule):
                     total += model(chunk[:-1], bigram[chunk[:-1]]).item()
                     bigram[chunk[:-1], chunk[1:]] += 1
             """), note="counts updated after each chunk is scored (one pass, score first)"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(ex("""
             for epoch in range(2):
                 total = 0.0
@@ -505,7 +505,7 @@ class ValTokensRescored(DataflowRule):
                     chunk = val[i : i + 1025]
                     total += model(chunk[:-1], bigram[chunk[:-1]]).item()
             """), lines=at(9), note="counts of the whole stream built first, read by the scoring pass"),
-    )
+    ))
 
 
 class SelectionOnValScore(DataflowRule):
@@ -531,7 +531,7 @@ class SelectionOnValScore(DataflowRule):
     severity = Severity.WARNING
     message = "a seed, checkpoint or hyper-parameter is selected by validation score"
     hint = "fix seeds and settings in advance and report the final checkpoint's score"
-    valid = (
+    valid = examples(lambda: (
         Valid(ex("""
             with torch.no_grad():
                 s = 0.0
@@ -556,8 +556,8 @@ class SelectionOnValScore(DataflowRule):
                     s += model(val[i : i + 1024], val[i + 1 : i + 1025]).item()
             print("val_loss", s)
             """), note="no choice made"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(ex("""
             best, best_seed = 1e9, None
             for seed in (1, 2, 3):
@@ -594,7 +594,17 @@ class SelectionOnValScore(DataflowRule):
                 results.append((lr, s))
             chosen = min(results, key=lambda r: r[1])
             """), lines=at(8), note="hyper-parameter chosen by validation score"),
-    )
+    ))
+
+
+_CALIBRATION_HOOK = """
+        H = {}
+        def make_hook(name):
+            def hook(module, inputs, output):
+                x = inputs[0].flatten(0, -2).float()
+                H[name] = H.get(name, 0) + x.T @ x
+            return hook
+        """
 
 
 class CalibrationOnValData(DataflowRule):
@@ -622,16 +632,8 @@ class CalibrationOnValData(DataflowRule):
     severity = Severity.ERROR
     message = "quantization calibration uses validation data"
     hint = "calibrate on training tokens (within the training time budget)"
-    _HOOK = """
-        H = {}
-        def make_hook(name):
-            def hook(module, inputs, output):
-                x = inputs[0].flatten(0, -2).float()
-                H[name] = H.get(name, 0) + x.T @ x
-            return hook
-        """
-    valid = (
-        Valid(ex(_HOOK + """
+    valid = examples(lambda: (
+        Valid(ex(_CALIBRATION_HOOK + """
         handles = [m.register_forward_hook(make_hook(n)) for n, m in model.named_modules()]
         with torch.no_grad():
             for i in range(0, 65536, 1024):
@@ -646,7 +648,7 @@ class CalibrationOnValData(DataflowRule):
                 model(val[:1024])
             handle.remove()
             """), note="a logging hook on validation data is not calibration"),
-        Valid(ex(_HOOK + """
+        Valid(ex(_CALIBRATION_HOOK + """
         handles = [m.register_forward_hook(make_hook(n)) for n, m in model.named_modules()]
         with torch.no_grad():
             model(train[:4096])
@@ -655,9 +657,9 @@ class CalibrationOnValData(DataflowRule):
         with torch.no_grad():
             print(model(val[:-1], val[1:]).item())
         """), note="hooks removed before evaluation"),
-    )
-    invalid = (
-        Invalid(ex(_HOOK + """
+    ))
+    invalid = examples(lambda: (
+        Invalid(ex(_CALIBRATION_HOOK + """
         handles = [m.register_forward_hook(make_hook(n)) for n, m in model.named_modules()]
         with torch.no_grad():
             for i in range(0, 65536, 1024):
@@ -682,7 +684,7 @@ class CalibrationOnValData(DataflowRule):
             acts = model.embed(val[:4096]).float()
             hessian = acts.T @ acts
             """), lines=at(2), note="Gram matrix of validation activations"),
-    )
+    ))
 
 
 RULES: list[type[Rule]] = [

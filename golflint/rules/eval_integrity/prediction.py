@@ -18,7 +18,7 @@ from ...facts.declared import Fact
 from ...facts.targets import newest_token_keys
 from ...facts.index import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
 from ...findings import Finding, Severity
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Rule, Valid, examples
 
 LOSSES = ("cross_entropy", "nll_loss")
 LOGS = ("log", "log2", "log10", "log1p")
@@ -330,7 +330,7 @@ class TargetAwarePrediction(Rule):
     message = "the target token feeds its own prediction"
     hint = ("key caches and gates on the preceding tokens only (x[:, :-1], the context window); "
             "update them with the target only after the position is scored")
-    valid = (
+    valid = examples(lambda: (
         Valid("""
             import torch.nn.functional as F
             def score(model, tokens):
@@ -440,8 +440,8 @@ class TargetAwarePrediction(Rule):
                 mask = (grid >= bounds[0]) & (grid < bounds[1])
                 return (grid[mask] * pdf[mask]).sum() / pdf[mask].sum()
             """, note="a quantizer's codebook: neighbouring values averaged, no tokens hashed"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("""
             import torch.nn.functional as F
             def score(model, x, y, bias_table, size):
@@ -548,7 +548,7 @@ class TargetAwarePrediction(Rule):
                     full = (self.context(toks, width) * 31 + toks[width:]) % 4096
                     return self.full[full] / np.maximum(self.ctx[self.context(toks, width)], 1)
             """, lines=11, note="`toks[width:]` holds, at each position, the token that position predicts"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.python_units:
@@ -860,7 +860,7 @@ class GoldOnlyMixture(Rule):
     message = "a probability is mixed or adjusted only at the gold token"
     hint = ("mix full distributions over the vocabulary first, then read the target's probability "
             "from the mixture")
-    valid = (
+    valid = examples(lambda: (
         Valid("""
             import torch
             def nll(probs, cache_dist, y, lam):
@@ -934,8 +934,8 @@ class GoldOnlyMixture(Rule):
                 z = 1.0 + p_fav * (boost.exp() - 1.0)
                 return nll + z.log() - boost * (y == favourite).float()
             """, note="a one-token tilt with exact renormalization: the distribution still sums to one"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("""
             import torch
             def nll(probs, counts, totals, ctx, y, lam):
@@ -1012,7 +1012,7 @@ class GoldOnlyMixture(Rule):
                     bits -= ln(lam * math.exp(tok_lp[i]) + (1 - lam) * math.exp(part_lp))
                 return bits
             """, lines=11, note="a byte model's probability of the realized token's bytes, mixed per token"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.python_units:
@@ -1241,7 +1241,7 @@ class CrossDocumentMix(Rule):
     message = "a previous-token mix crosses document boundaries"
     hint = ("zero the shifted value where a document starts: `prev.masked_fill((ids == BOS_ID)[..., None], 0)`, "
             "or use document ids")
-    valid = (
+    valid = examples(lambda: (
         Valid("""
             import torch
             def smear(x, ids, g, bos_id):
@@ -1264,8 +1264,8 @@ class CrossDocumentMix(Rule):
                 prev = torch.where(same_doc, prev, torch.zeros_like(prev))
                 return (prev * 92821 + ids) % size
             """),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid("""
             import torch
             class Smear(torch.nn.Module):
@@ -1298,7 +1298,7 @@ class CrossDocumentMix(Rule):
                 out[:, 1:] = torch.bitwise_xor(31 * t[:, 1:], 17 * t[:, :-1]) % mod
                 return out
             """, lines=4, note="bigram hash written without a pad"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.python_units:

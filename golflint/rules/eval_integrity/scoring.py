@@ -13,7 +13,6 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import ClassVar
 
 from ...dataflow import analyze
 from ...facts.declared import Fact
@@ -21,7 +20,7 @@ from ...facts.index import index_of, walk
 from ...facts.phases import phases_of
 from ...facts.values import FixedBound, clocked, loop_of, measured
 from ...findings import Finding, Severity
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Rule, Valid, examples
 
 BYTE_TABLE_FILE = re.compile(r"byte", re.IGNORECASE)
 FILE_LOADERS = {"numpy.load", "torch.load", "json.load", "numpy.fromfile", "numpy.loadtxt", "pickle.load"}
@@ -94,6 +93,20 @@ _SMOKE_CAP = """
     """
 
 
+_CAPPED_LOAD = """
+        import os
+        import numpy as np
+        import torch
+        def load_val(pattern):
+            tokens = torch.from_numpy(np.fromfile(pattern, dtype=np.uint16))
+            cap = int(os.environ.get("VAL_LIMIT", "0"))
+            if cap > 0:
+                tokens = tokens[:min(tokens.numel(), cap + 1)]
+            return tokens
+        val = load_val("data/fineweb_val_000000.bin")
+        """
+
+
 class PartialEvaluation(Rule):
     """The reported score covers less than the whole validation set: validation tokens cut to a
     constant or configured count, a subset of the validation shards, a scoring loop stopped early
@@ -124,7 +137,7 @@ class PartialEvaluation(Rule):
     severity = Severity.ERROR
     message = "the reported score covers only part of the validation set"
     hint = "evaluate every validation token; chunk the loop instead of truncating the data"
-    valid = (
+    valid = examples(lambda: (
         Valid(_FULL_EVAL),
         Valid("""
             import glob
@@ -208,24 +221,12 @@ class PartialEvaluation(Rule):
             val = load_val("data/fineweb_val_000000.bin", int(os.environ.get("VAL_LIMIT", "0")))
             """, note="a cap at min(measured length, setting + 1) whose setting is off (0) by default"),
         Valid(_SMOKE_CAP, note="a smoke-test cap in a branch no run takes (the switch is unset)"),
-    )
-    _CAPPED_LOAD = """
-        import os
-        import numpy as np
-        import torch
-        def load_val(pattern):
-            tokens = torch.from_numpy(np.fromfile(pattern, dtype=np.uint16))
-            cap = int(os.environ.get("VAL_LIMIT", "0"))
-            if cap > 0:
-                tokens = tokens[:min(tokens.numel(), cap + 1)]
-            return tokens
-        val = load_val("data/fineweb_val_000000.bin")
-        """
-    valid = (*valid, Valid(_CAPPED_LOAD, note="the same cap, which no run command sets"),
+    ))
+    valid = valid.extended(lambda: (Valid(_CAPPED_LOAD, note="the same cap, which no run command sets"),
              Valid(_FULL_EVAL, files={"train_seed1.log": "seed:1\nval_tokens: 47851520\n"
                                       "final_int8_zlib_roundtrip_exact val_loss:2.0601 val_bpb:1.2169\n"},
-                   note="the log states the whole validation set was evaluated"))
-    invalid = (
+                   note="the log states the whole validation set was evaluated")))
+    invalid = examples(lambda: (
         Invalid(_SMOKE_CAP, files={"run.sh": "SMOKE_TEST=1 torchrun --nproc_per_node=8 train_gpt.py\n"}, lines=9,
             note="the same cap, in the branch the submitted run command switches on"),
         Invalid(_CAPPED_LOAD, files={"run.sh": "VAL_LIMIT=1048576 torchrun --nproc_per_node=8 train_gpt.py\n"},
@@ -303,7 +304,7 @@ class PartialEvaluation(Rule):
                 return nll[picked].mean()
             print(mixed_score(model, val, 1024))
             """), lines=_VAL_LINES + 10, note="positions of a mask cut to a fixed count select what is scored"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         yield from self._logged_coverage(sub)
@@ -417,7 +418,7 @@ class ValidationDataInArtifact(Rule):
     severity = Severity.ERROR
     message = "validation data is written into the artifact or embedded in the code"
     hint = "keep validation tokens and anything computed from them out of the saved artifact and the code"
-    valid = (
+    valid = examples(lambda: (
         Valid(_ex("""
             def export(model, path):
                 torch.save({"model": model.state_dict(), "step": 100}, path)
@@ -490,8 +491,8 @@ class ValidationDataInArtifact(Rule):
                 return total
             print(evaluate(model, val, torch.zeros_like(val), 1024))
             """), note="a batch counter read from a shared file (one integer), not stored tokens"),
-    )
-    invalid = (
+    ))
+    invalid = examples(lambda: (
         Invalid(_ex("""
             def export(model, tokens):
                 state = model.state_dict()
@@ -551,7 +552,7 @@ class ValidationDataInArtifact(Rule):
             """), lines=_VAL_LINES + 2, note="the loss zeroed in place by a helper"),
         Invalid("import numpy as np, base64\nPREFIX = np.frombuffer(base64.b85decode('" + "VPRom" * 4000 + "'), "
                 "dtype=np.uint16)\n", lines=2, note="token data embedded in the code: warning"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         # What ships: the dataflow follows validation tokens (and tables filled from them) into
@@ -685,6 +686,28 @@ def _example_model(pieces: list[str]) -> bytes:
     return body
 
 
+def _sentinel_tokenizer() -> dict[str, bytes]:
+    """A tokenizer model whose pieces include case sentinels (private-use characters)."""
+    return {"tok.model": _example_model(["\u2581", "\u2581the", "ing", "\ue001", "\ue002"])}
+
+
+_PIECE_BYTES = """
+        import numpy as np
+        import torch
+
+        def piece_bytes(sp, vocab_size):
+            table = np.zeros(vocab_size, dtype=np.int64)
+            for i in range(vocab_size):
+                if sp.is_control(i) or sp.is_unknown(i):
+                    continue
+                if sp.is_byte(i):
+                    table[i] = 1
+                    continue
+                table[i] = len(sp.id_to_piece(i).lstrip("\\u2581").encode("utf-8"))
+            return torch.tensor(table)
+        """
+
+
 class BpbDenominatorNotFromTokenizer(Rule):
     """The bits-per-byte denominator is not derived from the tokenizer and the scored tokens: bits
     per token turned into bits per byte by a fixed ratio (a constant or a setting between 1.5 and
@@ -712,7 +735,7 @@ class BpbDenominatorNotFromTokenizer(Rule):
     severity = Severity.ERROR
     message = "the BPB denominator is not derived from the tokenizer and the scored tokens"
     hint = "count bytes per scored token from the SentencePiece pieces (byte pieces = 1), as the baseline does"
-    valid = (
+    valid = examples(lambda: (
         Valid(_BYTE_LUT),
         Valid("""
             import math
@@ -726,24 +749,8 @@ class BpbDenominatorNotFromTokenizer(Rule):
             """, note="no bytes-per-token constant feeding a score"),
         Valid(_BYTE_LUT, files={"tok.model": _example_model(["\u2581", "\u2581the", "ing"])},
               note="a tokenizer with a standalone space piece"),
-    )
-    _SENTINEL_TOKENIZER: ClassVar[dict[str, bytes]] = {"tok.model": _example_model(["\u2581", "\u2581the", "ing", "\ue001", "\ue002"])}
-    _PIECE_BYTES = """
-        import numpy as np
-        import torch
-
-        def piece_bytes(sp, vocab_size):
-            table = np.zeros(vocab_size, dtype=np.int64)
-            for i in range(vocab_size):
-                if sp.is_control(i) or sp.is_unknown(i):
-                    continue
-                if sp.is_byte(i):
-                    table[i] = 1
-                    continue
-                table[i] = len(sp.id_to_piece(i).lstrip("\\u2581").encode("utf-8"))
-            return torch.tensor(table)
-        """
-    valid = (*valid, Valid(_PIECE_BYTES + """
+    ))
+    valid = valid.extended(lambda: (Valid(_PIECE_BYTES + """
         def count_bytes(targets, table, sidecar=None):
             if sidecar is not None:
                 total = sidecar.sum()
@@ -754,9 +761,9 @@ class BpbDenominatorNotFromTokenizer(Rule):
         sp = spm.SentencePieceProcessor(model_file="tok.model")
         val = np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16)
         print(count_bytes(val, piece_bytes(sp, 1024)))
-        """, files=_SENTINEL_TOKENIZER, note="case sentinels in the tokenizer; the piece table is only the "
-                                            "fallback when no byte sidecar is loaded"))
-    invalid = (
+        """, files=_sentinel_tokenizer(), note="case sentinels in the tokenizer; the piece table is only the "
+                                              "fallback when no byte sidecar is loaded"),))
+    invalid = examples(lambda: (
         Invalid(_PIECE_BYTES + """
             def count_bytes(targets, table):
                 total = 0
@@ -767,7 +774,7 @@ class BpbDenominatorNotFromTokenizer(Rule):
             sp = spm.SentencePieceProcessor(model_file="tok.model")
             val = np.fromfile("data/fineweb_val_000000.bin", dtype=np.uint16)
             print(count_bytes(val, piece_bytes(sp, 1024)))
-            """, files=_SENTINEL_TOKENIZER, lines=18,
+            """, files=_sentinel_tokenizer(), lines=18,
                 note="case sentinels in the tokenizer counted by their 3 UTF-8 bytes in the denominator"),
         Invalid("""
             import math
@@ -807,7 +814,7 @@ class BpbDenominatorNotFromTokenizer(Rule):
                     lut[i] = len(sp.id_to_piece(i).encode("utf-8"))
                 return lut
             """, lines=5, note="byte-fallback pieces counted as 6 bytes"),
-    )
+    ))
 
     def check(self, sub) -> Iterable[Finding]:
         for unit in sub.python_units:
