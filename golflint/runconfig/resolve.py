@@ -27,7 +27,9 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 ENV_GETTERS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 # A hyperparameter echoed in a train log: `  ppm_enabled: True`, `ppm_subset_tokens=3000000`.
-ECHO = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*([^\s,;]+)\s*$")
+# A line that is one `name: value` / `name = value` echo, over lines joined by "\n" (one scan in C
+# instead of a match per line; the spaces matched are never a line break).
+ECHO = re.compile(r"^[^\S\n]*([A-Za-z_][A-Za-z0-9_]*)[^\S\n]*[:=][^\S\n]*([^\s,;]+)[^\S\n]*$", re.M)
 
 
 # -- shell commands -------------------------------------------------------------------------------
@@ -234,11 +236,13 @@ def _echoed_settings(sub: Submission) -> dict[str, Setting]:
     seen: dict[str, tuple[str, str]] = {}
     conflict: set[str] = set()
     for rel in sub.log_files:
-        text = sub.text(rel) or ""
-        for number, line in enumerate(text.splitlines()[:2000], 1):
-            m = ECHO.match(line)
-            if not m or m.group(1) not in attrs:
+        head = "\n".join((sub.text(rel) or "").splitlines()[:2000])
+        number, counted = 1, 0
+        for m in ECHO.finditer(head):
+            if m.group(1) not in attrs:
                 continue
+            number += head.count("\n", counted, m.start())
+            counted = m.start()
             var, value = attrs[m.group(1)], m.group(2).strip().strip("'\"")
             value = {"True": "1", "False": "0"}.get(value, value)
             if var in seen and not _same_value(seen[var][0], value):
