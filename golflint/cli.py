@@ -60,6 +60,14 @@ def main() -> None:
     """
 
 
+def run() -> None:
+    """The console entry point (and `python -m golflint`): `main`, then the fast exit of a command
+    that marked itself clean (golflint/exiting.py). Tests call `main` itself."""
+    from .exiting import run_then_exit
+
+    run_then_exit(main)
+
+
 def _load(name: str) -> click.Command | None:
     """The command defined in golflint/commands/<name>.py, or None when that module is absent."""
     try:

@@ -11,6 +11,7 @@ import click
 from ..discovery import Skipped, discover
 from ..engine import instantiate_rules
 from ..errors import GolflintError
+from ..exiting import mark_clean
 from ..findings import Severity
 from ..report.progress import RunProgress
 from ..report.safe import visible
@@ -136,6 +137,7 @@ def command(paths, fmt, output, track, select, ignore, strict, exit_zero, no_sup
     finally:
         if out_stream:
             out_stream.close()
+    mark_clean()  # all written; the pool, the split's child and the cache's files are done with
 
     if any(r.internal_errors for r in results):
         sys.exit(2)
