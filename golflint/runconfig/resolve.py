@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .model import RunCommand, RunConfig, Setting, Variant
 
@@ -27,9 +27,17 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 ENV_GETTERS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 # A hyperparameter echoed in a train log: `  ppm_enabled: True`, `ppm_subset_tokens=3000000`.
-# A line that is one `name: value` / `name = value` echo, over lines joined by "\n" (one scan in C
-# instead of a match per line; the spaces matched are never a line break).
-ECHO = re.compile(r"^[^\S\n]*([A-Za-z_][A-Za-z0-9_]*)[^\S\n]*[:=][^\S\n]*([^\s,;]+)[^\S\n]*$", re.M)
+# A line that is one `name: value` / `name = value` echo, for one of the names given, over lines
+# joined by "\n" (one scan in C instead of a match per line; the spaces matched are never a line
+# break; the name is a whole word).
+_ECHO = r"^[^\S\n]*((?:{names})(?![A-Za-z0-9_]))[^\S\n]*[:=][^\S\n]*([^\s,;]+)[^\S\n]*$"
+_ECHO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def echo_pattern(names: Iterable[str]) -> re.Pattern | None:
+    """The echo of any of `names` (those that can be echoed: ASCII identifiers), or None."""
+    names = sorted(n for n in names if _ECHO_NAME.fullmatch(n))
+    return re.compile(_ECHO.format(names="|".join(names)), re.M) if names else None
 
 
 # -- shell commands -------------------------------------------------------------------------------
@@ -231,16 +239,15 @@ def _echoed_settings(sub: Submission) -> dict[str, Setting]:
     for unit in sub.python_units:
         for attr, var in _setting_attributes(unit).items():
             attrs.setdefault(attr, var)
-    if not attrs:
+    echo = echo_pattern(attrs)
+    if echo is None:
         return {}
     seen: dict[str, tuple[str, str]] = {}
     conflict: set[str] = set()
     for rel in sub.log_files:
         head = "\n".join((sub.text(rel) or "").splitlines()[:2000])
         number, counted = 1, 0
-        for m in ECHO.finditer(head):
-            if m.group(1) not in attrs:
-                continue
+        for m in echo.finditer(head):
             number += head.count("\n", counted, m.start())
             counted = m.start()
             var, value = attrs[m.group(1)], m.group(2).strip().strip("'\"")
