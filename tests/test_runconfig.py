@@ -257,3 +257,13 @@ def test_logs_showing_the_branch_ran_keep_the_error(make_sub, log, rule, severit
     [f] = apply_gating(sub, [finding(6, rule=rule)])
     assert f.severity == severity
     assert ("the logs show this code ran" in f.message) == (severity == Severity.ERROR)
+
+
+def test_echo_pattern_matches_whole_echo_lines_of_the_names_given():
+    from golflint.runconfig.resolve import echo_pattern
+
+    pattern = echo_pattern(["lr", "lr_scale", "é_rate"])
+    text = "\n".join(["lr: 0.1", "  lr_scale = 2 ", "lrx: 3", "lr: 4, 5", "", "   ", "lr:", "7", "é_rate: 1",
+                      "step:1 lr: 0.2"])
+    assert [(m.group(1), m.group(2)) for m in pattern.finditer(text)] == [("lr", "0.1"), ("lr_scale", "2")]
+    assert echo_pattern(["é_rate"]) is None
