@@ -296,3 +296,56 @@ def test_seed_claims_reads_both_shapes_and_seed_prefixes():
     assert [(s.seed, s.path) for s in as_dict] == [("42", ("seed_results", "seed42")), ("7", ("seed_results", "7"))]
     as_list = seed_claims({"seed_results": [{"seed": 42}, {"val_bpb": 1}, "junk"]})
     assert [(s.seed, s.label) for s in as_list] == [("42", "seed 42"), (None, "seed_results[1]")]
+
+
+# -- GL006: the compiled yes/no check agrees with jsonschema ---------------------------------------
+_VALUES = [None, True, False, 0, 1, -1, 2.0, 1.5, -0.5, 10**20, "", "x", "15863489", [], {}, [1, "a"],
+           ["a", "b"], [1.5], [None], [{"seed": 1, "val_bpb": 1.2}], [{"seed": "x", "val_bpb": "1.2"}],
+           {"1": {"val_bpb": 1.2, "artifact_bytes": 15863489}}, {"1": {"artifact_bytes": "15863489"}},
+           {"1": 3}, {"1": None}, [[1]], [True]]
+
+
+def _documents(count: int):
+    import random
+
+    from golflint.rules.structure import FIELD_SCHEMAS
+
+    rng = random.Random(1234)
+    fields = [*FIELD_SCHEMAS, "extra_field"]
+    for _ in range(count):
+        doc = {}
+        for key in rng.sample(fields, rng.randint(0, len(fields))):
+            doc[key] = rng.choice(_VALUES)
+        yield doc
+
+
+def test_fast_submission_schema_check_agrees_with_jsonschema():
+    import jsonschema
+
+    from golflint.rules.structure import _fast_validity, submission_schema
+
+    compared = {True: 0, False: 0}
+    for required in (("author", "name", "val_bpb"), (), ("bytes_total", "seeds", "not_a_known_field")):
+        fast = _fast_validity(required)
+        slow = jsonschema.Draft202012Validator(submission_schema(required))
+        for doc in _documents(3000):
+            try:
+                fast(doc)
+                fast_ok = True
+            except Exception:  # noqa: BLE001
+                fast_ok = False
+            assert fast_ok == slow.is_valid(doc), (required, doc)
+            compared[fast_ok] += 1
+    assert compared[True] > 100 and compared[False] > 1000  # both answers were exercised
+
+
+def test_valid_submission_json_is_checked_without_importing_jsonschema():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom golflint.rules.structure import _schema_errors\n"
+            "assert _schema_errors({'author': 'a', 'name': 'n', 'val_bpb': 1.2, 'bytes_total': 15},"
+            " ('author', 'name', 'val_bpb')) == []\n"
+            "assert 'jsonschema' not in sys.modules\n"
+            "assert _schema_errors({'author': 'a', 'name': 'n', 'val_bpb': '1.2'}, ('author', 'name', 'val_bpb'))\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

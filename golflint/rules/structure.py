@@ -393,6 +393,33 @@ def submission_schema(required: tuple[str, ...]) -> dict[str, Any]:
             "required": list(required), "properties": properties}
 
 
+@lru_cache(maxsize=8)
+def _fast_validity(required: tuple[str, ...]) -> Any:
+    """A compiled yes/no check of `submission_schema(required)`. Most submission.json files are
+    valid, and fastjsonschema answers that without importing jsonschema (~90 ms of a one-folder
+    check). It implements drafts 4-7, whose meaning of every keyword the schema uses (type, items,
+    properties, additionalProperties, required, minimum) is 2020-12's: the schema is compiled
+    under draft 7 (tests/test_structure.py compares the two on many documents)."""
+    import fastjsonschema
+
+    schema = {**submission_schema(required), "$schema": "http://json-schema.org/draft-07/schema#"}
+    return fastjsonschema.compile(schema)
+
+
+def _schema_errors(claims: dict, required: tuple[str, ...]) -> list[Any]:
+    """jsonschema's errors of `claims` against the submission schema, sorted by path; none, and
+    jsonschema not imported, when the compiled check passes it."""
+    try:
+        _fast_validity(required)(claims)
+        return []
+    except Exception:  # noqa: BLE001 - invalid, or the fast check could not say: ask jsonschema
+        pass
+    import jsonschema  # here, not at import: it costs ~90 ms
+
+    validator = jsonschema.Draft202012Validator(submission_schema(required))
+    return sorted(validator.iter_errors(claims), key=lambda e: [str(p) for p in e.absolute_path])
+
+
 def _dotted(path: Iterable[Any]) -> str:
     out = ""
     for part in path:
@@ -458,12 +485,9 @@ class SubmissionJsonSchema(Rule):
         if not isinstance(claims, dict):
             return  # GL001 / GL004 / GL005
         required = tuple(sub.settings.get("submission.required_fields"))
-        import jsonschema  # here, not at import: it costs ~90 ms and only this check needs it
-
-        validator = jsonschema.Draft202012Validator(submission_schema(required))
         lines = ClaimLines(sub)
         reported_missing: set[tuple[str, str]] = set()
-        for error in sorted(validator.iter_errors(claims), key=lambda e: [str(p) for p in e.absolute_path]):
+        for error in _schema_errors(claims, required):
             path = list(error.absolute_path)
             where = _dotted(path)
             if error.validator == "required":
