@@ -233,7 +233,7 @@ def _minified(source: str, options: dict[str, Any]) -> bytes | str:
     return result
 
 
-def stripped_source(source: str, tree, *, literal_statements: bool) -> str | None:
+def stripped_source(source: str, tree, *, literal_statements: bool, nodes: list | None = None) -> str | None:
     """`source` without what python-minifier removes whatever its options: comments, blank lines,
     trailing spaces, indentation beyond one space per level, the line breaks and leading spaces of
     continuation lines; without docstrings and other literal statements when `literal_statements`
@@ -244,7 +244,8 @@ def stripped_source(source: str, tree, *, literal_statements: bool) -> str | Non
     the wrapper of this text is 1,000-1,350 bytes (about 4%) above the minified one. The text need
     not run and is never run. String literals are kept as they
     are, so a multi-line string keeps its lines. Tokenizing a 150 KB script takes a few tenths of a
-    second against seconds for the minifier.
+    second against seconds for the minifier. `nodes`: every node of `tree` (a unit's
+    `walk_order`), when already listed.
     """
     import ast
     import io
@@ -252,7 +253,7 @@ def stripped_source(source: str, tree, *, literal_statements: bool) -> str | Non
 
     dropped_rows: set[int] = set()
     if literal_statements and tree is not None:
-        for node in ast.walk(tree):
+        for node in ast.walk(tree) if nodes is None else nodes:
             for field in ("body", "orelse", "finalbody"):
                 body = getattr(node, field, None)
                 if not isinstance(body, list) or len(body) < 2:

@@ -156,7 +156,7 @@ def _count_bound(sub: "Folder", m: Measurement, logged: list[tuple[int, str]], r
     what = "its wrapper built from the unminified source"
     if not _bound_fits(sub, m, logged, bound):
         literal = bool(recipe.minify_options.get("remove_literal_statements", False))
-        stripped = stripped_source(unit.source, unit.tree, literal_statements=literal)
+        stripped = stripped_source(unit.source, unit.tree, literal_statements=literal, nodes=unit.walk_order)
         bound = rebuild_wrapper_size(unminified, stripped)[0] if stripped is not None else None
         if bound is None or not _bound_fits(sub, m, logged, bound):
             return False
