@@ -8,11 +8,13 @@ findings whose branch the submitted configuration never runs.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .code.suppress import Suppression, parse_suppressions
 from .config import Settings
@@ -214,38 +216,99 @@ def _with_snippets(sub: Submission, findings: list[Finding]) -> list[Finding]:
     return out
 
 
+# One folder's check split over two processes is four shares of work, claimed in this order by
+# whichever process is free: the dataflow rules (usually the longest), the byte rules with the byte
+# summary (python-minifier or brotli can take a second there), the log rules with the log details,
+# and the other rules with the native checks. A static half each left one process idle while the
+# other minified a long script.
+_DATAFLOW, _BYTES, _LOGS, _REST = range(4)
+_GROUPS = (_DATAFLOW, _BYTES, _LOGS, _REST)
+
+
+def _group_of(rule: Rule) -> int:
+    if Fact.DATAFLOW in rule.facts:
+        return _DATAFLOW
+    if Fact.BYTES in rule.facts:
+        return _BYTES
+    if Fact.LOGS in rule.facts:
+        return _LOGS
+    return _REST
+
+
 @dataclass
 class _Share:
-    """What one process computed of a submission's check: findings per rule (in the order of the
-    rules it was given), and optionally the native checks, the summaries and the log details."""
+    """What one process computed of a submission's check: findings by the rule's position in the
+    rule list, and the native checks, summaries and log details where its groups include them."""
 
-    per_rule: list[list[Finding]]
+    per_rule: dict[int, list[Finding]] = field(default_factory=dict)
     native: list[Finding] | None = None
     summaries: tuple[dict[str, Any], dict[str, Any]] | None = None
     details: dict[str, Any] | None = None
+    groups: set[int] = field(default_factory=set)
     # files read by a forked child that the parent had not read (the result cache records them)
     reads: dict[str, Any] | None = None
 
+    def take(self, other: _Share) -> None:
+        """Add `other`'s groups (computed by the other process) to this share."""
+        self.per_rule.update(other.per_rule)
+        self.groups |= other.groups
+        for name in ("native", "summaries", "details"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
 
-def _compute(sub: Submission, rules: Sequence[Rule], all_rules: Sequence[Rule], debug: bool,
-             rest: bool) -> _Share:
-    """`rules`' findings; with `rest`, also the native checks (of `all_rules`), summaries and details."""
-    share = _Share([_run_rule(rule, sub, debug) for rule in rules])
-    if rest:
-        share.native = _run_native_checks(sub, all_rules, debug)
-        share.summaries = _summaries(sub)
-        share.details = _log_details(sub)
+
+def _compute_all(sub: Submission, rules: Sequence[Rule], debug: bool) -> _Share:
+    """Every rule in order, then the native checks, summaries and details: the unsplit check."""
+    share = _Share({i: _run_rule(rule, sub, debug) for i, rule in enumerate(rules)}, groups=set(_GROUPS))
+    share.native = _run_native_checks(sub, rules, debug)
+    share.summaries = _summaries(sub)
+    share.details = _log_details(sub)
     return share
 
 
-def _in_parent(rule: Rule) -> bool:
-    """A split check runs the rules that read the dataflow analysis (about half of a long script's
-    time) in the command's process, the others in the child."""
-    return Fact.DATAFLOW in rule.facts
+def _compute(sub: Submission, rules: Sequence[Rule], debug: bool, groups: Iterable[int]) -> _Share:
+    """The given groups of work (`groups` may be a claim queue, read as each group is done)."""
+    share = _Share()
+    for group in groups:
+        share.groups.add(group)
+        for i, rule in enumerate(rules):
+            if _group_of(rule) == group:
+                share.per_rule[i] = _run_rule(rule, sub, debug)
+        if group == _BYTES:
+            share.summaries = _summaries(sub)
+        elif group == _LOGS:
+            share.details = _log_details(sub)
+        elif group == _REST:
+            share.native = _run_native_checks(sub, rules, debug)
+    return share
+
+
+class _Claims:
+    """The groups of work as bytes in a pipe that both processes read from: `os.read` of one byte
+    is atomic, so each group is claimed by exactly one of them, and the pipe's end (no writer is
+    left) tells both that nothing is left to claim."""
+
+    def __init__(self, groups: Sequence[int]) -> None:
+        self._read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, bytes(groups))
+        finally:
+            os.close(write_end)
+
+    def __iter__(self) -> Iterator[int]:
+        while True:
+            claimed = os.read(self._read_end, 1)
+            if not claimed:
+                return
+            yield claimed[0]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._read_end)
 
 
 def _shared_facts(sub: Submission) -> None:
-    """Build, before the fork, the facts both halves read: the phase model (with every unit's
+    """Build, before the fork, the facts both processes read: the phase model (with every unit's
     index) and the run configuration. Either side would build them anyway before its first rule
     could use them, so the wall time is the same, and the CPU time of building them twice is saved.
     A fact that fails to build is left unbuilt: the rule that reads it reports the failure, as
@@ -261,54 +324,58 @@ def _shared_facts(sub: Submission) -> None:
 
 def _computed(sub: Submission, rules: Sequence[Rule], debug: bool, split: bool) -> _Share:
     """Every rule's findings, the native checks, summaries and details: here, or with `split`
-    (and a platform that forks) on two processes, the dataflow rules here and the rest in a child."""
+    (and a platform that forks) in two processes, each claiming groups of work until none is left."""
     from .forked import ForkedCall, ForkFailed, can_fork
 
-    here = [r for r in rules if _in_parent(r)]
-    there = [r for r in rules if not _in_parent(r)]
-    split = split and bool(here) and bool(there) and can_fork()
+    split = split and can_fork()
     if split:
         try:
             sub.code_units  # parsed once, before the fork: both processes start from the same trees
         except Exception:  # noqa: BLE001 - the loader's failures are GL000's to report: check unsplit
             split = False
     if not split:
-        return _compute(sub, rules, rules, debug, rest=True)
+        return _compute_all(sub, rules, debug)
     _shared_facts(sub)
     read_before = set(sub.reads)
+    try:
+        claims = _Claims(_GROUPS)
+    except OSError:  # no pipe to spare: check unsplit
+        return _compute_all(sub, rules, debug)
 
     def child_share() -> _Share:
-        share = _compute(sub, there, rules, debug, rest=True)
+        share = _compute(sub, rules, debug, claims)
         share.reads = {rel: fr for rel, fr in sub.reads.items() if rel not in read_before}
         return share
 
     # The parsed code is shared with the child page by page until either side writes a page. The
     # garbage collector writes to every object it examines, so a collection in either process
     # would copy the whole heap: what exists at the fork is left out of collections until both
-    # halves are done.
+    # processes are done.
     gc.freeze()
     try:
         child = ForkedCall(child_share)
-    except OSError:  # no process or pipe to spare (a process limit, memory): check unsplit
+    except OSError:  # no process to spare (a process limit, memory): check unsplit
         gc.unfreeze()
-        return _compute(sub, rules, rules, debug, rest=True)
+        claims.close()
+        return _compute_all(sub, rules, debug)
+    theirs: _Share | None = None
     try:
         try:
-            mine = _compute(sub, here, rules, debug, rest=False)
+            mine = _compute(sub, rules, debug, claims)
         except BaseException:
             child.cancel()
             raise
-        try:
+        finally:
+            claims.close()
+        with contextlib.suppress(ForkFailed):
             theirs = child.result()
-        except ForkFailed:
-            theirs = _compute(sub, there, rules, debug, rest=True)
     finally:
         gc.unfreeze()
+    if theirs is None:  # the child gave no result: whatever it had claimed is done here
+        theirs = _compute(sub, rules, debug, [g for g in _GROUPS if g not in mine.groups])
     sub.adopt_reads(theirs.reads or {})
-    found = iter(mine.per_rule)
-    other = iter(theirs.per_rule)
-    per_rule = [next(found) if _in_parent(r) else next(other) for r in rules]
-    return _Share(per_rule, theirs.native, theirs.summaries, theirs.details)
+    mine.take(theirs)
+    return mine
 
 
 def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool = True,
@@ -319,7 +386,7 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
 
     start = time.perf_counter()
     share = _computed(sub, rules, debug, split and not debug)
-    findings: list[Finding] = [f for found in share.per_rule for f in found]
+    findings: list[Finding] = [f for i in range(len(rules)) for f in share.per_rule[i]]
     findings.extend(share.native or [])
     try:
         findings = apply_gating(sub, findings)

@@ -1,6 +1,7 @@
-"""One folder on a machine with cores to spare: its dataflow rules run here while the other rules,
-the native checks, the byte summary and the log details run in a forked child (engine.py,
-forked.py). The split changes how long a check takes, never what it reports."""
+"""One folder on a machine with cores to spare: this process and a forked child claim its groups of
+work (the dataflow rules; the byte rules and summary; the log rules and details; the rest and the
+native checks) until none is left (engine.py, forked.py). The split changes how long a check takes,
+never what it reports."""
 
 from __future__ import annotations
 
@@ -62,40 +63,63 @@ def test_a_record_splits_to_the_same_result():
     assert _as_json(split) == _as_json(alone)
 
 
-def test_the_child_really_does_the_other_half(monkeypatch):
-    """The non-dataflow rules are not run in this process when the child answers."""
+def test_each_group_of_work_runs_once_in_one_process(monkeypatch, tmp_path):
+    """Every rule runs exactly once over the two processes, and a group's rules in one process."""
     folder = _folders()[0]
     settings = default_settings()
     rules = instantiate_rules(settings)
-    ran_here: list[str] = []
+    ran = tmp_path / "ran.txt"
     real = engine._run_rule
 
     def spy(rule, sub, debug):
-        ran_here.append(f"{os.getpid()}:{rule.id}")
+        with open(ran, "a", encoding="utf-8") as out:  # both processes append; one line each
+            out.write(f"{os.getpid()} {rule.id}\n")
         return real(rule, sub, debug)
 
     monkeypatch.setattr(engine, "_run_rule", spy)
     check_submission(Submission(folder, "record", settings), rules, split=True)
-    mine = {r.split(":")[1] for r in ran_here if r.startswith(f"{os.getpid()}:")}
-    assert mine == {r.id for r in rules if engine._in_parent(r)}
-    assert not mine & {r.id for r in rules if not engine._in_parent(r)}
+    where = [line.split() for line in ran.read_text().splitlines()]
+    assert sorted(rule for _, rule in where) == sorted(r.id for r in rules)
+    process_of = dict((rule, pid) for pid, rule in where)
+    for group in engine._GROUPS:
+        assert len({process_of[r.id] for r in rules if engine._group_of(r) == group}) <= 1
+
+
+def test_claims_are_shared_out_between_processes_without_overlap():
+    claims = engine._Claims(engine._GROUPS)
+    first = ForkedCall(lambda: next(iter(claims)))   # the child takes one group and answers
+    theirs = first.result()
+    mine = list(claims)
+    claims.close()
+    assert sorted([theirs, *mine]) == list(engine._GROUPS)
 
 
 def test_a_child_that_dies_is_replaced_by_running_its_share_here(monkeypatch):
+    """The child claims a group and dies: the parent does that group too, and the result is the
+    unsplit one."""
     folder = _folders()[0]
     settings = default_settings()
     rules = instantiate_rules(settings)
     alone = check_submission(Submission(folder, "record", settings), rules)
     real = engine._compute
-
-    def dies_in_child(sub, some, all_rules, debug, rest):
-        if rest and os.getpid() != parent:
-            os._exit(3)  # killed, out of memory, ...: no reply
-        return real(sub, some, all_rules, debug, rest)
-
+    claimed_read, claimed_write = os.pipe()
     parent = os.getpid()
+
+    def dies_in_child(sub, some, debug, groups):
+        if os.getpid() != parent:
+            next(iter(groups))              # a group taken ...
+            os.write(claimed_write, b"!")
+            os._exit(3)                     # ... and never answered (killed, out of memory, ...)
+        if not isinstance(groups, list):    # the parent's claims: start once the child has one
+            assert os.read(claimed_read, 1) == b"!"
+        return real(sub, some, debug, groups)
+
     monkeypatch.setattr(engine, "_compute", dies_in_child)
-    split = check_submission(Submission(folder, "record", settings), rules, split=True)
+    try:
+        split = check_submission(Submission(folder, "record", settings), rules, split=True)
+    finally:
+        os.close(claimed_read)
+        os.close(claimed_write)
     assert _as_json(split) == _as_json(alone)
 
 
