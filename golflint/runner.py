@@ -4,16 +4,18 @@
 of jobs: a parallel run prints and exits exactly like a serial one. Folders found in the cache are
 never handed to a worker; when one folder or fewer is left to check, or `jobs` is 1, everything
 runs in this process (a pre-commit hook on one folder pays no pool start-up; with more than one
-core, that folder's dataflow rules and its other rules run side by side in this process and a forked
-child, see engine.py and forked.py). The pool uses fork
-where the platform has it, so workers start with the rules already imported.
+core, that folder's groups of work are shared by this process and a forked child, see engine.py
+and forked.py). The pool uses fork where the platform has it, so workers start with the rules
+already imported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,10 +47,36 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+# The garbage collector's thresholds while folders are checked. A check allocates millions of
+# short-lived objects (syntax trees, label sets, frames of the abstract interpreter), almost all
+# freed by reference counting; Python's default examines the youngest objects every 700
+# allocations and the whole heap every 100 of those, about a seventh of a cold check's CPU time over
+# the accepted records (30.4 s against 26.0 s, three alternating runs), for 35 MB more at the peak
+# (152 MB against 117 MB).
+CHECK_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextlib.contextmanager
+def collector_tuned() -> Iterator[None]:
+    """CHECK_GC_THRESHOLDS while the block runs; the caller's thresholds after it."""
+    before = gc.get_threshold()
+    gc.set_threshold(*CHECK_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | None = None,
                   cache: ResultCache | None = None,
                   on_done: Callable[[str], None] | None = None) -> list[SubmissionResult]:
     """Every folder's result, in input order; `on_done(name)` after each (progress)."""
+    with collector_tuned():
+        return _check_folders(folders, options, jobs=jobs, cache=cache, on_done=on_done)
+
+
+def _check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | None,
+                   cache: ResultCache | None, on_done: Callable[[str], None] | None) -> list[SubmissionResult]:
     done = on_done or (lambda name: None)
     rules = instantiate_rules(options.settings)
     results: list[SubmissionResult | None] = [None] * len(folders)
@@ -115,6 +143,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(options: RunOptions, cache: ResultCache | None) -> None:
+    gc.set_threshold(*CHECK_GC_THRESHOLDS)  # inherited where the pool forks; not where it spawns
     _WORKER["options"] = options
     _WORKER["rules"] = instantiate_rules(options.settings)
     _WORKER["cache"] = cache

@@ -82,3 +82,24 @@ def test_results_come_back_in_the_order_given(tree):
 def test_jobs_must_be_positive(tree):
     code, output = run(tree, "--jobs", "0")
     assert code == 2 and "--jobs" in output
+
+
+def test_checks_run_with_the_tuned_collector_and_leave_the_callers_thresholds(monkeypatch):
+    import gc
+
+    from golflint import runner
+
+    seen = []
+    real = runner.check_submission
+
+    def spy(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "check_submission", spy)
+    before = gc.get_threshold()
+    folder = next(iter(sorted((Path(__file__).resolve().parents[1] / "examples" / "passing" / "records"
+                               / "track_10min_16mb").iterdir())))
+    check_folders([Job(folder, "record")], RunOptions(default_settings(), {}), jobs=1)
+    assert seen == [runner.CHECK_GC_THRESHOLDS]
+    assert gc.get_threshold() == before

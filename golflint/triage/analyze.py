@@ -141,13 +141,15 @@ def _function_findings(prints: list[fingerprint.FunctionPrint], findings: list[d
 def analyze_folder(root: Path, track: str, settings: Settings, limits: Limits) -> dict[str, Any]:
     """check's engine on a materialized folder, plus its code fingerprints. Never raises."""
     from ..engine import check_submission, instantiate_rules
+    from ..runner import collector_tuned
     from ..submission import Submission
 
     start = time.perf_counter()
     fail_on = Severity.parse(settings.get("general.fail_on", "error"))
     try:
         sub = Submission(root, track, settings)
-        result = check_submission(sub, instantiate_rules(settings))
+        with collector_tuned():
+            result = check_submission(sub, instantiate_rules(settings))
     except Exception as exc:  # the engine isolates rules; this catches anything around them
         return {"verdict": "error", "counts": {"error": 0, "warning": 0, "info": 0},
                 "findings": [], "bytes": None, "claimed_bpb": None, "functions": [],
