@@ -116,7 +116,8 @@ def _check_folders(folders: Sequence[Job], options: RunOptions, *, jobs: int | N
                 cache.store(sub, results[i])
             done(folders[i].root.name)
             del sub  # one folder's parsed code at a time: memory stays flat over many folders
-            _folder_done()
+            if i != pending[-1]:
+                _folder_done()  # (after the last one the run ends: nothing to collect for)
     else:
         # Largest folders first, so a long one does not start last and hold up the end of the run.
         order = sorted(pending, key=lambda i: -_code_bytes(folders[i].root))
