@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, NoReturn
+from typing import Callable
 
 _clean = False
 
@@ -23,18 +23,22 @@ def mark_clean() -> None:
     _clean = True
 
 
-def run_then_exit(main: Callable[[], object]) -> NoReturn:
-    """Run a click entry point (standalone: it always ends in SystemExit) and end the process."""
+def run_then_exit(main: Callable[[], object]) -> None:
+    """Run a click entry point (standalone, it ends in SystemExit) and, when the command marked
+    itself clean, end the process at once with its exit code; otherwise return or raise as usual."""
     try:
         main()
-        code: object = 0
     except SystemExit as exc:
-        code = exc.code
-        if not _clean or not (code is None or isinstance(code, int)):
+        if not _clean or not (exc.code is None or isinstance(exc.code, int)):
             raise
+        code = exc.code or 0
+    else:
+        if not _clean:
+            return
+        code = 0
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`golflint check ... | head`): nothing to add
             pass
-    os._exit(code or 0)  # type: ignore[arg-type]
+    os._exit(code)

@@ -50,9 +50,8 @@ def default_jobs() -> int:
 # The garbage collector's thresholds while folders are checked. A check allocates millions of
 # short-lived objects (syntax trees, label sets, frames of the abstract interpreter), almost all
 # freed by reference counting; Python's default examines the youngest objects every 700
-# allocations and the whole heap every 100 of those, about a seventh of a cold check's CPU time over
-# the accepted records (30.4 s against 26.0 s, three alternating runs), for 35 MB more at the peak
-# (152 MB against 117 MB).
+# allocations, which took about a seventh of a cold check's CPU time over the accepted records
+# (docs/performance.md). The cycles a folder leaves are collected after it (`_folder_done`).
 CHECK_GC_THRESHOLDS = (50_000, 20, 100)
 
 
