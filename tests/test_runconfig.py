@@ -267,3 +267,10 @@ def test_echo_pattern_matches_whole_echo_lines_of_the_names_given():
                       "step:1 lr: 0.2"])
     assert [(m.group(1), m.group(2)) for m in pattern.finditer(text)] == [("lr", "0.1"), ("lr_scale", "2")]
     assert echo_pattern(["é_rate"]) is None
+
+
+def test_echo_pattern_with_very_many_names_matches_any_identifier():
+    from golflint.runconfig.resolve import echo_pattern
+
+    pattern = echo_pattern([f"name_{i}" for i in range(5000)])
+    assert [m.group(1) for m in pattern.finditer("name_7: 1\nother: 2\nname_7x 3\n")] == ["name_7", "other"]

@@ -32,11 +32,17 @@ ENV_GETTERS = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 # break; the name is a whole word).
 _ECHO = r"^[^\S\n]*((?:{names})(?![A-Za-z0-9_]))[^\S\n]*[:=][^\S\n]*([^\s,;]+)[^\S\n]*$"
 _ECHO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# More names than this (a script written to make the alternation huge) are matched as any
+# identifier, and the caller keeps the echoes of its names.
+_ECHO_MAX_NAMES = 500
 
 
 def echo_pattern(names: Iterable[str]) -> re.Pattern | None:
-    """The echo of any of `names` (those that can be echoed: ASCII identifiers), or None."""
+    """The echo of any of `names` (those that can be echoed: ASCII identifiers), or None. With
+    very many names, the echo of any identifier (the caller filters)."""
     names = sorted(n for n in names if _ECHO_NAME.fullmatch(n))
+    if len(names) > _ECHO_MAX_NAMES:
+        return re.compile(_ECHO.format(names=_ECHO_NAME.pattern), re.M)
     return re.compile(_ECHO.format(names="|".join(names)), re.M) if names else None
 
 
@@ -248,6 +254,8 @@ def _echoed_settings(sub: Submission) -> dict[str, Setting]:
         head = "\n".join((sub.text(rel) or "").splitlines()[:2000])
         number, counted = 1, 0
         for m in echo.finditer(head):
+            if m.group(1) not in attrs:
+                continue  # (only when matching any identifier: see echo_pattern)
             number += head.count("\n", counted, m.start())
             counted = m.start()
             var, value = attrs[m.group(1)], m.group(2).strip().strip("'\"")
