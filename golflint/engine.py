@@ -258,7 +258,9 @@ class _Share:
 
 
 def _compute_all(sub: Submission, rules: Sequence[Rule], debug: bool) -> _Share:
-    """Every rule in order, then the native checks, summaries and details: the unsplit check."""
+    """Every rule in order, then the native checks, summaries and details: the unsplit check.
+    (Not `_compute` over every group: the rules would run grouped, and the folder's read budget
+    would be spent in another order than rule order.)"""
     share = _Share({i: _run_rule(rule, sub, debug) for i, rule in enumerate(rules)}, groups=set(_GROUPS))
     share.native = _run_native_checks(sub, rules, debug)
     share.summaries = _summaries(sub)

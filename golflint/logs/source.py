@@ -59,7 +59,7 @@ class Definitions:
                 end = node.end_lineno or node.lineno
                 self.texts[node.name] = "\n".join(lines[start - 1:end]) if lines is not None else None
         if calls is None:
-            calls = [n for n in walk_tree(tree, parents=False)[0] if type(n) is ast.Call]
+            calls = [n for n in walk_tree(tree)[0] if type(n) is ast.Call]
         self.env = _env_defaults(calls)
 
     def same(self, other: "Definitions", name: str) -> bool:
