@@ -61,8 +61,8 @@ def main() -> None:
 
 
 def run() -> None:
-    """The console entry point (and `python -m golflint`): `main`, then the fast exit of a command
-    that marked itself clean (golflint/exiting.py). Tests call `main` itself."""
+    """`main`, then the fast exit of a command that marked itself clean (golflint/exiting.py). The
+    console script reaches it through golflint/console.py; tests call `main` itself."""
     from .exiting import run_then_exit
 
     run_then_exit(main)

@@ -14,6 +14,11 @@ from click.testing import CliRunner
 
 from golflint.cli import main
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 REPO = Path(__file__).resolve().parent.parent
 PASSING = REPO / "examples" / "passing"
 FAILING = REPO / "examples" / "failing"
@@ -55,3 +60,19 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     err = proc.stderr.read()
     assert proc.wait(timeout=120) in (1, 120)
     assert b"Traceback" not in err
+
+
+def test_console_script_tunes_the_collector_before_importing_the_command_line():
+    code = ("import gc, sys\n"
+            "import golflint.console as console\n"
+            "assert 'click' not in sys.modules and 'golflint.cli' not in sys.modules\n"
+            "sys.argv = ['golflint', '--version']\n"
+            "try:\n    console.run()\nexcept SystemExit:\n    pass\n"
+            "print(tuple(gc.get_threshold()) == console.STARTUP_GC_THRESHOLDS)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("True")
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["golflint"] == "golflint.console:run"
