@@ -274,3 +274,51 @@ def test_echo_pattern_with_very_many_names_matches_any_identifier():
 
     pattern = echo_pattern([f"name_{i}" for i in range(5000)])
     assert [m.group(1) for m in pattern.finditer("name_7: 1\nother: 2\nname_7x 3\n")] == ["name_7", "other"]
+
+
+def test_innermost_statement_is_the_deepest_statement_spanning_the_line():
+    """The descent from the module's body finds what the definition says: of the statements whose
+    lines include the line, the deepest, and the first in walk order among equals."""
+    import ast
+
+    from golflint.code.units import CodeUnit
+    from golflint.runconfig.gating import _index, _innermost_statement
+
+    source = (
+        "import os\n"
+        "x = 1; y = 2\n"
+        "@decorate(\n"
+        "    os.environ.get('A'))\n"
+        "def f(a=(1,\n"
+        "         2)):\n"
+        "    if a:  # a comment\n"
+        "        b = 1; c = [\n"
+        "            a]\n"
+        "\n"
+        "    else:\n"
+        "        try: d = 1\n"
+        "        except ValueError: e = 2\n"
+        "        finally:\n"
+        "            g = 3\n"
+        "    match a:\n"
+        "        case 1: h = 1\n"
+        "        case _:\n"
+        "            while a: a -= 1\n"
+        "class C:\n"
+        "    @property\n"
+        "    def p(self): return (1 if self else\n"
+        "                         2)\n"
+        "with open('x') as fh, open('y'): z = [\n"
+        "    1]\n"
+    )
+    unit = CodeUnit.parse_python("train_gpt.py", source)
+    depth = {id(unit.tree): 0}
+    order = list(ast.walk(unit.tree))
+    for node in order:
+        for child in ast.iter_child_nodes(node):
+            depth[id(child)] = depth[id(node)] + 1
+    for line in range(0, source.count("\n") + 3):
+        spanning = [n for n in order if isinstance(n, ast.stmt) and n.lineno <= line <= n.end_lineno]
+        deepest = max((depth[id(n)] for n in spanning), default=None)
+        expected = next((n for n in spanning if depth[id(n)] == deepest), None)
+        assert _innermost_statement(_index(unit), line) is expected, line

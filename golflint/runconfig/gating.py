@@ -347,36 +347,41 @@ def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
 
 # -- which guards a line sits behind -------------------------------------------------------------------
 def _innermost_statement(idx: _Index, line: int) -> ast.stmt | None:
-    """The deepest statement spanning `line` (the first one in walk order among equals)."""
-    table = idx.__dict__.get("innermost")
-    if table is None:
-        # One table per unit instead of a scan of every node per finding: statements from the
-        # shallowest to the deepest claim their lines, so the deepest claim wins.
-        depth: dict[ast.AST, int] = {}
-        ranked = []
-        for order, node in enumerate(idx.unit.walk_order):
-            if isinstance(node, ast.stmt):
-                ranked.append((_depth_memo(idx, node, depth), -order, node))
-        ranked.sort(key=lambda item: item[:2])
-        table = {}
-        for _, _, node in ranked:
-            for covered in range(node.lineno, (node.end_lineno or node.lineno) + 1):
-                table[covered] = node
-        idx.innermost = table  # type: ignore[attr-defined]
-    return table.get(line)
+    """The deepest statement spanning `line` (the first one in walk order among equals).
+
+    Found by descending from the module's body: a statement spans its nested statements' lines, and
+    two statements side by side share a line only as simple statements after `;` (no nested ones),
+    so the first statement spanning the line at each level leads to the deepest. A descent visits a
+    few dozen statements where a table of every line would cover every nested statement's span."""
+    tree = idx.unit.tree
+    found: ast.stmt | None = None
+    bodies = [tree.body] if isinstance(tree, ast.Module) else []
+    while bodies:
+        spanning = None
+        for body in bodies:
+            spanning = next((s for s in body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+            if spanning is not None:
+                break
+        if spanning is None:
+            return found
+        found = spanning
+        bodies = _nested_bodies(spanning)
+    return found
 
 
-def _depth_memo(idx: _Index, node: ast.AST, memo: dict[ast.AST, int]) -> int:
-    chain = []
-    parents = idx.parents
-    while id(node) in parents and node not in memo:
-        chain.append(node)
-        node = parents[id(node)]
-    d = memo.get(node, 0)
-    for n in reversed(chain):
-        d += 1
-        memo[n] = d
-    return d
+def _nested_bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists directly inside `stmt`, in field order (handlers' and cases' bodies
+    where they stand)."""
+    out: list[list[ast.stmt]] = []
+    for name in stmt._fields:
+        value = getattr(stmt, name, None)
+        if not isinstance(value, list) or not value:
+            continue
+        if isinstance(value[0], ast.stmt):
+            out.append(value)
+        elif isinstance(value[0], (ast.excepthandler, ast.match_case)):
+            out.extend(item.body for item in value)
+    return out
 
 
 def _exits(body: list[ast.stmt], idx: _Index) -> bool:
