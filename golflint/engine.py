@@ -406,4 +406,8 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
     )
     # The analyses' per-unit memos would otherwise keep this folder's code alive (memo.py).
     forget_folder_memos()
+    if split:
+        from .forked import reap_children
+
+        reap_children()
     return result

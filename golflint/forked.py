@@ -27,6 +27,20 @@ class ForkFailed(Exception):
     """The child gave no usable result; the caller should run its work itself."""
 
 
+# Children that sent a whole reply but had not ended when it was read: a child's exit frees its
+# copy of the parent's address space, a few milliseconds after a large check, which the parent need
+# not wait for. `reap_children` collects them (the engine calls it once the check is done).
+_UNREAPED: list[int] = []
+
+
+def reap_children() -> None:
+    """Wait for the children whose replies were read before they ended."""
+    while _UNREAPED:
+        pid = _UNREAPED.pop()
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+
+
 def can_fork() -> bool:
     # fork is what makes this cheap (the child inherits the parsed code); macOS offers it but its
     # system libraries are not fork-safe, so only Linux and the BSDs split.
@@ -60,6 +74,8 @@ class ForkedCall:
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(write_end, view):]
+                # the end of the reply now, not after the exit has freed this process's memory
+                os.close(write_end)
                 status = 0
             finally:
                 os._exit(status)
@@ -76,19 +92,32 @@ class ForkedCall:
                 if not chunk:
                     break
                 chunks.append(chunk)
-        finally:
+        except BaseException:  # interrupted: no reply; the child ends with the pipe closed
             os.close(self._read_end)
-            _, status = os.waitpid(self._pid, 0)
-            self._pid = 0
-        if status != 0:
-            raise ForkFailed(f"the child process ended with status {status}")
+            self._wait()
+            raise
+        os.close(self._read_end)
         try:
             kind, value = pickle.loads(b"".join(chunks))
         except Exception as exc:  # noqa: BLE001 - a truncated or garbled reply is no result
+            status = self._wait()
+            if status != 0:
+                raise ForkFailed(f"the child process ended with status {status}") from None
             raise ForkFailed(f"unreadable reply from the child process: {exc}") from None
         if kind != "ok":
+            self._wait()
             raise ForkFailed(str(value))
+        # A whole reply: the child has nothing left to do but end. Not waited for here.
+        pid, self._pid = self._pid, 0
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            _UNREAPED.append(pid)
         return value
+
+    def _wait(self) -> int:
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        return status
 
     def cancel(self) -> None:
         """Stop a child whose result is no longer wanted (the parent's own share raised)."""

@@ -135,6 +135,22 @@ def test_forked_call_returns_the_value_or_fails_cleanly():
     assert ForkedCall(lambda: big).result() == big
 
 
+def test_a_child_whose_reply_was_read_is_reaped_later(monkeypatch):
+    import golflint.forked as forked
+
+    monkeypatch.setattr(forked, "_UNREAPED", [])
+    pids = []
+    for _ in range(3):
+        call = ForkedCall(lambda: "done")
+        pids.append(call._pid)
+        assert call.result() == "done"
+    forked.reap_children()
+    assert forked._UNREAPED == []
+    for pid in pids:  # reaped, either by `result` (it had ended) or by `reap_children`: no zombie
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 def test_cancel_reaps_the_child():
     call = ForkedCall(lambda: __import__("time").sleep(60))
     pid = call._pid
