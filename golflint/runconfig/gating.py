@@ -111,15 +111,17 @@ class _Index:
         return default
 
     def _references(self, fname: str) -> list[ast.Name]:
-        table = self.__dict__.get("loads")
-        if table is None:
-            callees = {id(c.func) for calls in self.calls.values() for c in calls}
-            table = {}
-            for node in self.unit.nodes(ast.Name):
-                if isinstance(node.ctx, ast.Load) and id(node) not in callees:
-                    table.setdefault(node.id, []).append(node)
-            self.loads = table
-        return table.get(fname, [])
+        """The loads of the name `fname` other than as the function of a call (a reference that
+        passes the function around). Each name asked is found by its own scan, remembered: the
+        few names asked per check cost less than a table of every name in a long script."""
+        table = self.__dict__.setdefault("loads", {})
+        found = table.get(fname)
+        if found is None:
+            callees = {id(c.func) for c in self.calls.get(fname, [])}
+            found = table[fname] = [node for node in self.unit.nodes(ast.Name)
+                                    if node.id == fname and isinstance(node.ctx, ast.Load)  # type: ignore[attr-defined]
+                                    and id(node) not in callees]
+        return found
 
 
 def _parameter_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
