@@ -192,3 +192,22 @@ def test_an_unsure_scan_falls_back_to_reading_the_whole_module():
     assert parse._read_offending_groups(source) is None
     with pytest.raises(SyntaxError):
         parse_source(source)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+def test_code_broken_elsewhere_is_not_read_again_by_libcst():
+    """Text that no grammar accepts, whose f-strings the running `ast` reads (a log's settings
+    echo taken for source): the scan is sure there is nothing to replace, so neither libcst's
+    whole-module reading (a third of a second on a long log) nor its import (0.2 s) is paid."""
+    from golflint.code import parse
+
+    source = 'print(f"{x}")\nlogfile: logs/1337.txt\n'
+    assert parse._read_offending_groups(source) is parse._NONE_OFFENDING
+    code = ("import sys\n"
+            "from golflint.code.parse import parse_source\n"
+            "try:\n    parse_source(sys.argv[1])\nexcept SyntaxError:\n    print('SyntaxError')\n"
+            "print('libcst' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code, source], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.stdout.split() == ["SyntaxError", "False"], done.stderr

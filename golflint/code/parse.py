@@ -50,16 +50,19 @@ def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
 
 def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
     try:
-        import libcst  # noqa: F401
+        pieces = _read_offending_groups(source)
+        if pieces is _NONE_OFFENDING:
+            # The scan is sure, and the running `ast` reads every f-string: 3.12's f-strings are
+            # not why the code fails, and a whole-module reading would find no string to replace.
+            return None
+        if pieces is not None:
+            tree = _substitute_pieces(source, filename, *pieces)
+            if tree is not None:
+                return tree
+        pieces = _read_whole_module(source)  # the scan was unsure, or the code is broken anyway
+        return _substitute_pieces(source, filename, *pieces) if pieces else None
     except ImportError:  # pragma: no cover - libcst is a dependency
         return None
-    pieces = _read_offending_groups(source)
-    if pieces is not None:
-        tree = _substitute_pieces(source, filename, *pieces)
-        if tree is not None:
-            return tree
-    pieces = _read_whole_module(source)  # the scan was unsure, or the code is broken anyway
-    return _substitute_pieces(source, filename, *pieces) if pieces else None
 
 
 def _read_whole_module(source: str) -> tuple[list, Any, Any] | None:
@@ -77,19 +80,18 @@ def _read_whole_module(source: str) -> tuple[list, Any, Any] | None:
     return (offending, wrapper.module, positions) if offending else None
 
 
-def _read_offending_groups(source: str) -> tuple[list, Any, Any] | None:
-    """libcst reads only the string groups the running `ast` cannot: (nodes, a module for
-    `code_for_node`, their positions in the file), or None when the scan is unsure."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+# `_read_offending_groups` was sure of every string group, and the running `ast` reads them all
+_NONE_OFFENDING: Any = object()
 
+
+def _read_offending_groups(source: str) -> Any:
+    """libcst reads only the string groups the running `ast` cannot: (nodes, a module for
+    `code_for_node`, their positions in the file); `_NONE_OFFENDING` when the scan is sure and
+    the running `ast` reads every group; None when the scan is unsure."""
     groups = _string_groups(source)
     if groups is None:
         return None
-    line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
-    nodes: list[Any] = []
-    positions = _ShiftedPositions()
-    config = cst.PartialParserConfig(python_version="3.12")
+    offending = []
     for start, end in groups:
         text = source[start:end]
         if "{" not in text:
@@ -98,7 +100,19 @@ def _read_offending_groups(source: str) -> tuple[list, Any, Any] | None:
             ast.parse("(" + text + "\n)", mode="eval")
             continue  # the running `ast` reads it
         except SyntaxError:
-            pass
+            offending.append((start, end))
+    if not offending:
+        return _NONE_OFFENDING
+    # imported only here: about 0.2 s, for code that has such strings
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
+    nodes: list[Any] = []
+    positions = _ShiftedPositions()
+    config = cst.PartialParserConfig(python_version="3.12")
+    for start, end in offending:
+        text = source[start:end]
         try:
             module = cst.parse_module("(" + text + "\n)\n", config=config)
         except cst.ParserSyntaxError:
