@@ -269,6 +269,19 @@ def test_echo_pattern_matches_whole_echo_lines_of_the_names_given():
     assert echo_pattern(["é_rate"]) is None
 
 
+@pytest.mark.parametrize("names", [["lr", "lr_scale", "é_rate", "x"], [f"name_{i}" for i in range(600)] + ["lr"]])
+def test_echoes_finds_what_the_pattern_finds_over_the_whole_text(names):
+    from golflint.runconfig.resolve import echo_pattern, echoes
+
+    lines = ["lr: 0.1", "  lr_scale = 2 ", "lrx: 3", "lr: 4, 5", "", "   ", "lr:", "7", "é_rate: 1",
+             "step:1 lr: 0.2", "\tlr=3", "\u00a0lr: 8", "\rlr: 9", " x :1", "x", "x=", "name_599: 1",
+             "lr: 1 ", "lr: 1 2", "  lr_scale\t=\t4\t", "lr:5"]
+    text = "\n".join(lines * 3)
+    expected = [(text.count("\n", 0, m.start()) + 1, m.groups()) for m in echo_pattern(names).finditer(text)]
+    assert expected and [(number, m.groups()) for number, m in echoes(lines * 3, names)] == expected
+    assert list(echoes(lines, ["é_rate"])) == []
+
+
 def test_echo_pattern_with_very_many_names_matches_any_identifier():
     from golflint.runconfig.resolve import echo_pattern
 
