@@ -266,3 +266,26 @@ def test_dense_validation_lines_keep_only_the_last_in_training_score():
     log = parse_log("x.log", text + "final_exact val_loss:2.07269931 val_bpb:1.22436570\n")
     assert [s.step for s in log.scores] == [1000, None]
     assert log.scores[0].line == 1000
+
+
+def test_last_finds_the_last_matching_line_whatever_the_spelling():
+    """`_Lines.last` against its definition: of the line segments holding any spelling of the
+    needle, the last one the pattern matches (spellings a log never uses are dropped early)."""
+    import re
+
+    from golflint.logs.parse import _Lines, _segments, _spellings
+
+    lines = ["step:1 val_bpb:2.0", "VAL_BPB 1.9", "noise", "Val_bpb: x", "val_bpb:1.8\rval_bpb:1.7 eta",
+             "final_val_bpb 1.6", "val_bpbval_bpb", "other"]
+    pattern = re.compile(r"val_bpb[: ]+(\d+\.\d+)", re.IGNORECASE)
+    for n in range(len(lines) + 1):
+        text = "\n".join(lines[:n])
+        expected = None
+        for number, line in enumerate(text.split("\n"), 1):
+            if any(s in line for s in _spellings("val_bpb")):
+                for segment in _segments(line):
+                    m = pattern.search(segment)
+                    if m:
+                        expected = (number, m.group(0))
+        found = _Lines(text).last("val_bpb", pattern)
+        assert (found and (found[0], found[1].group(0))) == expected, n

@@ -191,18 +191,24 @@ class _Lines:
 
     def last(self, needle: str, pattern: re.Pattern):
         """(line number, match) of the last line segment holding `needle` that matches `pattern`."""
-        spellings = _spellings(needle)
-        pos = len(self.text)
-        while pos > 0:
-            hit = max(self.text.rfind(s, 0, pos) for s in spellings)
-            if hit < 0:
-                return None
-            start, end = self._bounds(hit)
-            for segment in reversed(_segments(self.text[start:end])):
+        text = self.text
+        # the last hit of each spelling before `pos` (a spelling with none is dropped: searching
+        # back from every line for a spelling the log never uses read the whole log each time)
+        hits = {s: text.rfind(s) for s in _spellings(needle)}
+        hits = {s: at for s, at in hits.items() if at >= 0}
+        while hits:
+            start, end = self._bounds(max(hits.values()))
+            for segment in reversed(_segments(text[start:end])):
                 m = pattern.search(segment)
                 if m:
                     return self.number(start), m
-            pos = start
+            for s, at in list(hits.items()):
+                if at + len(s) > start:
+                    at = text.rfind(s, 0, start)
+                    if at < 0:
+                        del hits[s]
+                    else:
+                        hits[s] = at
         return None
 
 
