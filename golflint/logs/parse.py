@@ -192,8 +192,9 @@ class _Lines:
     def last(self, needle: str, pattern: re.Pattern):
         """(line number, match) of the last line segment holding `needle` that matches `pattern`."""
         text = self.text
-        # the last hit of each spelling before `pos` (a spelling with none is dropped: searching
-        # back from every line for a spelling the log never uses read the whole log each time)
+        # the last hit of each spelling before the line looked at last (a spelling with none is
+        # dropped: searching back from every line for a spelling the log never uses read the whole
+        # log each time)
         hits = {s: text.rfind(s) for s in _spellings(needle)}
         hits = {s: at for s, at in hits.items() if at >= 0}
         while hits:
