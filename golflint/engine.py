@@ -88,14 +88,15 @@ def _run_rule(rule: Rule, sub: Submission, debug: bool) -> list[Finding]:
 
 
 def _run_native_checks(sub: Submission, rules: Sequence[Rule], debug: bool) -> list[Finding]:
-    from .code.native_checks import NATIVE_CHECKS
     from .code.units import NATIVE_LANGUAGES
+
+    units = [u for u in sub.code_units if u.language in NATIVE_LANGUAGES]
+    if not units:
+        return []  # most folders: the checks' modules (tree-sitter's among them, ~10 ms) stay unloaded
+    from .code.native_checks import NATIVE_CHECKS
 
     by_id = {r.id: r for r in rules}
     wanted = [(by_id[rid], fn) for rid, fn in NATIVE_CHECKS.items() if rid in by_id]
-    if not wanted:
-        return []
-    units = [u for u in sub.code_units if u.language in NATIVE_LANGUAGES]
     out: list[Finding] = []
     for rule, fn in wanted:
         for unit in units:

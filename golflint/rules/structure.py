@@ -996,11 +996,13 @@ class UnparsableNativeCode(Rule):
 
     def check(self, sub) -> Iterable[Finding]:
         from ..code.units import NATIVE_LANGUAGES
+
+        units = [unit for unit in sub.code_units if unit.language in NATIVE_LANGUAGES]
+        if not units:
+            return  # tree-sitter is loaded only for native code
         from ..native.syntax import tree_of
 
-        for unit in sub.code_units:
-            if unit.language not in NATIVE_LANGUAGES:
-                continue
+        for unit in units:
             for problem in unit.notes:  # native units only carry read problems here
                 yield self.report_at(unit, None, problem)
             if not unit.source:
