@@ -76,3 +76,16 @@ def test_console_script_tunes_the_collector_before_importing_the_command_line():
     assert done.stdout.strip().endswith("True")
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["golflint"] == "golflint.console:run"
+
+
+def test_a_python_only_folder_does_not_load_the_native_parsers():
+    """tree-sitter and the native checks are loaded only for folders that ship C, C++ or CUDA."""
+    code = ("import sys\n"
+            "from golflint.cli import main\n"
+            "try:\n    main(['check', sys.argv[1], '--no-cache', '--jobs', '1', '--format', 'json'])\n"
+            "except SystemExit:\n    pass\n"
+            "print('LOADED', 'tree_sitter' in sys.modules, 'golflint.native.checks' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code, str(PASSING)], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=120)
+    assert done.stdout.splitlines()[-1] == "LOADED False False", done.stderr
