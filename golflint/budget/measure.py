@@ -102,13 +102,12 @@ def _count_compressed_code(sub: "Folder", m: Measurement, logs: "list[TrainLog]"
     exact rebuild runs only where the bound does not decide the verdict, and for `budget` and
     byte claims that need the exact figure.
     """
-    from .code import find_code_recipe, rebuild_wrapper_size
-
     entry = sub.entry_script
     logged = [(log.compressed_code_bytes, f"{log.path} line {log.compressed_code_bytes_line}")
               for log in logs if getattr(log, "compressed_code_bytes", None)]
     if entry is None or entry not in m.code_files or not logged:
         return
+    from .code import find_code_recipe, rebuild_wrapper_size
     unit = next((u for u in code_units if u.path == entry and u.layer == 0), None)
     recipe = find_code_recipe(unit.tree, unit.index) if unit is not None else None
     if recipe is None or unit is None:
