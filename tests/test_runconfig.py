@@ -335,3 +335,22 @@ def test_innermost_statement_is_the_deepest_statement_spanning_the_line():
         deepest = max((depth[id(n)] for n in spanning), default=None)
         expected = next((n for n in spanning if depth[id(n)] == deepest), None)
         assert _innermost_statement(_index(unit), line) is expected, line
+
+
+def test_shell_words_of_plain_text_are_what_shlex_finds():
+    """The fast path of `_tokens` (no quotes, escapes or comments) splits as shlex does, on
+    shlex's own whitespace only (not on form feeds or non-breaking spaces)."""
+    import random
+    import shlex
+
+    from golflint.runconfig.resolve import _tokens
+
+    rng = random.Random(7)
+    alphabet = list("ab =-_./$X1\t\r\n\x0b\x0c\xa0é;&|()<>*?~`{}[]!,:'\"\\#")
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        try:
+            expected = shlex.split(text, comments=True, posix=True)
+        except ValueError:
+            expected = None
+        assert _tokens(text) == expected, text

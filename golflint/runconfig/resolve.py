@@ -79,7 +79,16 @@ def _logical_lines(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         yield start, buf
 
 
+# Text without quotes, escapes or comments: shlex (whitespace_split, posix) yields its runs of
+# characters other than shlex's whitespace, as these find them. Most lines of a README or run
+# script are such text; shlex reads a character at a time in Python.
+_PLAIN_SHELL = re.compile(r"[^'\"\\#]*")
+_SHELL_WORD = re.compile(r"[^ \t\r\n]+")
+
+
 def _tokens(text: str) -> list[str] | None:
+    if _PLAIN_SHELL.fullmatch(text):
+        return _SHELL_WORD.findall(text)
     try:
         return shlex.split(text, comments=True, posix=True)
     except ValueError:  # unbalanced quotes: not a command we can read
