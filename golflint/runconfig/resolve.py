@@ -15,6 +15,7 @@ import re
 import shlex
 from typing import TYPE_CHECKING, Collection, Iterable, Iterator
 
+from ..facts.index import walk
 from .model import RunCommand, RunConfig, Setting, Variant
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ def _setting_attributes(unit: CodeUnit) -> dict[str, str]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if len(targets) != 1 or not isinstance(targets[0], ast.Name):
                 continue
-            names = {_literal(c.args[0]) for c in ast.walk(stmt.value) if isinstance(c, ast.Call) and c.args
+            names = {_literal(c.args[0]) for c in walk(stmt.value) if isinstance(c, ast.Call) and c.args
                      and imports.call_name(c) in ENV_GETTERS}
             if len(names) == 1 and None not in names:
                 out.setdefault(targets[0].id, names.pop())  # type: ignore[arg-type]
