@@ -385,10 +385,23 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
                      debug: bool = False, split: bool = False) -> SubmissionResult:
     """One submission's result. `split`: use a second process for half the rules (runner.py
     asks for it when one folder would otherwise leave the other cores idle); same result."""
-    from .runconfig.gating import apply_gating
-
     start = time.perf_counter()
     share = _computed(sub, rules, debug, split and not debug)
+    try:
+        return _result(sub, rules, share, start, suppress=suppress, debug=debug)
+    finally:
+        if split:
+            # a forked child that sent its share is collected here, not waited for when it sent it
+            from .forked import reap_children
+
+            reap_children()
+
+
+def _result(sub: Submission, rules: Sequence[Rule], share: _Share, start: float, *, suppress: bool,
+            debug: bool) -> SubmissionResult:
+    """The submission's result from the computed share: gated, suppressed, with snippets, sorted."""
+    from .runconfig.gating import apply_gating
+
     findings: list[Finding] = [f for i in range(len(rules)) for f in share.per_rule[i]]
     findings.extend(share.native or [])
     try:
@@ -407,8 +420,4 @@ def check_submission(sub: Submission, rules: Sequence[Rule], *, suppress: bool =
     )
     # The analyses' per-unit memos would otherwise keep this folder's code alive (memo.py).
     forget_folder_memos()
-    if split:
-        from .forked import reap_children
-
-        reap_children()
     return result
