@@ -106,6 +106,15 @@ def _fill_handler(table: dict[type, Any], cls: type, prefix: str, kind: type) ->
     return method
 
 
+def _in_order(items: list) -> tuple:
+    """`items` (members of a label set) in an order that is the same in every run. A frozenset's
+    order follows its members' hashes, and a string's hash changes from one process to the next
+    (PYTHONHASHSEED): the functions a call may reach, or the objects it acts on, were visited in
+    that order, so the events they record, and with them a verdict, could differ between two runs
+    of the same check."""
+    return tuple(sorted(items, key=repr)) if len(items) > 1 else tuple(items)
+
+
 def _split_side(sl: ast.AST) -> tuple[str, str] | None:
     """(bound text, "head" | "tail") for `[:k]` / `[0:k]` and `[k:]` / `[k:end]` with k a name."""
     if not isinstance(sl, ast.Slice) or sl.step is not None:
@@ -499,12 +508,14 @@ class Interpreter:
 
     @staticmethod
     def _objs(labels: frozenset) -> tuple:
+        """The objects in `labels`, in a fixed order (what is done per object, calls and events,
+        happens in this order)."""
         # memoized like _strip: asked of every receiver, container and callee
         if type(labels) is not frozenset:
-            return tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ)
+            return _in_order([x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ])
         out = _OBJECTS.get(labels)
         if out is None:
-            out = _OBJECTS.remember(labels, tuple(x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ))
+            out = _OBJECTS.remember(labels, _in_order([x[1] for x in labels if isinstance(x, tuple) and x[0] == OBJ]))
         return out
 
     def _class_chain(self, cid: int) -> list[ClassInfo]:
@@ -1718,7 +1729,7 @@ class Interpreter:
 
         callee = self.eval(func) if not isinstance(func, ast.Name) or self.bound(func.id) else EMPTY
         kinds = _kinds(callee)
-        targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)] \
+        targets = _in_order([x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]) \
             if FUNC in kinds or CLASS in kinds else None
         if targets:
             out = EMPTY
@@ -1830,9 +1841,8 @@ class Interpreter:
             elements = EMPTY
             for a in args:
                 elements |= a
-            for x in key:
-                if isinstance(x, tuple) and x[0] == FUNC:
-                    key_labels |= self._invoke(x[1], node, [elements], {}, EMPTY, node.lineno, x[2])
+            for x in _in_order([x for x in key if isinstance(x, tuple) and x[0] == FUNC]):
+                key_labels |= self._invoke(x[1], node, [elements], {}, EMPTY, node.lineno, x[2])
             scores = {x for x in key_labels if isinstance(x, tuple) and x[0] == SCORE}
             if scores:
                 self.event("select", node, frozenset(scores), what=ast.unparse(node)[:80])
@@ -1887,7 +1897,7 @@ class Interpreter:
             # methods called through their class (`Config.from_env()`, a static helper)
             callee |= {(FUNC, fid, 0) for x in mods if x[0] == CLASS
                        for fid in [self._method(x[1], name)] if fid is not None}
-            targets = [x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)]
+            targets = _in_order([x for x in callee if isinstance(x, tuple) and x[0] in (FUNC, CLASS)])
             out = EMPTY
             for t in targets:
                 if t[0] == FUNC:
