@@ -1,7 +1,8 @@
 """The interpreter's cheaper paths (issue 13) conclude what the general ones did: the names under
 assignment targets are those `ast.walk` finds, and running with the shortcuts switched off (the
-generic walk for `not x` / `a and b`, every method name put through the role tests) gives the same
-events and verdicts on our fixtures and, when the corpus is present, on the accepted records."""
+generic walk for `not x` / `a and b`, every method and function name put through the role
+tests) gives the same events and verdicts on our fixtures and, when the corpus is present, on the
+largest accepted record."""
 
 from __future__ import annotations
 
@@ -115,6 +116,7 @@ def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Interpreter, "_e_UnaryOp", None)  # the generic walk of `eval`
     monkeypatch.setattr(Interpreter, "_e_BoolOp", None)
     monkeypatch.setattr(interp_module, "_method_role_names", lambda spec: _EveryName())
+    monkeypatch.setattr(interp_module, "_call_role_names", lambda spec: _EveryName())
 
 
 def test_shortcuts_change_no_event_on_the_fixtures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

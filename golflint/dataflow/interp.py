@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..code.names import ImportMap
@@ -294,6 +294,9 @@ class Interpreter:
         self.path: list[tuple[int, int]] = []
         self._mask_tails: frozenset[str] | None = None   # last names of the mask calls (a cheap pre-test)
         self._method_roles: frozenset[str] | None = None   # method names with a role (`_method_role_names`)
+        self._call_roles: frozenset[str] | None = None     # function names with a role (`_call_role_names`)
+        # id(if) -> (its _main_guard, the indexes of its bodies that fall through)
+        self._if_facts: dict[int, tuple[bool | None, tuple[int, ...]]] = {}
         self.nograd = False
         self.calib_hooks = 0
         self.regions: dict[tuple, Region] = {}
@@ -545,6 +548,11 @@ class Interpreter:
         return found
 
     def load_attr(self, recv: frozenset, attr: str) -> frozenset:
+        if not recv:
+            # nothing known of the receiver (a library module's name): what the general path
+            # below gives it, the attribute's global fields, without its tests
+            out = self.global_fields.get(attr, EMPTY)
+            return out | {PARAM} if attr in self.spec.param_attrs else out
         out = EMPTY
         objs = self._objs(recv)
         kinds = _kinds(recv)
@@ -803,7 +811,11 @@ class Interpreter:
         self.bind(node.name, frozenset({(CLASS, cid)}))
 
     def _s_If(self, node: ast.If) -> tuple[int, int] | None:
-        is_main = _main_guard(node.test)
+        facts = self._if_facts.get(id(node))
+        if facts is None:   # facts of the code alone, asked again at each run of the `if`
+            going_on = tuple(i for i, body in enumerate((node.body, node.orelse)) if not _leaves(body))
+            facts = self._if_facts[id(node)] = (_main_guard(node.test), going_on)
+        is_main, going_on = facts
         if is_main is not None and self.frame.func is None:
             # `if __name__ == "__main__":` at module level is decided by how the unit runs: an
             # imported sibling's main block never runs (running it would replay the program a
@@ -821,18 +833,21 @@ class Interpreter:
         # labels reach the test's value: evaluating its comparisons' operands again (what
         # _check_selection does) would give the same labels, with no score among them, and
         # nothing else: no selection to report
-        exec_id, going_on = self._branches([node.body, node.orelse])
+        exec_id, going_on = self._branches([node.body, node.orelse], going_on)
         return (exec_id, going_on[0]) if len(going_on) == 1 else None
 
-    def _branches(self, bodies: list[list[ast.stmt]]) -> tuple[int, list[int]]:
+    def _branches(self, bodies: list[list[ast.stmt]],
+                  going_on: Sequence[int] | None = None) -> tuple[int, Sequence[int]]:
         """Runs each body from the same environment and merges what the bodies that fall through
-        bound. Returns the execution id and the indexes of those bodies."""
+        bound. Returns the execution id and the indexes of those bodies (`going_on`, when the
+        caller knows them already)."""
         self.if_counter += 1
         exec_id = self.if_counter
         start = dict(self.frame.env)
         start_masks = set(self.frame.masks)
         results = []
-        going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
+        if going_on is None:
+            going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
         if len(bodies) == 2 and bodies[0] and not bodies[1]:
             self._one_branch(exec_id, bodies[0], 0 in going_on, start, start_masks)
             return exec_id, going_on
@@ -1009,7 +1024,7 @@ class Interpreter:
         envs = []
         carried = self._carried(node)
         # names bound before the loop that are no masks stay none if the loop does not run
-        not_masks = {k for k in self.frame.env if k not in self.frame.masks}
+        not_masks = self.frame.env.keys() - self.frame.masks   # a set difference in C, not a scan
         masks_out = None
         for k in (0, 1):
             self.frame.loops.append((loop_key, k, node))
@@ -1799,8 +1814,8 @@ class Interpreter:
         return out
 
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
-        if any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
-               for k in node.keywords):
+        if node.keywords and any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant)
+                                 and k.value.value is True for k in node.keywords):
             # a tensor fitted by gradient (a steering vector, a logit bias): marked by where it is made
             all_args = all_args | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
         return self._library_call_inner(node, qual, args, kwargs, all_args)
@@ -1808,6 +1823,11 @@ class Interpreter:
     def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
+        roles = self._call_roles
+        if roles is None:
+            roles = self._call_roles = _call_role_names(spec)
+        if short not in roles:
+            return all_args   # none of the cases below applies (most library calls)
         if short in spec.position_calls or (short in spec.position_calls_one_arg and len(node.args) == 1
                                             and not node.keywords):
             return _keep_iter(all_args) | self._cut_positions(node.args[0] if node.args else None)
@@ -2303,6 +2323,15 @@ def _method_role_names(spec: Spec) -> frozenset[str]:
         spec.param_methods, spec.update_methods, spec.read_methods, spec.ship_methods,
         spec.hook_methods, spec.cache_write_methods, spec.count_methods, spec.inplace_methods,
         spec.accumulate_methods, ("requires_grad_", "remove", "update", "insert", "setdefault", "get"))
+
+
+def _call_role_names(spec: Spec) -> frozenset[str]:
+    """Every function name `_library_call_inner` gives a role before its generic answer (the
+    vocabulary's call lists and the names it tests literally)."""
+    return frozenset().union(
+        spec.position_calls, spec.position_calls_one_arg, spec.shape_calls, spec.read_calls,
+        spec.module_copy_calls, spec.update_calls, spec.ship_calls, spec.count_calls,
+        spec.count_into_calls, spec.best_of_calls, ("next", "getattr", "functools.partial"))
 
 
 def _names_under(targets) -> set[str]:
