@@ -2286,10 +2286,13 @@ class Interpreter:
         """A helper that adds counts into an array it was passed (`def add(table, keys): table +=
         np.bincount(keys)`) changes the caller's array: the marks of those writes go back to the
         argument. Only for parameters the helper never rebinds (then the name is that array)."""
-        if any(isinstance(a, ast.Starred) for a in call.args):
-            return
+        if not self._val_cache_writes or _STARRED in map(type, call.args):
+            return   # no mark can qualify yet (most calls), or positions are unknown
         rebound = None
+        env = frame.env
         for i, p in enumerate(params):
+            if CACHE_WRITE not in _kinds(env.get(p.arg, EMPTY)):
+                continue   # no mark in the parameter: nothing to carry back (memoized question)
             if i < len(call.args):
                 expr, passed = call.args[i], args[i]
             else:
