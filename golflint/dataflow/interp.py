@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..code.names import ImportMap
@@ -196,6 +196,8 @@ def _rebound_names(fnode: ast.AST) -> set[str]:
 
 
 def _keep_iter(labels: frozenset) -> frozenset:
+    if ITER not in _kinds(labels):   # memoized: most sets hold no loop label
+        return EMPTY
     return frozenset(x for x in labels if isinstance(x, tuple) and x[0] == ITER)
 
 
@@ -300,6 +302,10 @@ class Interpreter:
         self.if_counter = 0
         self.path: list[tuple[int, int]] = []
         self._mask_tails: frozenset[str] | None = None   # last names of the mask calls (a cheap pre-test)
+        self._method_roles: frozenset[str] | None = None   # method names with a role (`_method_role_names`)
+        self._call_roles: frozenset[str] | None = None     # function names with a role (`_call_role_names`)
+        # id(if) -> (its _main_guard, the indexes of its bodies that fall through)
+        self._if_facts: dict[int, tuple[bool | None, tuple[int, ...]]] = {}
         self.nograd = False
         self.calib_hooks = 0
         self.regions: dict[tuple, Region] = {}
@@ -553,6 +559,11 @@ class Interpreter:
         return found
 
     def load_attr(self, recv: frozenset, attr: str) -> frozenset:
+        if not recv:
+            # nothing known of the receiver (a library module's name): what the general path
+            # below gives it, the attribute's global fields, without its tests
+            out = self.global_fields.get(attr, EMPTY)
+            return out | {PARAM} if attr in self.spec.param_attrs else out
         out = EMPTY
         objs = self._objs(recv)
         kinds = _kinds(recv)
@@ -565,12 +576,14 @@ class Interpreter:
         for oid in objs:
             fields = self.heap.get(oid, {})
             if attr in fields:
-                out |= fields[attr]
+                found = fields[attr]   # most loads read one field: its very set, not a copy
+                out = out | found if out else found
             cid = self.obj_class.get(oid)
             if cid is not None:
                 for c in self._class_chain(cid):
                     if attr in c.fields:
-                        out |= c.fields[attr]
+                        found = c.fields[attr]
+                        out = out | found if out else found
                         break
                 if attr not in fields and self._is_module_class(cid) and self._method(cid, attr) is not None:
                     # a bound method of a module (`torch.compile(model.forward_logits)`): calling
@@ -809,7 +822,11 @@ class Interpreter:
         self.bind(node.name, frozenset({(CLASS, cid)}))
 
     def _s_If(self, node: ast.If) -> tuple[int, int] | None:
-        is_main = _main_guard(node.test)
+        facts = self._if_facts.get(id(node))
+        if facts is None:   # facts of the code alone, asked again at each run of the `if`
+            going_on = tuple(i for i, body in enumerate((node.body, node.orelse)) if not _leaves(body))
+            facts = self._if_facts[id(node)] = (_main_guard(node.test), going_on)
+        is_main, going_on = facts
         if is_main is not None and self.frame.func is None:
             # `if __name__ == "__main__":` at module level is decided by how the unit runs: an
             # imported sibling's main block never runs (running it would replay the program a
@@ -827,18 +844,21 @@ class Interpreter:
         # labels reach the test's value: evaluating its comparisons' operands again (what
         # _check_selection does) would give the same labels, with no score among them, and
         # nothing else: no selection to report
-        exec_id, going_on = self._branches([node.body, node.orelse])
+        exec_id, going_on = self._branches([node.body, node.orelse], going_on)
         return (exec_id, going_on[0]) if len(going_on) == 1 else None
 
-    def _branches(self, bodies: list[list[ast.stmt]]) -> tuple[int, list[int]]:
+    def _branches(self, bodies: list[list[ast.stmt]],
+                  going_on: Sequence[int] | None = None) -> tuple[int, Sequence[int]]:
         """Runs each body from the same environment and merges what the bodies that fall through
-        bound. Returns the execution id and the indexes of those bodies."""
+        bound. Returns the execution id and the indexes of those bodies (`going_on`, when the
+        caller knows them already)."""
         self.if_counter += 1
         exec_id = self.if_counter
         start = dict(self.frame.env)
         start_masks = set(self.frame.masks)
         results = []
-        going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
+        if going_on is None:
+            going_on = [i for i, body in enumerate(bodies) if not _leaves(body)]
         if len(bodies) == 2 and bodies[0] and not bodies[1]:
             self._one_branch(exec_id, bodies[0], 0 in going_on, start, start_masks)
             return exec_id, going_on
@@ -948,7 +968,7 @@ class Interpreter:
             return out
 
         for n in unit.nodes(ast.Assign):
-            names = {x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name)}
+            names = _names_under(n.targets)
             target = n.targets[0] if len(n.targets) == 1 else None
             self_updated = target.id if isinstance(target, ast.Name) \
                 and self._self_referential(target.id, n.value) else None
@@ -957,7 +977,7 @@ class Interpreter:
                 if self_updated is not None:
                     carried.add(self_updated)
         for n in unit.nodes(ast.For, ast.AsyncFor, ast.comprehension):
-            names = {x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}
+            names = _names_under((n.target,))
             for assigned, _ in loops_around(n):
                 assigned |= names
         for n in unit.nodes(ast.AugAssign):
@@ -988,7 +1008,7 @@ class Interpreter:
                 cache.setdefault(("carried", id(n)), carried)
                 stack.append(_LOOP_END)  # popped after everything under the loop
             if isinstance(n, ast.Assign):
-                names = {x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name)}
+                names = _names_under(n.targets)
                 target = n.targets[0] if len(n.targets) == 1 else None
                 self_updated = target.id if isinstance(target, ast.Name) \
                     and self._self_referential(target.id, n.value) else None
@@ -997,7 +1017,7 @@ class Interpreter:
                     if self_updated is not None:
                         carried.add(self_updated)
             elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
-                names = {x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}
+                names = _names_under((n.target,))
                 for assigned, _ in open_loops:
                     assigned |= names
             elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
@@ -1015,7 +1035,7 @@ class Interpreter:
         envs = []
         carried = self._carried(node)
         # names bound before the loop that are no masks stay none if the loop does not run
-        not_masks = {k for k in self.frame.env if k not in self.frame.masks}
+        not_masks = self.frame.env.keys() - self.frame.masks   # a set difference in C, not a scan
         masks_out = None
         for k in (0, 1):
             self.frame.loops.append((loop_key, k, node))
@@ -1233,21 +1253,22 @@ class Interpreter:
         equality comparison is no mask here: compared with token values it picks entries by content."""
         if depth > 8:
             return False
-        if isinstance(node, ast.Name):
-            return node.id in self.frame.masks and node.id in self.frame.env
-        if isinstance(node, ast.Compare):
-            return all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops)
-        if isinstance(node, ast.UnaryOp):
-            return isinstance(node.op, (ast.Invert, ast.Not)) and self._is_mask(node.operand, depth + 1)
-        if isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.BitAnd):   # zero wherever the mask is: at most the mask's positions
-                return self._is_mask(node.left, depth + 1) or self._is_mask(node.right, depth + 1)
-            if isinstance(node.op, (ast.BitOr, ast.BitXor)):
-                return self._is_mask(node.left, depth + 1) and self._is_mask(node.right, depth + 1)
-            return False
-        if isinstance(node, ast.Subscript):
-            return self._is_mask(node.value, depth + 1)
-        if not isinstance(node, ast.Call):
+        kind = type(node)
+        if kind is not _CALL:   # most values assigned are calls: asked first
+            if kind is _NAME:
+                return node.id in self.frame.masks and node.id in self.frame.env
+            if kind is ast.Compare:
+                return all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops)
+            if kind is ast.UnaryOp:
+                return isinstance(node.op, (ast.Invert, ast.Not)) and self._is_mask(node.operand, depth + 1)
+            if kind is ast.BinOp:
+                if isinstance(node.op, ast.BitAnd):   # zero wherever the mask is: at most the mask's positions
+                    return self._is_mask(node.left, depth + 1) or self._is_mask(node.right, depth + 1)
+                if isinstance(node.op, (ast.BitOr, ast.BitXor)):
+                    return self._is_mask(node.left, depth + 1) and self._is_mask(node.right, depth + 1)
+                return False
+            if kind is _SUBSCRIPT:
+                return self._is_mask(node.value, depth + 1)
             return False
         spec = self.spec
         func = node.func
@@ -1509,16 +1530,24 @@ class Interpreter:
             r = self.region(node, index, regions_of(base))
             r.split = split
             return (base - regions_of(base)) | {r} | _strip(index) | cut_here
-        return self._cut(node, base, index) | _strip(index) | cut_here
+        out = self._cut(node, base, index)
+        index = _strip(index)
+        if index:
+            out = out | index if out else index
+        return out | cut_here if cut_here else out
 
     def _e_Compare(self, node: ast.Compare) -> frozenset:
         """`stored == target`: validation tokens compared, position by position, with a stretch of
         tokens read from a file the submission carries (not a model output)."""
-        operands = [_strip(self.eval(o)) for o in (node.left, *node.comparators)]
-        out = EMPTY
-        for labels in operands:
-            out |= labels
-        if not any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+        evaluate = self.eval
+        operands = [_strip(evaluate(node.left))]
+        out = operands[0]
+        for o in node.comparators:
+            labels = _strip(evaluate(o))
+            operands.append(labels)
+            out = out | labels
+        ops = set(map(type, node.ops))
+        if ast.Eq not in ops and ast.NotEq not in ops:
             return out
         for i, labels in enumerate(operands):
             if any(isinstance(x, tuple) and x[0] == OUT for x in labels) \
@@ -1601,12 +1630,22 @@ class Interpreter:
         return any(len(ks) > 1 and loop not in running for loop, ks in merged.items())
 
     def _e_Slice(self, node: ast.Slice) -> frozenset:
-        return self.eval(node.lower) | self.eval(node.upper) | self.eval(node.step)
+        out = self.eval(node.lower)
+        for part in (node.upper, node.step):
+            if part is not None:
+                labels = self.eval(part)
+                if labels:
+                    out = out | labels if out else labels
+        return out
 
     def _e_Tuple(self, node) -> frozenset:
+        # a union only where two parts have labels: otherwise the very set of the one that has
+        # some (no copy, and the label memos find it by identity)
         out = EMPTY
         for e in node.elts:
-            out |= self.eval(e)
+            labels = self.eval(e)
+            if labels:
+                out = out | labels if out else labels
         return out
 
     _e_List = _e_Set = _e_Tuple
@@ -1626,7 +1665,8 @@ class Interpreter:
 
     def _e_BinOp(self, node: ast.BinOp) -> frozenset:
         left, right = self.eval(node.left), self.eval(node.right)
-        out = _strip(left | right)
+        # one side empty (a constant) or both the same set: that very set, whose hash is known
+        out = _strip(left if not right or left is right else right if not left else left | right)
         if isinstance(node.op, ast.MatMult) and regions_of(out) and self._gram(node.left, node.right):
             self.event("calib", node, out, how="activation Gram matrix (X^T X)")
         elif isinstance(node.op, ast.MatMult) and TRAIN in out and self._gram(node.left, node.right):
@@ -1700,22 +1740,36 @@ class Interpreter:
     def _e_Starred(self, node) -> frozenset:
         return self.eval(node.value)
 
+    # `not x`, `-x`, `a and b`: what the generic walk of `eval` gives (the children's labels,
+    # stripped), without iterating over the node's fields
+    def _e_UnaryOp(self, node: ast.UnaryOp) -> frozenset:
+        return EMPTY | _strip(self.eval(node.operand))
+
+    def _e_BoolOp(self, node: ast.BoolOp) -> frozenset:
+        out = EMPTY
+        for value in node.values:
+            out |= _strip(self.eval(value))
+        return out
+
     # ------------------------------------------------------------------ calls
     def _e_Call(self, node: ast.Call) -> frozenset:
         func = node.func
         evaluate = self.eval
         args = [evaluate(a) for a in node.args]
         kwargs = {k.arg: evaluate(k.value) for k in node.keywords} if node.keywords else {}
-        if args and any(type(a) is ast.Starred for a in node.args):
+        if args and _STARRED in map(type, node.args):
             args = self._expand_starred(node.args, args)
         if len(args) == 1 and not kwargs:
             all_args = args[0]   # the very set: its hash is known, and _strip's memo hits by identity
         else:
+            # empty parts add nothing: the first nonempty set is kept as it is (the very set, as above)
             all_args = EMPTY
             for a in args:
-                all_args |= a
+                if a:
+                    all_args = all_args | a if all_args else a
             for v in kwargs.values():
-                all_args |= v
+                if v:
+                    all_args = all_args | v if all_args else v
         all_args = _strip(all_args)
 
         if isinstance(func, ast.Attribute):
@@ -1771,8 +1825,8 @@ class Interpreter:
         return out
 
     def _library_call(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
-        if any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
-               for k in node.keywords):
+        if node.keywords and any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant)
+                                 and k.value.value is True for k in node.keywords):
             # a tensor fitted by gradient (a steering vector, a logit bias): marked by where it is made
             all_args = all_args | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
         return self._library_call_inner(node, qual, args, kwargs, all_args)
@@ -1780,6 +1834,11 @@ class Interpreter:
     def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
+        roles = self._call_roles
+        if roles is None:
+            roles = self._call_roles = _call_role_names(spec)
+        if short not in roles:
+            return all_args   # none of the cases below applies (most library calls)
         if short in spec.position_calls or (short in spec.position_calls_one_arg and len(node.args) == 1
                                             and not node.keywords):
             return _keep_iter(all_args) | self._cut_positions(node.args[0] if node.args else None)
@@ -1928,89 +1987,93 @@ class Interpreter:
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ} \
             if OBJ in kinds else _strip(recv)
-        if name in spec.step_methods:
-            # `opt.step(closure)`: the optimizer evaluates the closure (loss and backward) itself,
-            # as L-BFGS must; run the function we were handed so its step is seen
-            self._run_callbacks(node, args, kwargs)
-        if name in spec.position_methods:
-            # `mask.nonzero()` or `torch.nonzero(mask)`
-            where = node.args[0] if node.args else node.func.value if isinstance(node.func, ast.Attribute) else None
-            return _keep_iter(recv) | self._cut_positions(where)
-        if name in spec.shape_methods:
-            return _keep_iter(recv)
-        if name in spec.scalar_methods:
-            # a Python number or list: the data it holds, never a parameter to update in place
-            return _strip(recv) - {PARAM}
-        if name in spec.param_methods:
-            weights = {(WEIGHTS, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
-            return _strip(recv) | {PARAM} | weights
-        if name in spec.update_methods:
-            if has_data(recv):
-                # The modules whose outputs the loss carries (an adapter passed to the model):
-                # what this step trains, when they are known.
-                modules = {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
-                modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
-                trains = frozenset(modules - self.frozen)
-                fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
-                # The loss reaches the user's modules only through outputs computed under no-grad
-                # (hidden states collected for a probe, detached logits a bias is fitted on): no
-                # gradient flows back into them; the step trains only what it fits, if anything.
-                graded = {x[1] for x in recv if isinstance(x, tuple) and x[0] == GRAD}
-                outs = [x[2] for x in recv if isinstance(x, tuple) and x[0] == OUT]
-                detached = any(outs) and (not (modules & graded) if modules else all(outs))
-                self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits,
-                           detached=detached)
-            return EMPTY
-        if name in spec.read_methods:
-            return self._read(node, data_recv | all_args)
-        if name == "requires_grad_" and (not node.args or isinstance(node.args[0], ast.Constant)
-                                         and node.args[0].value is True) \
-                and not any(self._is_module_class(self.obj_class.get(o, -1)) for o in objs):
-            # `bias.clone().detach().requires_grad_()`: a tensor fitted by gradient, as with
-            # `requires_grad=True` at creation
-            return _strip(recv) | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
-        if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
-                and node.args[0].value is False:
-            # frozen: a training step no longer changes this module
-            self.frozen |= {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
-        if name in spec.ship_methods:
-            # a buffer registered with persistent=False stays out of the saved state
-            transient = any(k.arg == "persistent" and isinstance(k.value, ast.Constant) and k.value.value is False
-                            for k in node.keywords)
-            if not transient:
-                self._ship(node, all_args, f"`.{name}()`")
-            self._save_weights(all_args)
-        if name in spec.hook_methods:
-            if node.args and self._calibration_hook(node.args[0]):
-                self.calib_hooks += 1
-                return frozenset({HOOK})
-            return EMPTY
-        if name == "remove" and HOOK in recv:
-            self.calib_hooks = 0
-            return EMPTY
-        if name in spec.cache_write_methods and has_data(all_args):
-            cache_write = self._cache_event(node, all_args, f"`.{name}()`", counts=name in spec.count_methods)
-            self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
-            return recv
-        if name in spec.count_methods and has_data(data_recv):
-            # `tokens.bincount()`: a table of counts of the receiver's values
-            return _cache_contents(data_recv | all_args, self._cache_event(node, data_recv | all_args,
-                                                                           f"`.{name}()`", counts=True))
-        if name in spec.inplace_methods and PARAM in recv and has_data(all_args):
-            self.event("update", node, all_args, sink=f"in-place `.{name}()` on parameters")
-            return recv
-        if name in spec.accumulate_methods and self._is_score(all_args):
-            extra = self.score(node, all_args, func_value(node))
-            self._taint_base(func_value(node), all_args | extra)
-            return recv | extra
-        if name in spec.accumulate_methods or name in spec.inplace_methods or name in ("update", "insert", "setdefault"):
-            self._taint_base(func_value(node), all_args)
-            return _strip(recv) | all_args
-        if name == "get" and objs and node.args and isinstance(node.args[0], ast.Constant):
-            out = EMPTY
-            for oid in objs:
-                out |= self.heap.get(oid, {}).get(node.args[0].value, EMPTY)
-            return out | (args[1] if len(args) > 1 else EMPTY)
+        roles = self._method_roles
+        if roles is None:
+            roles = self._method_roles = _method_role_names(spec)
+        if name in roles:   # else none of the cases below applies: straight to the generic call
+            if name in spec.step_methods:
+                # `opt.step(closure)`: the optimizer evaluates the closure (loss and backward) itself,
+                # as L-BFGS must; run the function we were handed so its step is seen
+                self._run_callbacks(node, args, kwargs)
+            if name in spec.position_methods:
+                # `mask.nonzero()` or `torch.nonzero(mask)`
+                where = node.args[0] if node.args else node.func.value if isinstance(node.func, ast.Attribute) else None
+                return _keep_iter(recv) | self._cut_positions(where)
+            if name in spec.shape_methods:
+                return _keep_iter(recv)
+            if name in spec.scalar_methods:
+                # a Python number or list: the data it holds, never a parameter to update in place
+                return _strip(recv) - {PARAM}
+            if name in spec.param_methods:
+                weights = {(WEIGHTS, o) for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+                return _strip(recv) | {PARAM} | weights
+            if name in spec.update_methods:
+                if has_data(recv):
+                    # The modules whose outputs the loss carries (an adapter passed to the model):
+                    # what this step trains, when they are known.
+                    modules = {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+                    modules |= {x[1] for x in recv if isinstance(x, tuple) and x[0] == VIA}
+                    trains = frozenset(modules - self.frozen)
+                    fits = frozenset(x for x in recv if isinstance(x, tuple) and x[0] == LEAF)
+                    # The loss reaches the user's modules only through outputs computed under no-grad
+                    # (hidden states collected for a probe, detached logits a bias is fitted on): no
+                    # gradient flows back into them; the step trains only what it fits, if anything.
+                    graded = {x[1] for x in recv if isinstance(x, tuple) and x[0] == GRAD}
+                    outs = [x[2] for x in recv if isinstance(x, tuple) and x[0] == OUT]
+                    detached = any(outs) and (not (modules & graded) if modules else all(outs))
+                    self.event("update", node, data_recv, sink=f"`.{name}()`", trains=trains, fits=fits,
+                               detached=detached)
+                return EMPTY
+            if name in spec.read_methods:
+                return self._read(node, data_recv | all_args)
+            if name == "requires_grad_" and (not node.args or isinstance(node.args[0], ast.Constant)
+                                             and node.args[0].value is True) \
+                    and not any(self._is_module_class(self.obj_class.get(o, -1)) for o in objs):
+                # `bias.clone().detach().requires_grad_()`: a tensor fitted by gradient, as with
+                # `requires_grad=True` at creation
+                return _strip(recv) | {(LEAF, self.unit.label, node.lineno, node.col_offset)}
+            if name == "requires_grad_" and node.args and isinstance(node.args[0], ast.Constant) \
+                    and node.args[0].value is False:
+                # frozen: a training step no longer changes this module
+                self.frozen |= {o for o in objs if self._is_module_class(self.obj_class.get(o, -1))}
+            if name in spec.ship_methods:
+                # a buffer registered with persistent=False stays out of the saved state
+                transient = any(k.arg == "persistent" and isinstance(k.value, ast.Constant) and k.value.value is False
+                                for k in node.keywords)
+                if not transient:
+                    self._ship(node, all_args, f"`.{name}()`")
+                self._save_weights(all_args)
+            if name in spec.hook_methods:
+                if node.args and self._calibration_hook(node.args[0]):
+                    self.calib_hooks += 1
+                    return frozenset({HOOK})
+                return EMPTY
+            if name == "remove" and HOOK in recv:
+                self.calib_hooks = 0
+                return EMPTY
+            if name in spec.cache_write_methods and has_data(all_args):
+                cache_write = self._cache_event(node, all_args, f"`.{name}()`", counts=name in spec.count_methods)
+                self._taint_base(func_value(node), _cache_contents(all_args, cache_write))
+                return recv
+            if name in spec.count_methods and has_data(data_recv):
+                # `tokens.bincount()`: a table of counts of the receiver's values
+                return _cache_contents(data_recv | all_args, self._cache_event(node, data_recv | all_args,
+                                                                               f"`.{name}()`", counts=True))
+            if name in spec.inplace_methods and PARAM in recv and has_data(all_args):
+                self.event("update", node, all_args, sink=f"in-place `.{name}()` on parameters")
+                return recv
+            if name in spec.accumulate_methods and self._is_score(all_args):
+                extra = self.score(node, all_args, func_value(node))
+                self._taint_base(func_value(node), all_args | extra)
+                return recv | extra
+            if name in spec.accumulate_methods or name in spec.inplace_methods or name in ("update", "insert", "setdefault"):
+                self._taint_base(func_value(node), all_args)
+                return _strip(recv) | all_args
+            if name == "get" and objs and node.args and isinstance(node.args[0], ast.Constant):
+                out = EMPTY
+                for oid in objs:
+                    out |= self.heap.get(oid, {}).get(node.args[0].value, EMPTY)
+                return out | (args[1] if len(args) > 1 else EMPTY)
         qual = self.imports.qualname(node.func) or ""
         head_node = node.func
         while isinstance(head_node, ast.Attribute):
@@ -2147,12 +2210,12 @@ class Interpreter:
     def _invoke(self, fid: int, node: ast.AST | None, args: list[frozenset], kwargs: dict, self_labels: frozenset,
                 line: int, closure: int | None) -> frozenset:
         info = self.funcs[fid]
-        all_args = EMPTY
-        for x in args:
-            all_args |= x
-        for v in kwargs.values():
-            all_args |= v
         if fid in self.call_stack or len(self.call_stack) >= self.spec.max_call_depth:
+            all_args = EMPTY
+            for x in args:
+                all_args |= x
+            for v in kwargs.values():
+                all_args |= v
             return _strip(all_args)
         self.executed_funcs.add(fid)
         fnode = info.node
@@ -2233,10 +2296,13 @@ class Interpreter:
         """A helper that adds counts into an array it was passed (`def add(table, keys): table +=
         np.bincount(keys)`) changes the caller's array: the marks of those writes go back to the
         argument. Only for parameters the helper never rebinds (then the name is that array)."""
-        if any(isinstance(a, ast.Starred) for a in call.args):
-            return
+        if not self._val_cache_writes or _STARRED in map(type, call.args):
+            return   # no mark can qualify yet (most calls), or positions are unknown
         rebound = None
+        env = frame.env
         for i, p in enumerate(params):
+            if CACHE_WRITE not in _kinds(env.get(p.arg, EMPTY)):
+                continue   # no mark in the parameter: nothing to carry back (memoized question)
             if i < len(call.args):
                 expr, passed = call.args[i], args[i]
             else:
@@ -2256,8 +2322,49 @@ class Interpreter:
 
 _SPREAD = 8   # positions a starred argument is spread over
 _NAME, _CONSTANT = ast.Name, ast.Constant
+_ATTRIBUTE, _STARRED = ast.Attribute, ast.Starred
+_CALL, _SUBSCRIPT = ast.Call, ast.Subscript
 _UNSET = object()
 _LOOP_KINDS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _method_role_names(spec: Spec) -> frozenset[str]:
+    """Every method name `_method_call` gives a role before the generic case (the vocabulary's
+    method lists and the names it tests literally): a name outside skips those twenty tests."""
+    return frozenset().union(
+        spec.step_methods, spec.position_methods, spec.shape_methods, spec.scalar_methods,
+        spec.param_methods, spec.update_methods, spec.read_methods, spec.ship_methods,
+        spec.hook_methods, spec.cache_write_methods, spec.count_methods, spec.inplace_methods,
+        spec.accumulate_methods, ("requires_grad_", "remove", "update", "insert", "setdefault", "get"))
+
+
+def _call_role_names(spec: Spec) -> frozenset[str]:
+    """Every function name `_library_call_inner` gives a role before its generic answer (the
+    vocabulary's call lists and the names it tests literally)."""
+    return frozenset().union(
+        spec.position_calls, spec.position_calls_one_arg, spec.shape_calls, spec.read_calls,
+        spec.module_copy_calls, spec.update_calls, spec.ship_calls, spec.count_calls,
+        spec.count_into_calls, spec.best_of_calls, ("next", "getattr", "functools.partial"))
+
+
+def _names_under(targets) -> set[str]:
+    """Every name anywhere under the assignment targets (`x`, `a, b`, `self.w` -> self, `t[i]`
+    -> t, i): what `ast.walk` over each target finds, without its queue and generators (this
+    runs for every assignment of every unit)."""
+    out: set[str] = set()
+    stack = list(targets)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is _NAME:
+            out.add(node.id)
+        elif kind is _ATTRIBUTE or kind is _STARRED:
+            stack.append(node.value)
+        elif kind is ast.Tuple or kind is ast.List:
+            stack.extend(node.elts)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    return out
 _WORD = re.compile(r"\w+")
 _LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
 
