@@ -1546,11 +1546,15 @@ class Interpreter:
             labels = _strip(evaluate(o))
             operands.append(labels)
             out = out | labels
-        ops = set(map(type, node.ops))
-        if ast.Eq not in ops and ast.NotEq not in ops:
+        if not any(type(op) is ast.Eq or type(op) is ast.NotEq for op in node.ops):
+            return out
+        # (the kinds of each operand's labels are memoized per label set: most comparisons hold no
+        # stored stretch of tokens, and that answer costs one look-up instead of a scan)
+        kinds = [_kinds(labels) for labels in operands]
+        if not any(STORED_SEQ in k for k in kinds):
             return out
         for i, labels in enumerate(operands):
-            if any(isinstance(x, tuple) and x[0] == OUT for x in labels) \
+            if OUT in kinds[i] or STORED_SEQ not in kinds[i] \
                     or not any(regions_of(o) for j, o in enumerate(operands) if j != i):
                 continue
             for x in labels:
