@@ -88,9 +88,7 @@ def _run_rule(rule: Rule, sub: Submission, debug: bool) -> list[Finding]:
 
 
 def _run_native_checks(sub: Submission, rules: Sequence[Rule], debug: bool) -> list[Finding]:
-    from .code.units import NATIVE_LANGUAGES
-
-    units = [u for u in sub.code_units if u.language in NATIVE_LANGUAGES]
+    units = sub.native_units
     if not units:
         return []  # most folders: the checks' modules (tree-sitter's among them, ~10 ms) stay unloaded
     from .code.native_checks import NATIVE_CHECKS

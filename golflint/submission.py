@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .budget.measure import Measurement, measure_submission
 from .code.loader import load_code_units
-from .code.units import CodeUnit
+from .code.units import NATIVE_LANGUAGES, CodeUnit
 from .facts.declared import Fact, fact_property
 from .folder import Folder, JsonLoad
 from .logs.model import TrainLog
@@ -43,6 +43,11 @@ class Submission(Folder):
     @fact_property(Fact.CODE)
     def python_units(self) -> list[CodeUnit]:
         return [u for u in self.code_units if u.language == "python" and u.tree is not None]
+
+    @fact_property(Fact.CODE)
+    def native_units(self) -> list[CodeUnit]:
+        """The C, C++ and CUDA units (sibling files and inline sources the Python builds or loads)."""
+        return [u for u in self.code_units if u.language in NATIVE_LANGUAGES]
 
     # -- run configuration ----------------------------------------------------------------------
     @fact_property(Fact.RUN_CONFIG)

@@ -302,8 +302,8 @@ class Interpreter:
         self.if_counter = 0
         self.path: list[tuple[int, int]] = []
         self._mask_tails: frozenset[str] | None = None   # last names of the mask calls (a cheap pre-test)
-        self._method_roles: frozenset[str] | None = None   # method names with a role (`_method_role_names`)
-        self._call_roles: frozenset[str] | None = None     # function names with a role (`_call_role_names`)
+        self._method_roles = _method_role_names(spec)   # method names with a role in `_method_call`
+        self._call_roles = _call_role_names(spec)       # function names with a role in `_library_call_inner`
         # id(if) -> (its _main_guard, the indexes of its bodies that fall through)
         self._if_facts: dict[int, tuple[bool | None, tuple[int, ...]]] = {}
         self.nograd = False
@@ -1838,10 +1838,7 @@ class Interpreter:
     def _library_call_inner(self, node: ast.Call, qual: str, args, kwargs, all_args: frozenset) -> frozenset:
         spec = self.spec
         short = qual.removeprefix("builtins.")
-        roles = self._call_roles
-        if roles is None:
-            roles = self._call_roles = _call_role_names(spec)
-        if short not in roles:
+        if short not in self._call_roles:
             return all_args   # none of the cases below applies (most library calls)
         if short in spec.position_calls or (short in spec.position_calls_one_arg and len(node.args) == 1
                                             and not node.keywords):
@@ -1991,10 +1988,7 @@ class Interpreter:
 
         data_recv = _strip(recv) - {x for x in recv if isinstance(x, tuple) and x[0] == OBJ} \
             if OBJ in kinds else _strip(recv)
-        roles = self._method_roles
-        if roles is None:
-            roles = self._method_roles = _method_role_names(spec)
-        if name in roles:   # else none of the cases below applies: straight to the generic call
+        if name in self._method_roles:   # else none of the cases below applies: straight to the generic call
             if name in spec.step_methods:
                 # `opt.step(closure)`: the optimizer evaluates the closure (loss and backward) itself,
                 # as L-BFGS must; run the function we were handed so its step is seen
@@ -2369,6 +2363,8 @@ def _names_under(targets) -> set[str]:
         else:
             stack.extend(ast.iter_child_nodes(node))
     return out
+
+
 _WORD = re.compile(r"\w+")
 _LOOP_END = object()   # marks, on _scan_loops' stack, the end of a loop's subtree
 

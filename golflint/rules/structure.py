@@ -995,9 +995,7 @@ class UnparsableNativeCode(Rule):
     ))
 
     def check(self, sub) -> Iterable[Finding]:
-        from ..code.units import NATIVE_LANGUAGES
-
-        units = [unit for unit in sub.code_units if unit.language in NATIVE_LANGUAGES]
+        units = sub.native_units
         if not units:
             return  # tree-sitter is loaded only for native code
         from ..native.syntax import tree_of

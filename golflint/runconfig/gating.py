@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..code.units import NATIVE_LANGUAGES
 from ..findings import Finding, Severity
 from ..memo import folder_memo
 from .model import Setting, Variant
@@ -470,7 +469,7 @@ def apply_gating(sub: "Submission", findings: list[Finding]) -> list[Finding]:
     units = {u.label: u for u in sub.python_units}
     evidence_rules = set(sub.settings.get("logs.ran_evidence_rules", []) or [])
     closed_rules = set(sub.settings.get("logs.closed_gate_rules", []) or [])
-    native = {u.label: u for u in sub.code_units if u.language in NATIVE_LANGUAGES} if closed_rules else {}
+    native = {u.label: u for u in sub.native_units} if closed_rules else {}
     out: list[Finding] = []
     for f in findings:
         native_unit = native.get(f.where or f.file or "")
