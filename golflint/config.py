@@ -151,6 +151,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "analysis.max_native_source_bytes": (1, 2**30),
     "analysis.max_call_depth": (0, 10_000),
     "analysis.max_statements": (1, 10**9),
+    "analysis.nested_later_iterations": (1, 64),
     "discovery.max_files": (1, 10**8),
     "budget.max_model_bytes": (1, 2**40),
     "bytes.cap": (0, 2**53),

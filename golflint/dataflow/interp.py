@@ -299,6 +299,7 @@ class Interpreter:
         self._expr_table = _handler_table(type(self), "_e_")
         self.closures: dict[int, Frame] = {}
         self.frame_counter = 0
+        self.later_running = 0   # loops running their later iteration now, in every frame (`_loop`)
         self.if_counter = 0
         self.path: list[tuple[int, int]] = []
         self._mask_tails: frozenset[str] | None = None   # last names of the mask calls (a cheap pre-test)
@@ -1037,7 +1038,11 @@ class Interpreter:
         # names bound before the loop that are no masks stay none if the loop does not run
         not_masks = self.frame.env.keys() - self.frame.masks   # a set difference in C, not a scan
         masks_out = None
-        for k in (0, 1):
+        # the later iteration only while fewer than `nested_later_iterations` run around this loop
+        # (rules.toml explains the bound): nested loops' later iterations multiply otherwise
+        iterations = (0, 1) if self.later_running < self.spec.nested_later_iterations else (0,)
+        for k in iterations:
+            self.later_running += k
             self.frame.loops.append((loop_key, k, node))
             for name in carried:
                 if self.bound(name):
@@ -1059,6 +1064,7 @@ class Interpreter:
                 self._exec_block(node.body)
             finally:
                 self.frame.loops.pop()
+                self.later_running -= k
             masks_out = set(self.frame.masks) if masks_out is None else masks_out & self.frame.masks
             if k == 0:   # the names after one iteration flow into the code after the loop
                 envs.append(dict(self.frame.env))

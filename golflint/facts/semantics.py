@@ -80,6 +80,8 @@ class Semantics:
     min_validation_tokens: int
     max_call_depth: int
     max_statements: int
+    # How many loops may run their later iteration inside one another (dataflow/interp.py `_loop`)
+    nested_later_iterations: int = 1
     # Numeric settings each checked run command gives (environment variable -> number), one
     # mapping per run variant: a cut behind a setting is judged at the value the run uses.
     configured: tuple[tuple[tuple[str, float], ...], ...] = ()
@@ -132,6 +134,7 @@ class Semantics:
             min_validation_tokens=int(settings.get("analysis.min_validation_tokens", 30_000_000)),
             max_call_depth=int(settings.get("analysis.max_call_depth", 12)),
             max_statements=int(settings.get("analysis.max_statements", 400_000)),
+            nested_later_iterations=int(settings.get("analysis.nested_later_iterations", 1)),
         )
 
     def classify_path(self, text: str) -> tuple[bool, bool, bool]:
