@@ -354,3 +354,35 @@ def test_shell_words_of_plain_text_are_what_shlex_finds():
         except ValueError:
             expected = None
         assert _tokens(text) == expected, text
+
+
+def _logged_by_pattern(texts: list[str], wanted: set[str]) -> dict[str, list[str]]:
+    """The definition of the logged settings a set of run commands is matched against: every
+    `name: value` / `name=value` whose name is a whole word equal, case-blind, to a wanted one."""
+    import re
+
+    names = "|".join(re.escape(n) for n in sorted(wanted, key=lambda n: (-len(n), n)))
+    pattern = re.compile(r"\b(?=(" + names + r")(?!\w)\s*[:=]\s*([^\s,;]+))", re.IGNORECASE)
+    out: dict[str, list[str]] = {}
+    for text in texts:
+        for m in pattern.finditer(text):
+            if m.group(1).lower() in wanted:   # `ſeed` matches `seed` case-blind, but is not it
+                out.setdefault(m.group(1).lower(), []).append(m.group(2))
+    return out
+
+
+def test_logged_settings_search_finds_what_the_case_blind_pattern_finds() -> None:
+    import random
+
+    from golflint.runconfig.resolve import _logged_settings
+
+    rng = random.Random(13)
+    wanted = {"seed", "seeds", "lr", "train_seq_len", "ttt_epochs", "k"}
+    pieces = ["seed", "SEED", "Seeds", "lr", "LR", "xlr", "lr_", "_lr", "train_seq_len", "TTT_EPOCHS", "k",
+              "\u212a", "\u017fEED", "s\u0131", "\u0130", "é", "²", ":", "=", " : ", "  ", "\n", ",", ";", "1",
+              "0.02", "'x'", "█", "step:1/20", "k=3", "seed:42"]
+    for case in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        ascii_only = "".join(ch for ch in text if ch.isascii())
+        for t in (text, ascii_only):
+            assert _logged_settings([t], set(wanted)) == _logged_by_pattern([t], wanted), (case, t)
