@@ -109,3 +109,48 @@ def test_a_pass_over_the_same_tokens_is_still_found_under_two_enclosing_loops(tm
 
     assert ("GL103", 17) in found(1)
     assert found(1) == found(64)
+
+
+CARRIED = """
+import numpy as np
+vt = np.fromfile("./data/fineweb_val_000000.bin", dtype=np.uint16)
+hits = []
+for a in range(2):
+    prev = None
+    for i in range(3):
+        hits.append(prev)
+        prev = {value}
+"""
+
+TRAINED = """
+import numpy as np
+import torch
+import torch.nn.functional as F
+vt = torch.from_numpy(np.fromfile("./data/fineweb_val_000000.bin", dtype=np.uint16).astype(np.int64))
+model = build()
+opt = make_opt(model)
+for a in range(2):
+    for i in range(3):
+        loss = F.cross_entropy(model({x}), {y})
+        loss.backward()
+"""
+
+
+def test_a_loop_in_a_later_iteration_runs_again_when_it_carries_validation_tokens(tmp_path: Path) -> None:
+    # statements: 3 before the outer loop, its `for`; per outer iteration `prev = None` and the
+    # inner `for`; per inner iteration the append and the assignment
+    plain = _interpret(tmp_path / "a", CARRIED.format(value="i")).statements
+    assert plain == 4 + (2 + 2 * 2) + (2 + 2)    # the inner loop once in the outer's later iteration
+    # the first iteration leaves validation tokens in `prev`, read by the next one (`prev_x`, the
+    # window a TTT loop trains on after scoring it): the later iteration runs
+    carried = _interpret(tmp_path / "b", CARRIED.format(value="vt[i:i + 8]")).statements
+    assert carried == 4 + (2 + 2 * 2) + (2 + 2 * 2)
+
+
+def test_a_loop_in_a_later_iteration_runs_again_when_it_trains_on_validation_data(tmp_path: Path) -> None:
+    # statements: 6 before the outer loop, its `for`; per outer iteration the inner `for`; per
+    # inner iteration the loss and the backward pass
+    on_train = _interpret(tmp_path / "a", TRAINED.format(x="torch.zeros(8)", y="torch.zeros(8)")).statements
+    assert on_train == 7 + (1 + 2 * 2) + (1 + 2)
+    on_val = _interpret(tmp_path / "b", TRAINED.format(x="vt[i:i + 8]", y="vt[i + 1:i + 9]")).statements
+    assert on_val == 7 + (1 + 2 * 2) + (1 + 2 * 2)

@@ -1039,9 +1039,16 @@ class Interpreter:
         not_masks = self.frame.env.keys() - self.frame.masks   # a set difference in C, not a scan
         masks_out = None
         # the later iteration only while fewer than `nested_later_iterations` run around this loop
-        # (rules.toml explains the bound): nested loops' later iterations multiply otherwise
-        iterations = (0, 1) if self.later_running < self.spec.nested_later_iterations else (0,)
-        for k in iterations:
+        # (rules.toml explains the bound), or where the first iteration trained on validation data
+        # or wrote it into a table, or left it in a name the loop binds (`prev_x = x`, trained on
+        # in the next iteration): what a later iteration then scores may be rescored
+        bounded = self.later_running >= self.spec.nested_later_iterations
+        if bounded:
+            env = self.frame.env
+            before = {name: env.get(name, EMPTY) for name in self._assigned_in(node)}
+            events_before = len(self.events)
+        k = 0
+        while True:
             self.later_running += k
             self.frame.loops.append((loop_key, k, node))
             for name in carried:
@@ -1066,11 +1073,29 @@ class Interpreter:
                 self.frame.loops.pop()
                 self.later_running -= k
             masks_out = set(self.frame.masks) if masks_out is None else masks_out & self.frame.masks
-            if k == 0:   # the names after one iteration flow into the code after the loop
-                envs.append(dict(self.frame.env))
+            if k == 1:
+                break
+            envs.append(dict(self.frame.env))   # the names after one iteration flow on after the loop
+            if bounded and not self._adapted_on_validation(events_before) and not self._new_regions_bound(before):
+                break
+            k = 1
         self.frame.masks = masks_out - not_masks
         _merge_into(self.frame.env, envs[0])
         self._exec_block(node.orelse)
+
+    def _adapted_on_validation(self, since: int) -> bool:
+        """Was validation data trained on or written into a table since event `since`?"""
+        return any(e.regions and (e.kind == "update" or e.kind == "cache") for e in self.events[since:])
+
+    def _new_regions_bound(self, before: dict[str, frozenset]) -> bool:
+        """Does one of the names (bound by a loop, with their values before it) now hold validation
+        regions it did not hold before?"""
+        env = self.frame.env
+        for name, old in before.items():
+            now = env.get(name, EMPTY)
+            if now is not old and regions_of(now) - regions_of(old):
+                return True
+        return False
 
     def _s_For(self, node: ast.For) -> None:
         self._loop(node, node.target, _strip(self.eval(node.iter)) | self._iter_objects(node.iter))
