@@ -76,3 +76,24 @@ def test_memoized_label_questions_answer_as_a_scan() -> None:
         expected = any(isinstance(x, Region) or x == "TRAIN" for x in labels)
         assert has_data(labels) is expected and has_data(labels) is expected   # a miss, then a hit
         assert has_data(set(labels)) is expected
+
+
+def test_released_regions_hold_no_reference_to_themselves(tmp_path: Path) -> None:
+    # A region's cached lineage holds the region, and the region holds its unit: a cycle that left
+    # every checked unit's syntax tree to the garbage collector (most of its work after each folder)
+    import gc
+
+    interp = _run(tmp_path, """
+vt = stream()
+for i in range(0, len(vt) - 1025, 1024):
+    window = vt[i:i + 1024][:512]
+""")
+    regions = list(interp.regions.values())
+    assert len(regions) >= 3
+    for r in regions:
+        r.lineage, r.all_gens, r.source   # what the verdicts ask
+    assert any(r in gc.get_referents(*gc.get_referents(r)) for r in regions)   # the cycles
+    interp.release()
+    for r in regions:
+        assert not any(r in gc.get_referents(x) for x in gc.get_referents(r)), r
+        assert r.lineage >= {r} and r.source.parents == frozenset()   # asked again: rebuilt

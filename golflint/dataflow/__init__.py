@@ -45,8 +45,10 @@ def analyze_units(units: list, spec: Spec, phases: Any = None) -> Analysis:
     roots = [u for u in units if u not in imported]
     interp.run(roots + imported)
     scoring = frozenset((phases if phases is not None else ProgramPhases(units, spec)).scoring)
-    return Analysis(verdicts=judge(interp.events, scoring), exhausted=interp.exhausted,
-                    statements=interp.statements)
+    analysis = Analysis(verdicts=judge(interp.events, scoring), exhausted=interp.exhausted,
+                        statements=interp.statements)
+    interp.release()
+    return analysis
 
 
 @provides(Fact.DATAFLOW)

@@ -269,6 +269,7 @@ def module_name(path: str) -> str:
     return p.replace("/", ".")
 
 
+
 class Interpreter:
     def __init__(self, units: list[CodeUnit], spec: Spec):
         self.spec = spec
@@ -330,6 +331,14 @@ class Interpreter:
                 self.module_by_name[info.name] = info
 
     # ------------------------------------------------------------------ driving
+    def release(self) -> None:
+        """Drop what the regions cached about themselves once the verdicts are made. A region's
+        lineage holds the region itself (a reference cycle), and a region holds its unit, so the
+        unit's whole syntax tree waited for the garbage collector after every check; without the
+        caches it is freed as soon as the check lets go of it."""
+        for region in self.regions.values():
+            region.forget_derived()
+
     def run(self, roots: list[CodeUnit]) -> None:
         for unit in roots:
             info = next(m for m in self.modules.values() if m.unit is unit)

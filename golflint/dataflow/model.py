@@ -101,6 +101,13 @@ class Region:
             r = min(r.parents, key=lambda p: p.key)
         return r
 
+    def forget_derived(self) -> None:
+        """Drop the cached properties above. `lineage` holds the region itself and `source` may
+        be it: reference cycles that keep the region, its unit and the unit's syntax tree for the
+        garbage collector instead of freeing them when the analysis is dropped."""
+        for name in ("lineage", "all_gens", "source"):
+            self.__dict__.pop(name, None)
+
 
 # Label on a table written by a cache write: (CACHE_WRITE, time of the write event).
 CACHE_WRITE = "CACHE_WRITE"
