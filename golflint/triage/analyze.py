@@ -10,6 +10,7 @@ fresh temporary directory, within per-file and per-folder byte limits; nothing i
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -140,16 +141,28 @@ def _function_findings(prints: list[fingerprint.FunctionPrint], findings: list[d
 
 def analyze_folder(root: Path, track: str, settings: Settings, limits: Limits) -> dict[str, Any]:
     """check's engine on a materialized folder, plus its code fingerprints. Never raises."""
-    from ..engine import check_submission, instantiate_rules
     from ..runner import collector_tuned
+
+    with collector_tuned():
+        try:
+            return _analyzed(root, track, settings, limits)
+        finally:
+            # The cycles this folder's check left, while what existed before it is still frozen
+            # out of the collection: `collector_tuned` freezes everything at the next folder's
+            # start, so garbage not collected here was never collected at all (a triage of 150
+            # pull requests grew to 0.8 GB, of all of them to 8 GB).
+            gc.collect()
+
+
+def _analyzed(root: Path, track: str, settings: Settings, limits: Limits) -> dict[str, Any]:
+    from ..engine import check_submission, instantiate_rules
     from ..submission import Submission
 
     start = time.perf_counter()
     fail_on = Severity.parse(settings.get("general.fail_on", "error"))
     try:
         sub = Submission(root, track, settings)
-        with collector_tuned():
-            result = check_submission(sub, instantiate_rules(settings))
+        result = check_submission(sub, instantiate_rules(settings))
     except Exception as exc:  # the engine isolates rules; this catches anything around them
         return {"verdict": "error", "counts": {"error": 0, "warning": 0, "info": 0},
                 "findings": [], "bytes": None, "claimed_bpb": None, "functions": [],
