@@ -28,8 +28,11 @@ def make_submission(root: Path, files: Mapping[str, str | bytes]) -> Path:
     return root
 
 
-def interpret(tmp_path: Path, source: str):
-    """The dataflow interpreter after running `source` as a one-script record's train_gpt.py."""
+def interpret(tmp_path: Path, source: str, **spec_changes):
+    """The dataflow interpreter after running `source` as a one-script record's train_gpt.py;
+    `spec_changes` replace fields of the vocabulary (`nested_later_iterations=64`)."""
+    import dataclasses
+
     from golflint.dataflow.interp import Interpreter
     from golflint.dataflow.spec import Spec
     from golflint.discovery import find_submissions
@@ -40,7 +43,7 @@ def interpret(tmp_path: Path, source: str):
     settings = default_settings()
     target = find_submissions([tmp_path], settings).targets[0]
     sub = Submission(target.root, target.track, settings, env_overrides={})
-    interp = Interpreter(sub.python_units, Spec.from_settings(settings))
+    interp = Interpreter(sub.python_units, dataclasses.replace(Spec.from_settings(settings), **spec_changes))
     interp.run(sub.python_units)
     return interp
 

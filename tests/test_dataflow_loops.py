@@ -4,16 +4,13 @@ iteration are still made where that loop is nested."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-from golflint_testing import run_rules
+from golflint_testing import interpret, run_rules
 
 from golflint.config import default_settings
 from golflint.dataflow.interp import Interpreter
 from golflint.dataflow.spec import Spec
-from golflint.discovery import find_submissions
-from golflint.submission import Submission
 
 NESTED = """
 hits = []
@@ -35,18 +32,9 @@ for a in range(2):
 
 
 def _interpret(tmp_path: Path, source: str, nested: int | None = None) -> Interpreter:
-    folder = tmp_path / "records" / "track_10min_16mb" / "case"
-    folder.mkdir(parents=True)
-    (folder / "train_gpt.py").write_text(source)
-    settings = default_settings()
-    target = find_submissions([tmp_path], settings).targets[0]
-    sub = Submission(target.root, target.track, settings, env_overrides={})
-    spec = Spec.from_settings(settings)
-    if nested is not None:
-        spec = dataclasses.replace(spec, nested_later_iterations=nested)
-    interp = Interpreter(sub.python_units, spec)
-    interp.run(sub.python_units)
-    return interp
+    """The interpreter after `source`, with the default bound or `nested`."""
+    return interpret(tmp_path, source) if nested is None else \
+        interpret(tmp_path, source, nested_later_iterations=nested)
 
 
 def test_the_default_runs_a_later_iteration_only_outside_another(tmp_path: Path) -> None:

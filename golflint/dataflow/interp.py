@@ -269,7 +269,6 @@ def module_name(path: str) -> str:
     return p.replace("/", ".")
 
 
-
 class Interpreter:
     def __init__(self, units: list[CodeUnit], spec: Spec):
         self.spec = spec
@@ -1085,7 +1084,7 @@ class Interpreter:
             if k == 1:
                 break
             envs.append(dict(self.frame.env))   # the names after one iteration flow on after the loop
-            if bounded and not self._adapted_on_validation(events_before) and not self._new_regions_bound(before):
+            if bounded and not (self._adapted_on_validation(events_before) or self._new_regions_bound(before)):
                 break
             k = 1
         self.frame.masks = masks_out - not_masks

@@ -334,7 +334,8 @@ def _wanted_settings(text: str, wanted: set[str]) -> list[tuple[str, str]]:
     one of the ASCII names in `wanted`, in text order: what `_logged_settings`' case-blind pattern
     finds, by searching the lowered text for each name (the pattern tried its alternation at every
     word boundary of megabytes of logs: six times slower on the records). A name counts where it
-    is a whole word: no word character (`str.isalnum()` or `_`, as `\w`) on either side."""
+    is a whole word: no word character (`str.isalnum()` or `_`, what the pattern's word class
+    matches) on either side."""
     low = text.lower()
     end = len(text)
     hits = []

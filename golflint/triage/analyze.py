@@ -149,8 +149,8 @@ def analyze_folder(root: Path, track: str, settings: Settings, limits: Limits) -
         finally:
             # The cycles this folder's check left, while what existed before it is still frozen
             # out of the collection: `collector_tuned` freezes everything at the next folder's
-            # start, so garbage not collected here was never collected at all (a triage of 150
-            # pull requests grew to 0.8 GB, of all of them to 8 GB).
+            # start, so garbage not collected here was never collected at all (a triage of 60
+            # pull requests peaked at 0.8 GB, of all of them at 8 GB).
             gc.collect()
 
 
