@@ -458,7 +458,7 @@ def main() -> None:
 
         print("targets (wall seconds on this machine, now):")
         if ruff_cold:
-            cold = cold_pairs[len(cold_pairs) // 2][0]
+            cold = median_pair[0]
             warm = results["golflint warm (cache), parallel"]["wall"] / ruff_cold["wall"]
             print(f"  cold <= 5x ruff (median pair): {cold:5.1f}x  {verdict(cold <= 5)}")
             print(f"  warm <= 1x ruff cold:          {warm:5.2f}x  {verdict(warm <= 1)}")

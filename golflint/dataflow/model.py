@@ -105,8 +105,12 @@ class Region:
         """Drop the cached properties above. `lineage` holds the region itself and `source` may
         be it: reference cycles that keep the region, its unit and the unit's syntax tree for the
         garbage collector instead of freeing them when the analysis is dropped."""
-        for name in ("lineage", "all_gens", "source"):
+        for name in _REGION_DERIVED:
             self.__dict__.pop(name, None)
+
+
+# Region's cached properties, read off the class: one added later is dropped too
+_REGION_DERIVED = tuple(name for name, value in vars(Region).items() if isinstance(value, cached_property))
 
 
 # Label on a table written by a cache write: (CACHE_WRITE, time of the write event).
