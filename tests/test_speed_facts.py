@@ -111,3 +111,17 @@ def test_logged_settings_for_wanted_names_match_the_full_scan():
     assert _logged_settings([text, text], wanted) == expected
     assert expected["lr"] == ["0.1", "0.2", "0.3", "0.4)"] * 2
     assert _logged_settings([text], set()) == {}
+
+
+def test_cone_children_are_iter_child_nodes_with_inert_leaves_marked():
+    """GL104's cone pushes each node's children as `ast.iter_child_nodes` lists them, in that order
+    (its budget is spent in that order), with contexts and operators as the inert placeholder."""
+    from golflint.facts.targets import _INERT, _push_children
+
+    unit = _reference_unit()
+    frame = object()
+    for node in ast.walk(unit.tree):
+        pushed: list = []
+        _push_children(pushed, frame, node)
+        expected = [(frame, _INERT if isinstance(c, SINGLETONS) else c) for c in ast.iter_child_nodes(node)]
+        assert [(f, id(c)) for f, c in pushed] == [(f, id(c)) for f, c in expected]

@@ -332,6 +332,8 @@ def _cone(idx: UnitIndex, frame: _Frame, expr: ast.AST, runs: list, mixes: list,
     while stack and budget > 0:
         fr, node = stack.pop()
         budget -= 1
+        if node is _INERT:
+            continue
         if (id(fr), id(node)) in seen:
             continue
         seen.add((id(fr), id(node)))
@@ -365,7 +367,28 @@ def _cone(idx: UnitIndex, frame: _Frame, expr: ast.AST, runs: list, mixes: list,
                                 for p, a in bound.items() if isinstance(a, ast.Name)},
                                {p: (fr, a) for p, a in bound.items()}, fr.depth + 1)
                 stack.extend((inner, n.value) for n in inner.scope.of(ast.Return) if n.value is not None)
-        stack.extend((fr, child) for child in ast.iter_child_nodes(node))
+        _push_children(stack, fr, node)
+
+
+# Expression contexts and operators: leaves no step of the cone acts on. Each still spends one
+# unit of the budget where `ast.iter_child_nodes` would have put it (so the budget runs out at
+# the same node as it always did), as a placeholder that skips the tests every other node gets.
+_INERT_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_INERT = ast.AST()
+
+
+def _push_children(stack: list, frame: "_Frame", node: ast.AST) -> None:
+    """`stack.extend((frame, child) for child in ast.iter_child_nodes(node))`, in that order,
+    with each inert leaf replaced by `_INERT`."""
+    AST, inert = ast.AST, _INERT_LEAVES
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, AST):
+            stack.append((frame, _INERT if isinstance(value, inert) else value))
+        elif type(value) is list:
+            for item in value:
+                if isinstance(item, AST):
+                    stack.append((frame, _INERT if isinstance(item, inert) else item))
 
 
 def _reaches_end(part: ast.Slice) -> bool:
