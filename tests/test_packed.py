@@ -124,6 +124,18 @@ def test_exec_of_a_python_file_in_the_folder_is_followed_as_code(make_sub):
     assert active(run_rules(root, ["GL010"]), "GL010") == []
 
 
+@pytest.mark.parametrize("call, followed", [
+    ("exec", True),
+    ("\uff45\uff58\uff45\uff43", True),   # fullwidth letters: Python reads the name as `exec` (NFKC)
+    ("print", False),
+])
+def test_a_file_the_script_execs_is_loaded_however_exec_is_spelled(make_sub, call, followed):
+    root = make_sub({"train_gpt.py": f"{call}(open('./lib/stage2.py').read())\n", "lib/stage2.py": "x = 1\n"})
+    units = Submission(root, "record", default_settings()).code_units
+    assert [(u.path, u.reason) for u in units if u.path == "lib/stage2.py"] == (
+        [("lib/stage2.py", "exec'd by train_gpt.py line 1")] if followed else [])
+
+
 def test_exec_of_a_non_python_file_in_the_folder_is_a_warning(make_sub):
     root = make_sub({"train_gpt.py": "exec(open('./stage2.txt').read())\n", "stage2.txt": "x = 1\n"})
     [f] = active(run_rules(root, ["GL010"]), "GL010")
