@@ -166,7 +166,7 @@ def test_reading_only_the_offending_strings_gives_the_whole_module_tree(source):
 
     with pytest.raises(SyntaxError):
         ast.parse(source)
-    fast = parse._read_offending_groups(source)
+    fast = parse._read_offending_groups(source, parse._offending_groups(source))
     assert fast is not None, "the scan should be sure of this code"
     whole = parse._read_whole_module(source)
     assert ast.dump(parse._substitute_pieces(source, "t.py", *fast), include_attributes=True) == \
@@ -189,7 +189,7 @@ def test_an_unsure_scan_falls_back_to_reading_the_whole_module():
     from golflint.code import parse
 
     source = 'x = f"{d["k"]}"\ny = "unterminated\n'
-    assert parse._read_offending_groups(source) is None
+    assert parse._read_offending_groups(source, parse._offending_groups(source)) is None
     with pytest.raises(SyntaxError):
         parse_source(source)
 
@@ -202,7 +202,7 @@ def test_code_broken_elsewhere_is_not_read_again_by_libcst():
     from golflint.code import parse
 
     source = 'print(f"{x}")\nlogfile: logs/1337.txt\n'
-    assert parse._read_offending_groups(source) is parse._NONE_OFFENDING
+    assert parse._read_offending_groups(source, parse._offending_groups(source)) is parse._NONE_OFFENDING
     code = ("import sys\n"
             "from golflint.code.parse import parse_source\n"
             "try:\n    parse_source(sys.argv[1])\nexcept SyntaxError:\n    print('SyntaxError')\n"
@@ -211,3 +211,67 @@ def test_code_broken_elsewhere_is_not_read_again_by_libcst():
     done = subprocess.run([sys.executable, "-c", code, source], capture_output=True, text=True, env=env,
                           timeout=60)
     assert done.stdout.split() == ["SyntaxError", "False"], done.stderr
+
+
+# Offending f-strings that only reuse their own quote inside a field are written with the other
+# quote and read by the running `ast` (no libcst): the same tree as libcst's reading, and as 3.12's.
+SWAPPABLE = [
+    'x = f"{d["k"]}"\n',
+    'x = F"{d["k"]=} {f"{z}"!r:>{w}}" + rf"{d["j"]}"\n',
+    'x = f"{a!=b} {d["k"]:{w}.{p}f} {{literal}} {x if y else"z"}"\n',
+    'print(f"  {cat}: {", ".join(sorted(categories[cat]))}")\n',     # as in an accepted record
+    "x = f'{d['k']}'  # the other quote: \"\n",
+]
+NOT_SWAPPABLE = [
+    'x = f"{d["a"]}" "plain"\n',                      # a concatenation: one string only
+    'x = (f"{d["a"]}"\n     "plain")\n',
+    'x = f"""{d["""k"""]}"""\n',                      # triple-quoted
+    'x = f"{d["k"]}\\n"\n',                            # a backslash
+    'x = f"{d["k"]} it\'s"\n',                         # the other quote inside
+]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+@pytest.mark.parametrize("source", SWAPPABLE)
+def test_swapped_quotes_give_the_tree_of_libcst_and_of_312(source, tmp_path):
+    import ast
+
+    from golflint.code import parse
+
+    with pytest.raises(SyntaxError):
+        ast.parse(source)
+    offending = parse._offending_groups(source)
+    swapped = parse._quotes_swapped(source, offending)
+    assert swapped is not None and len(swapped) == len(source)
+    mine = parse_source(source)
+    assert ast.dump(mine, include_attributes=False) == ast.dump(ast.parse(swapped), include_attributes=False)
+    by_libcst = parse._substitute_pieces(source, "t.py", *parse._read_offending_groups(source, offending))
+    assert shape(mine) == shape(by_libcst)
+    interpreter = python312()
+    if interpreter is not None:
+        path = tmp_path / "swapped.py"
+        path.write_text(source, encoding="utf-8")
+        assert as_json(shape(mine)) == shape_under_312(interpreter, path)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+@pytest.mark.parametrize("source", NOT_SWAPPABLE)
+def test_quotes_are_not_swapped_where_that_could_change_the_string(source):
+    from golflint.code import parse
+
+    offending = parse._offending_groups(source)
+    assert offending and parse._quotes_swapped(source, offending) is None
+    assert parse_source(source) is not None   # libcst reads it instead
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ reads PEP 701 itself")
+def test_swappable_f_strings_do_not_import_libcst():
+    code = ("import sys\n"
+            "from golflint.code.parse import parse_source\n"
+            "parse_source(sys.argv[1])\n"
+            "print('libcst' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    for source, imported in ((SWAPPABLE[1], "False"), (NOT_SWAPPABLE[0], "True")):
+        done = subprocess.run([sys.executable, "-c", code, source], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert done.stdout.split() == [imported], done.stderr
