@@ -349,3 +349,43 @@ def test_valid_submission_json_is_checked_without_importing_jsonschema():
             "assert 'jsonschema' not in sys.modules\n"
             "assert _schema_errors({'author': 'a', 'name': 'n', 'val_bpb': '1.2'}, ('author', 'name', 'val_bpb'))\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_missing_fields_alone_are_told_as_jsonschema_tells_them():
+    """When the schema's only complaint is missing required fields, GL006 names them without
+    jsonschema: the same fields, in the same order, as jsonschema's errors give; whenever anything
+    else is wrong, jsonschema is asked."""
+    import jsonschema
+
+    from golflint.rules.structure import _only_missing, submission_schema
+
+    told = {True: 0, False: 0}
+    for required in (("author", "name", "val_bpb"), ("name", "name", "bytes_total"), ("not_a_known_field",)):
+        slow = jsonschema.Draft202012Validator(submission_schema(required))
+        for doc in _documents(3000):
+            errors = list(slow.iter_errors(doc))
+            only_required = all(e.validator == "required" and not list(e.absolute_path) for e in errors)
+            named = list(dict.fromkeys(k for e in errors if e.validator == "required"
+                                       for k in e.validator_value if k not in doc))
+            found = _only_missing(doc, required)
+            if found is not None:
+                assert errors and only_required and found == named, (required, doc)
+            elif any(key not in doc for key in required):
+                assert not only_required, (required, doc)
+            told[found is not None] += 1
+    assert told[True] > 100 and told[False] > 1000   # both answers were exercised
+
+
+def test_a_submission_json_missing_only_a_field_does_not_import_jsonschema(make_sub):
+    import subprocess
+    import sys
+
+    root = make_sub({"train_gpt.py": "print(1)\n", "README.md": "# r\n",
+                     "submission.json": json.dumps({"author": "a", "val_bpb": 1.2})})
+    code = ("import sys\nfrom golflint_testing import run_rules\n"
+            f"result = run_rules({str(root)!r}, ['GL006'])\n"
+            "print([f.message for f in result.findings if f.rule == 'GL006'], 'jsonschema' in sys.modules)\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(here), here, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.stdout.strip() == "['required field `name` is missing'] False", done.stderr
