@@ -44,7 +44,7 @@ def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
         if sys.version_info >= (3, 12):
             raise
         try:
-            tree = _parse_with_libcst(source, filename)
+            tree = _parse_as_312(source, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None  # the 3.12 reading failed too: report the running `ast`'s own error
         if tree is None:
@@ -52,7 +52,10 @@ def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
         return tree
 
 
-def _parse_with_libcst(source: str, filename: str) -> ast.Module | None:
+def _parse_as_312(source: str, filename: str) -> ast.Module | None:
+    """The tree of code the running `ast` rejects, read with 3.12's f-strings: by `ast` with the
+    offending strings' quotes swapped where that suffices, else with libcst reading those strings
+    (or the whole module where the scan is unsure); None when no reading succeeds."""
     offending = _offending_groups(source)
     swapped = _quotes_swapped(source, offending) if offending else None
     if swapped is not None:

@@ -393,26 +393,20 @@ def submission_schema(required: tuple[str, ...]) -> dict[str, Any]:
             "required": list(required), "properties": properties}
 
 
-@lru_cache(maxsize=8)
-def _fast_validity(required: tuple[str, ...]) -> Any:
+@lru_cache(maxsize=16)
+def _fast_validity(required: tuple[str, ...], enforce_required: bool = True) -> Any:
     """A compiled yes/no check of `submission_schema(required)`. Most submission.json files are
     valid, and fastjsonschema answers that without importing jsonschema (~90 ms of a one-folder
     check). It implements drafts 4-7, whose meaning of every keyword the schema uses (type, items,
     properties, additionalProperties, required, minimum) is 2020-12's: the schema is compiled
-    under draft 7 (tests/test_structure.py compares the two on many documents)."""
+    under draft 7 (tests/test_structure.py compares the two on many documents). Without
+    `enforce_required`, only the types are checked (a required field still not null), whatever
+    is missing."""
     import fastjsonschema
 
     schema = {**submission_schema(required), "$schema": "http://json-schema.org/draft-07/schema#"}
-    return fastjsonschema.compile(schema)
-
-
-@lru_cache(maxsize=8)
-def _fast_types_validity(required: tuple[str, ...]) -> Any:
-    """`_fast_validity` without the `required` list: every field present has its type (a required
-    one not null), whatever is missing."""
-    import fastjsonschema
-
-    schema = {**submission_schema(required), "required": [], "$schema": "http://json-schema.org/draft-07/schema#"}
+    if not enforce_required:
+        schema["required"] = []
     return fastjsonschema.compile(schema)
 
 
@@ -423,7 +417,7 @@ def _only_missing(claims: dict, required: tuple[str, ...]) -> list[str] | None:
     if not missing:
         return None
     try:
-        _fast_types_validity(required)(claims)
+        _fast_validity(required, enforce_required=False)(claims)
     except Exception:  # noqa: BLE001 - a field of the wrong type too, or the fast check could not say
         return None
     return missing
