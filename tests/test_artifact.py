@@ -136,6 +136,45 @@ def test_bytes_total_may_match_any_seeds_logged_total(make_sub):
     assert findings(check(root, ["GL303"], logs=logs), "GL303") == []
 
 
+SEED_TOTALS = [15_979_182, 15_971_129, 15_977_203, 15_979_114, 15_971_178]   # mean 15,975,561.2
+
+
+def _seed_logs(totals):
+    return [log(f"train_seed{i}.log", seed=i, total=t, model=t - 150) for i, t in enumerate(totals, 1)]
+
+
+@pytest.mark.parametrize("claimed", [15_975_561, 15_975_562])
+def test_bytes_total_may_be_the_mean_of_the_logged_totals(make_sub, claimed):
+    # A five-seed record stating its seeds' mean (rounded either way), as 2026-04-22 does.
+    root = folder(make_sub, {"bytes_total": claimed})
+    assert findings(check(root, ["GL303"], logs=_seed_logs(SEED_TOTALS)), "GL303") == []
+
+
+def test_a_mean_that_hides_a_seed_over_the_cap_is_an_error(make_sub):
+    totals = [15_990_000, 16_010_000]
+    root = folder(make_sub, {"bytes_total": 16_000_000})
+    [f] = findings(check(root, ["GL303"], logs=_seed_logs(totals)), "GL303")
+    assert f.severity.value == "error" and "16,010,000" in f.message
+
+
+@pytest.mark.parametrize("claimed, settings", [
+    (15_975_560, {}),                                            # two bytes under the mean
+    (15_975_561, {"bytes": {"total_claim_may_be_mean": False}}),  # the policy switched off
+])
+def test_bytes_total_near_the_mean_or_with_the_policy_off_is_reported(make_sub, claimed, settings):
+    root = folder(make_sub, {"bytes_total": claimed})
+    sub = Submission(root, "record", default_settings().with_overrides(settings))
+    sub.__dict__["logs"] = _seed_logs(SEED_TOTALS)
+    result = check_submission(sub, instantiate_rules(sub.settings, only=["GL303"]), debug=True)
+    [f] = findings(result, "GL303")
+    assert f.severity.value == "warning" and f"bytes_total claims {claimed:,}" in f.message
+
+
+def test_one_logged_total_is_no_mean(make_sub):
+    root = folder(make_sub, {"bytes_total": 15_979_181})
+    assert len(findings(check(root, ["GL303"], logs=_seed_logs([15_979_182])), "GL303")) == 1
+
+
 def test_bytes_total_matching_nothing_lists_every_source(make_sub):
     root = folder(make_sub, {"bytes_total": 15_999_000})
     logs = [log(seed=1, total=16_000_150, model=16_000_000)]
