@@ -314,7 +314,7 @@ class ByteClaimMismatch(Rule):
 def _is_mean_of_logged_totals(sub, claimed: int) -> bool:
     """`claimed` is the mean of two or more logged totals, rounded either way to a whole byte, and
     every one of them is within the cap (a mean under the cap never hides a seed over it). The
-    organizers accepted a five-seed record whose bytes_total is such a mean (2026-04-22)."""
+    organizers accepted three records whose bytes_total is such a mean (2026-04-01, 04-05, 04-22)."""
     if not sub.settings.get("bytes.total_claim_may_be_mean", True):
         return False
     totals = [log.total_bytes for log in sub.logs if log.total_bytes is not None]
