@@ -219,6 +219,10 @@ class ByteClaimMismatch(Rule):
         Valid(files=_folder(model_bytes=600, bytes_code=len(_CODE), bytes_total=len(_CODE) + 600)),
         Valid(files=_folder(model_bytes=600), note="no claims: nothing to compare"),
         Valid(files=_folder(bytes_code=len(_CODE), bytes_total=None), note="null claim: not stated"),
+        Valid(files={**_folder(bytes_total=1_500_000),
+                     "train_seed1.log": "seed:1\nTotal submission size int8+zlib: 1499000 bytes\n" + _LOG,
+                     "train_seed2.log": "seed:2\nTotal submission size int8+zlib: 1501000 bytes\n" + _LOG},
+              note="the mean of the seeds' logged totals"),
     ))
     invalid = examples(lambda: (
         Invalid(files=_folder(model_bytes=600, bytes_code=len(_CODE) - 1), file=SUBMISSION_JSON, lines=5),
