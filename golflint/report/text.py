@@ -89,7 +89,7 @@ def _wrapped(console: Console, width: int, text: Text, indent: int = 0) -> list[
     return out
 
 
-def _finding(f: Finding, console: Console, width: int) -> None:
+def _finding(f: Finding, console: Console, width: int) -> Text:
     head = Text("  ")
     head.append(visible(f.location) or "folder", style="bold")
     head.append("  ")
@@ -106,8 +106,7 @@ def _finding(f: Finding, console: Console, width: int) -> None:
         lines.append(line)
     if f.hint:
         lines += _wrapped(console, width, Text("help: ", style="green") + Text(visible(f.hint)), 4)
-    # One print per finding: rich's fixed cost per call dominated long reports.
-    console.print(Text("\n").join(lines), soft_wrap=True)
+    return Text("\n").join(lines)
 
 
 SUMMARY_COLUMNS = ("total B", "spare B", "val_bpb", "seeds", "err", "warn")
@@ -172,15 +171,18 @@ def render(results: Sequence[SubmissionResult], console: Console, *, show_suppre
         header.append("ok    " if r.ok(fail_on) else "FAILS ", style="bold green" if r.ok(fail_on) else "bold red")
         header.append(f"{r.track}  ", style="dim")
         header.append(visible(r.path), style="bold")
-        console.print(header)
+        # Few prints per submission: rich's fixed cost per call was most of a long report's time,
+        # and the report is written after the last folder is checked. Lines printed together wrap
+        # one by one, as they would printed apart.
+        head = [header]
         if not quiet:
-            for line in _bytes_lines(r.bytes):
-                console.print(line)
-            console.print(_scores_line(r.scores))
+            head += [*_bytes_lines(r.bytes), _scores_line(r.scores)]
         if not shown:
-            console.print(Text("  no findings", style="green"))
-        for f in shown:
-            _finding(f, console, width)
+            head.append(Text("  no findings", style="green"))
+        console.print(Text("\n").join(head))
+        if shown:
+            # already wrapped to the width (`_wrapped`): soft_wrap keeps rich from wrapping again
+            console.print(Text("\n").join([_finding(f, console, width) for f in shown]), soft_wrap=True)
         console.print()
     if quiet:
         return
