@@ -103,3 +103,34 @@ def test_checks_run_with_the_tuned_collector_and_leave_the_callers_thresholds(mo
     check_folders([Job(folder, "record")], RunOptions(default_settings(), {}), jobs=1)
     assert seen == [runner.CHECK_GC_THRESHOLDS]
     assert gc.get_threshold() == before
+
+
+def test_a_packed_script_is_weighed_by_the_source_it_decodes_to(tmp_path):
+    # The pool starts the costliest folders first; a 20 KB self-extracting script takes as long as
+    # a 100 KB plain one, so it must not be left for the end of the run.
+    import base64
+    import lzma
+    import os
+
+    from golflint.runner import _expected_cost
+
+    source = "".join(f"def f{i}(x):\n    return x * {i} + {i * i} % 7\n" for i in range(3000))
+    payload = base64.b85encode(lzma.compress(source.encode())).decode()
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    (packed / "train_gpt.py").write_text(
+        f"import lzma as L, base64 as B\nexec(L.decompress(B.b85decode({payload!r})))\n")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "train_gpt.py").write_text(source[: 2 * len(payload)])   # twice the packed script's size
+    printed = tmp_path / "printed"
+    printed.mkdir()
+    (printed / "train_gpt.py").write_text(f"print({payload!r})\n")     # a long line, but nothing execs it
+    assert _expected_cost(packed) > _expected_cost(plain) > _expected_cost(printed)
+    assert _expected_cost(printed) == (printed / "train_gpt.py").stat().st_size
+    # never an error: a FIFO named like a script, a dangling link, a folder that is gone
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(plain / "pipe.py")
+    (plain / "gone.py").symlink_to(tmp_path / "nowhere.py")
+    assert _expected_cost(plain) == 2 * len(payload)
+    assert _expected_cost(tmp_path / "missing") == 0
