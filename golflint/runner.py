@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,14 +144,16 @@ def _submission(job: Job, options: RunOptions) -> Submission:
 # A self-extracting script's payload decodes to about three times its length of source (2.1-3.4x
 # over the accepted records' seven packed scripts), and that source is analyzed too.
 _PACKED_EXPANSION = 3
-_PACKED_LINE = 1_000          # a line this long in a script that execs something: its payload
-_INSPECTED_BYTES = 1 << 20    # larger scripts are weighed by their size alone
+# A payload: runs of base64/base85 characters, on one line or split over many. Code seldom has
+# 64 characters without a space, quote, dot, comma or bracket.
+_PAYLOAD_RUN = re.compile(rb"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~/]{64,}")
+_INSPECTED_BYTES = 1 << 16    # a packed script is small (its point); larger ones are weighed by their size
 
 
 def _expected_cost(root: Path) -> int:
     """A folder's expected check time, in bytes of Python: the scripts' sizes, plus for a script
-    that execs a long literal (a packed script, 16-28 KB on disk that took as long as 100-190 KB
-    plain ones), the source its payload decodes to. Only orders the pool's work, largest first;
+    that execs something, the source its payload decodes to (a packed script, 16-28 KB on disk,
+    took as long as a 60-190 KB plain one). Only orders the pool's work, largest first;
     it never changes a result."""
     total = 0
     try:
@@ -163,9 +166,7 @@ def _expected_cost(root: Path) -> int:
                 with open(path, "rb") as f:
                     data = f.read(_INSPECTED_BYTES)
                 if b"exec" in data:
-                    longest = max(map(len, data.split(b"\n")))
-                    if longest >= _PACKED_LINE:
-                        total += _PACKED_EXPANSION * longest
+                    total += _PACKED_EXPANSION * sum(map(len, _PAYLOAD_RUN.findall(data)))
     except OSError:
         pass
     return total
