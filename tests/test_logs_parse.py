@@ -289,3 +289,40 @@ def test_last_finds_the_last_matching_line_whatever_the_spelling():
                         expected = (number, m.group(0))
         found = _Lines(text).last("val_bpb", pattern)
         assert (found and (found[0], found[1].group(0))) == expected, n
+
+
+# -- finding lines ----------------------------------------------------------------------------------
+_PIECES = ["val_loss", "VAL_LOSS", "Val_loss", "Val_Loss", "vAl_loss", "VAL_loss", "val_lossval_loss",
+           "step", "STEP", "Step", "sTeP", "stepstep", "step_avg", "Step_Avg", "peak memory", "Peak Memory",
+           "PEAK MEMORY", "pea\u212a memory", "\u212aelvin", "seed", "SEED", "Seed", ":", "=", " ", "  ",
+           "1.2345", "42", "\n", "\n", "\n", "\r", "\x1b[2K", "\u00b1", "\u2192", "x"]
+
+
+def _random_log(rng: random.Random, odd: bool) -> str:
+    pieces = _PIECES + (["\u0130"] if odd else [])
+    return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 400)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_lines_are_found_as_by_searching_each_spelling(seed):
+    # The lowered copy must find exactly the lines that searching the log once per spelling finds,
+    # with every casing logs use, casings they do not (vAl_loss), characters that lowercase to
+    # ASCII letters (the Kelvin sign), repeated needles, and text whose lowercase is longer (U+0130).
+    import re
+
+    from golflint.logs.parse import _Lines
+
+    rng = random.Random(seed)
+    patterns = [re.compile(r"\d"), re.compile(r"[:=]\s*\d"), re.compile(r"\S")]
+    for _ in range(25):
+        text = _random_log(rng, odd=rng.random() < 0.2)
+        lines = _Lines(text)
+        if "\u0130" in text:
+            assert lines.lowered is None       # positions would not agree: spelling by spelling
+            continue
+        for needle in ("val_loss", "step", "step_avg", "peak memory", "seed"):
+            assert list(lines.forward(needle)) == list(lines._forward_by_spelling(needle))
+            for pattern in patterns:
+                found, expected = lines.last(needle, pattern), lines._last_by_spelling(needle, pattern)
+                assert (found and (found[0], found[1].group(0), found[1].string)) == \
+                    (expected and (expected[0], expected[1].group(0), expected[1].string))
