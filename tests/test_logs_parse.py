@@ -326,3 +326,17 @@ def test_lines_are_found_as_by_searching_each_spelling(seed):
                 found, expected = lines.last(needle, pattern), lines._last_by_spelling(needle, pattern)
                 assert (found and (found[0], found[1].group(0), found[1].string)) == \
                     (expected and (expected[0], expected[1].group(0), expected[1].string))
+
+
+def test_a_very_long_log_gets_no_lowered_copy_and_is_still_read(monkeypatch):
+    # The copy would double a long log's memory: past the limit the log is searched by spelling.
+    import golflint.logs.parse as parse
+
+    text = "step:1/2 train_time:5ms\n" * 20 + "VAL_LOSS:2.0 val_bpb:1.2 eval_time:3ms\n"
+    monkeypatch.setattr(parse, "_LOWERED_MAX_CHARS", len(text) - 1)
+    assert parse._Lines(text).lowered is None
+    log = parse_log("train.log", text)
+    assert log.steps == 1 and log.train_time_ms == 5 and [s.line for s in log.scores] == [21]
+    monkeypatch.setattr(parse, "_LOWERED_MAX_CHARS", len(text))
+    assert parse._Lines(text).lowered is not None
+    assert parse_log("train.log", text) == log

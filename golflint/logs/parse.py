@@ -142,6 +142,12 @@ def _spellings(needle: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((needle, needle.upper(), needle.capitalize(), needle.title())))
 
 
+# The lowered copy doubles a log's memory for as long as it is read: a larger log (the accepted
+# records' largest is 0.2 MB; a hostile one may reach general.max_text_file_bytes, and a text
+# with one character beyond U+FFFF takes four bytes per character) is searched spelling by spelling.
+_LOWERED_MAX_CHARS = 16_000_000
+
+
 class _Lines:
     """Finds the lines holding a substring without visiting the others.
 
@@ -152,14 +158,17 @@ class _Lines:
     question. (Searching the log itself once per spelling read it whole for every spelling it never
     uses: 283 MB of searching for 8.5 MB of accepted records' logs, against one lowercasing of
     it.) A text whose lowercase is longer (U+0130 lowercases to two characters) has no copy with
-    the same positions: it is searched once per spelling.
+    the same positions, and a very long one gets none (`_LOWERED_MAX_CHARS`): they are searched
+    once per spelling.
     """
 
     def __init__(self, text: str):
         self.text = text
         self.newlines = text.count("\n")
-        lowered = text.lower()
-        self.lowered: str | None = lowered if len(lowered) == len(text) else None
+        self.lowered: str | None = None
+        if len(text) <= _LOWERED_MAX_CHARS:
+            lowered = text.lower()
+            self.lowered = lowered if len(lowered) == len(text) else None
 
     def _bounds(self, pos: int) -> tuple[int, int]:
         start = self.text.rfind("\n", 0, pos) + 1
