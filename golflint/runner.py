@@ -149,7 +149,8 @@ def _submission(job: Job, options: RunOptions) -> Submission:
 # over the accepted records' seven packed scripts), and that source is analyzed too.
 _PACKED_EXPANSION = 3
 # A payload: runs of base64/base85 characters, on one line or split over many. Code seldom has
-# 64 characters without a space, quote, dot, comma or bracket.
+# 64 characters without a space, quote, dot, comma, colon or square bracket (a minified script
+# that execs something may be overweighed: this only orders the work).
 _PAYLOAD_RUN = re.compile(rb"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~/]{64,}")
 _INSPECTED_BYTES = 1 << 16    # a packed script is small (its point); larger ones are weighed by their size
 
