@@ -332,6 +332,72 @@ def test_stripped_source_keeps_strings_and_drops_what_the_minifier_drops():
     assert stripped_source("def f(a, b):\n    a = b\n    return a\n", other, literal_statements=True) is None
 
 
+# The same script as a brotli wrapper at quality 11: slow enough (a quarter of a second on a real
+# script) that the bound to build first is chosen from a quick estimate at quality 5.
+BROTLI_MINIFYING = MINIFYING.replace("import base64, lzma", "import base64, brotli").replace(
+    "lzma.compress(raw)", "brotli.compress(raw, quality=11)").replace(
+    "import lzma as L,base64 as B\\nexec(L.decompress", "import brotli as L,base64 as B\\nexec(L.decompress")
+
+
+def _brotli_wrapper_size(source: str) -> int:
+    import brotli
+
+    encoded = base64.b85encode(brotli.compress(source.encode(), quality=11))
+    return len(b'import brotli as L,base64 as B\nexec(L.decompress(B.b85decode("') + len(encoded) + len(b'")))\n')
+
+
+def _brotli_folder(tmp_path: Path, model: int) -> Path:
+    import python_minifier
+
+    logged = _brotli_wrapper_size(python_minifier.minify(BROTLI_MINIFYING))
+    text = (f"seed:1\nSerialized model quantized+brotli: {model} bytes\n"
+            f"Code size (compressed): {logged} bytes\n"
+            "final_int8_zlib_roundtrip_exact val_loss:2.07000000 val_bpb:1.22000000\n")
+    return make_submission(tmp_path / "records" / "track_10min_16mb" / "x", {
+        "README.md": README, "train_gpt.py": BROTLI_MINIFYING, "train_seed1.log": text,
+        "submission.json": json.dumps({"author": "a", "name": "n", "val_bpb": 1.22, "val_loss": 2.07})})
+
+
+def _slow_brotli_inputs(monkeypatch) -> list[bytes]:
+    """The texts golflint compresses with brotli at quality 11, recorded."""
+    import brotli
+
+    seen: list[bytes] = []
+    compress = brotli.compress
+
+    def recording(data, **options):
+        if options.get("quality", 11) >= 10:
+            seen.append(data)
+        return compress(data, **options)
+
+    monkeypatch.setattr(brotli, "compress", recording)
+    return seen
+
+
+def test_a_slow_codec_builds_the_stripped_bound_first_when_the_unminified_one_looks_over(tmp_path, monkeypatch):
+    import ast
+
+    from golflint.budget.code import stripped_source
+
+    stripped_text = stripped_source(BROTLI_MINIFYING, ast.parse(BROTLI_MINIFYING), literal_statements=False)
+    stripped, bound = _brotli_wrapper_size(stripped_text), _brotli_wrapper_size(BROTLI_MINIFYING)
+    assert stripped < bound
+    root = _brotli_folder(tmp_path, model=16_000_000 - (stripped + bound) // 2)
+    seen = _slow_brotli_inputs(monkeypatch)
+    m = Submission(root, "record", default_settings()).measurement
+    assert m.is_bound and m.code_bytes == stripped and "without comments" in m.code_note
+    assert seen == [stripped_text.encode()]  # the unminified source was never compressed slowly
+
+
+def test_a_slow_codec_builds_the_unminified_bound_first_when_it_plainly_fits(tmp_path, monkeypatch):
+    bound = _brotli_wrapper_size(BROTLI_MINIFYING)
+    root = _brotli_folder(tmp_path, model=16_000_000 - 2 * bound)
+    seen = _slow_brotli_inputs(monkeypatch)
+    m = Submission(root, "record", default_settings()).measurement
+    assert m.is_bound and m.code_bytes == bound and "unminified" in m.code_note
+    assert seen == [BROTLI_MINIFYING.encode()]
+
+
 def test_a_bound_that_does_not_fit_is_rebuilt_exactly(tmp_path):
     exact, bound = _minified_wrapper_size(MINIFYING), _stripped_wrapper_size(MINIFYING)
     root = _minifying_folder(tmp_path, model=16_000_000 - (exact + bound) // 2)  # fits only minified
