@@ -1057,6 +1057,8 @@ def _counts_piece_text(fn: ast.AST) -> bool:
 
 
 def _mentions(node: ast.AST, names: set[str], attrs: set[str]) -> bool:
+    if not names and not attrs:
+        return False  # nothing to look for: no walk (asked of every argument of every call)
     return any(isinstance(n, ast.Name) and n.id in names or isinstance(n, ast.Attribute) and n.attr in attrs
                for n in ast.walk(node))
 
