@@ -323,6 +323,16 @@ class Interpreter:
         # module weights serialized so far (saved to a file or a buffer): a later read of a stored
         # file may hold them
         self.saved_weights: frozenset = EMPTY
+        # calls with a `*args` argument (few): the others skip `_expand_starred`'s scan of their arguments
+        self._starred_calls: set[int] = set()
+        for unit in units:
+            if unit.tree is None:
+                continue
+            parents = unit.parents
+            for starred in unit.nodes(ast.Starred):
+                call = parents.get(id(starred))
+                if type(call) is ast.Call and any(a is starred for a in call.args):
+                    self._starred_calls.add(id(call))
         for i, unit in enumerate(units):
             info = ModuleInfo(i, unit, module_name(unit.path) if unit.layer == 0 else "")
             self.modules[i] = info
@@ -1800,7 +1810,7 @@ class Interpreter:
         evaluate = self.eval
         args = [evaluate(a) for a in node.args]
         kwargs = {k.arg: evaluate(k.value) for k in node.keywords} if node.keywords else {}
-        if args and _STARRED in map(type, node.args):
+        if args and id(node) in self._starred_calls:
             args = self._expand_starred(node.args, args)
         if len(args) == 1 and not kwargs:
             all_args = args[0]   # the very set: its hash is known, and _strip's memo hits by identity
@@ -1838,11 +1848,14 @@ class Interpreter:
             return out
         if OBJ in kinds:
             return self._call_object(node, callee, args, kwargs, all_args)
-        qual = self.imports.qualname(func) or ""
-        if isinstance(func, ast.Name) and not qual.count(".") and (
-                self.bound(func.id) or not hasattr(builtins, func.id)):
-            # A variable holding something callable we cannot see into (a model).
-            return self._opaque(node, _strip(callee) | all_args)
+        if type(func) is _NAME:
+            # ImportMap.qualname of a name, without its memo: the import it aliases, or itself
+            qual = self.imports.aliases.get(func.id, func.id)
+            if "." not in qual and (self.bound(func.id) or not hasattr(builtins, func.id)):
+                # A variable holding something callable we cannot see into (a model).
+                return self._opaque(node, _strip(callee) | all_args)
+        else:
+            qual = self.imports.qualname(func) or ""
         return self._lossy(qual.rsplit(".", 1)[-1], self._library_call(node, qual, args, kwargs, all_args))
 
     def _lossy(self, name: str, out: frozenset) -> frozenset:
