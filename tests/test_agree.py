@@ -115,13 +115,19 @@ def _wrapper_size(source: str) -> int:
     return len(b'import lzma as L,base64 as B\nexec(L.decompress(B.b85decode("') + len(encoded) + len(b'")))\n')
 
 
-def _counting_folder(tmp_path: Path, logged: int, model: int) -> Path:
+def _self_counting_folder(tmp_path: Path, script: str, logged: int, model: int, **claimed) -> Path:
+    """A record whose one log states the model's size and `logged` compressed code bytes."""
     text = (f"seed:1\nSerialized model quantized+brotli: {model} bytes\n"
             f"Code size (compressed): {logged} bytes\n"
             "final_int8_zlib_roundtrip_exact val_loss:2.07000000 val_bpb:1.22000000\n")
     return make_submission(tmp_path / "records" / "track_10min_16mb" / "x", {
-        "README.md": README, "train_gpt.py": SELF_COUNTING, "train_seed1.log": text,
-        "submission.json": json.dumps({"author": "a", "name": "n", "val_bpb": 1.22, "val_loss": 2.07})})
+        "README.md": README, "train_gpt.py": script, "train_seed1.log": text,
+        "submission.json": json.dumps({"author": "a", "name": "n", "val_bpb": 1.22, "val_loss": 2.07,
+                                       **claimed})})
+
+
+def _counting_folder(tmp_path: Path, logged: int, model: int) -> Path:
+    return _self_counting_folder(tmp_path, SELF_COUNTING, logged, model)
 
 
 def test_the_compressed_code_size_a_log_states_is_rebuilt_and_counted(tmp_path):
@@ -277,14 +283,7 @@ def _minified_wrapper_size(source: str) -> int:
 
 
 def _minifying_folder(tmp_path: Path, model: int, **claimed) -> Path:
-    logged = _minified_wrapper_size(MINIFYING)
-    text = (f"seed:1\nSerialized model quantized+brotli: {model} bytes\n"
-            f"Code size (compressed): {logged} bytes\n"
-            "final_int8_zlib_roundtrip_exact val_loss:2.07000000 val_bpb:1.22000000\n")
-    return make_submission(tmp_path / "records" / "track_10min_16mb" / "x", {
-        "README.md": README, "train_gpt.py": MINIFYING, "train_seed1.log": text,
-        "submission.json": json.dumps({"author": "a", "name": "n", "val_bpb": 1.22, "val_loss": 2.07,
-                                       **claimed})})
+    return _self_counting_folder(tmp_path, MINIFYING, _minified_wrapper_size(MINIFYING), model, **claimed)
 
 
 def test_a_minified_wrapper_is_counted_as_the_unminified_bound_when_that_fits(tmp_path):
@@ -350,12 +349,7 @@ def _brotli_folder(tmp_path: Path, model: int) -> Path:
     import python_minifier
 
     logged = _brotli_wrapper_size(python_minifier.minify(BROTLI_MINIFYING))
-    text = (f"seed:1\nSerialized model quantized+brotli: {model} bytes\n"
-            f"Code size (compressed): {logged} bytes\n"
-            "final_int8_zlib_roundtrip_exact val_loss:2.07000000 val_bpb:1.22000000\n")
-    return make_submission(tmp_path / "records" / "track_10min_16mb" / "x", {
-        "README.md": README, "train_gpt.py": BROTLI_MINIFYING, "train_seed1.log": text,
-        "submission.json": json.dumps({"author": "a", "name": "n", "val_bpb": 1.22, "val_loss": 2.07})})
+    return _self_counting_folder(tmp_path, BROTLI_MINIFYING, logged, model)
 
 
 def _slow_brotli_inputs(monkeypatch) -> list[bytes]:
