@@ -22,6 +22,56 @@ def test_walk_order_is_ast_walk_without_singletons():
     assert [id(n) for n in unit.walk_order] == expected
 
 
+# Every node type whose identifier, string, number or constant fields the walks skip
+# (code/units.py `_SCALAR_FIELDS`), with a node wherever the grammar allows one beside them.
+EVERY_SCALAR_FIELD = """
+import os.path as osp, sys
+from . import sibling
+from ..pkg.mod import name as alias_name, other
+x = f(a.b.c, key=g(1), **kw)
+
+@decorator(arg=1)
+def outer(p: int = h(2), *args: str, q=3, **kwargs) -> dict[str, int]:
+    global G
+    count = 0
+
+    def inner():
+        nonlocal count
+        count += 1
+        return [y async for y in z if y] if False else f"{count!r:>{width}} {'s'}"
+    try:
+        pass
+    except (ValueError, KeyError) as err:
+        raise RuntimeError(str(err)) from err
+    return lambda v=4: v
+
+
+async def coro(t):
+    return [e async for e in t]
+
+
+class Model(Base, metaclass=Meta):
+    weights: list[float] = [1.0, 2e-3, -1]
+
+    def forward(self, inputs):
+        return self.layer(inputs)[..., 1:]
+"""
+
+
+def test_walk_order_is_ast_walk_without_singletons_for_every_skipped_field():
+    unit = CodeUnit.parse_python("t.py", EVERY_SCALAR_FIELD)
+    expected = [id(n) for n in ast.walk(unit.tree) if not isinstance(n, SINGLETONS)]
+    assert [id(n) for n in unit.walk_order] == expected
+    from golflint.code.units import _SCALAR_FIELDS
+    seen = {type(n) for n in unit.walk_order}
+    assert set(_SCALAR_FIELDS) <= seen   # the snippet has every such type
+    for node in unit.walk_order:   # a skipped field never holds a node
+        for name in _SCALAR_FIELDS.get(type(node), ()):
+            value = getattr(node, name, None)
+            assert not isinstance(value, ast.AST)
+            assert not (type(value) is list and any(isinstance(v, ast.AST) for v in value))
+
+
 def test_parents_match_iter_child_nodes():
     unit = _reference_unit()
     expected = {id(child): parent for parent in ast.walk(unit.tree)
