@@ -175,9 +175,8 @@ def _count_bound(sub: "Folder", m: Measurement, logged: list[tuple[int, str]], r
     tolerance = float(sub.settings.get("bytes.compressed_code_tolerance", 0.02))
     value, where = max((value, where) for value, where in logged if value <= bound * (1 + tolerance))
     stored = m.code_files[entry]
-    others = sum(n for rel, n in m.code_files.items() if rel != entry)
     m.code_files[entry] = bound
-    m.code_bytes = others + bound
+    m.code_bytes = sum(m.code_files.values())
     m.code_basis = "compressed-bound"
     m.code_note = (f"{entry} counted as at most {bound:,} bytes, {what} "
                    f"(stored {stored:,}; {where} states {value:,} minified): an upper bound that "
@@ -218,14 +217,17 @@ def _unminified_bound_likely_over(sub: "Folder", m: Measurement, unminified, sou
     size = rebuild_wrapper_size(quick, source)[0]
     if size is None:
         return False
-    others = sum(n for rel, n in m.code_files.items() if rel != sub.entry_script)
-    room = m.cap - (m.model_bytes or 0) - others
+    room = m.cap - (m.model_bytes or 0) - _other_code_bytes(sub, m)
     return size * _SLOW_TO_QUICK >= room * _NEAR_THE_ROOM
 
 
 def _bound_fits(sub: Folder, m: Measurement, logged: list[tuple[int, str]], bound: int) -> bool:
     """The bound fits under the cap with the model and the other code, and a logged figure agrees."""
     tolerance = float(sub.settings.get("bytes.compressed_code_tolerance", 0.02))
-    others = sum(n for rel, n in m.code_files.items() if rel != sub.entry_script)
     return (any(value <= bound * (1 + tolerance) for value, _ in logged)
-            and others + bound + (m.model_bytes or 0) <= m.cap)
+            and _other_code_bytes(sub, m) + bound + (m.model_bytes or 0) <= m.cap)
+
+
+def _other_code_bytes(sub: Folder, m: Measurement) -> int:
+    """The counted code bytes of every file but the entry script."""
+    return sum(n for rel, n in m.code_files.items() if rel != sub.entry_script)

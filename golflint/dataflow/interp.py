@@ -323,7 +323,7 @@ class Interpreter:
         # module weights serialized so far (saved to a file or a buffer): a later read of a stored
         # file may hold them
         self.saved_weights: frozenset = EMPTY
-        # calls with a `*args` argument (few): the others skip `_expand_starred`'s scan of their arguments
+        # calls with a `*args` argument (few), found once: a call's arguments are not scanned for one
         self._starred_calls: set[int] = set()
         for unit in units:
             if unit.tree is None:
@@ -2346,7 +2346,7 @@ class Interpreter:
         """A helper that adds counts into an array it was passed (`def add(table, keys): table +=
         np.bincount(keys)`) changes the caller's array: the marks of those writes go back to the
         argument. Only for parameters the helper never rebinds (then the name is that array)."""
-        if not self._val_cache_writes or _STARRED in map(type, call.args):
+        if not self._val_cache_writes or id(call) in self._starred_calls:
             return   # no mark can qualify yet (most calls), or positions are unknown
         rebound = None
         env = frame.env
