@@ -175,3 +175,31 @@ def test_cone_children_are_iter_child_nodes_with_inert_leaves_marked():
         _push_children(pushed, frame, node)
         expected = [(frame, _INERT if isinstance(c, SINGLETONS) else c) for c in ast.iter_child_nodes(node)]
         assert [(f, id(c)) for f, c in pushed] == [(f, id(c)) for f, c in expected]
+
+
+CALLS_BY_NAME = """
+import os
+import numpy as np
+from subprocess import run as sh
+
+a = os.environ.get("A", "1")
+b = np.load("x.npy")
+c = os.getenv("C")
+sh(["ls"])
+d = os.environ.get("D")
+e = (lambda: 1)()
+f = np.load(os.getenv("F", "f.npy"))
+"""
+
+
+def test_calls_named_is_the_filtered_scan_in_node_order():
+    unit = CodeUnit.parse_python("train_gpt.py", CALLS_BY_NAME)
+    calls = unit.nodes(ast.Call)
+    for names in (("os.environ.get", "os.getenv"), ("numpy.load",), ("subprocess.run", "os.getenv"), ("",), ()):
+        expected = [c for c in calls if (unit.imports.call_name(c) or "") in names]
+        assert unit.calls_named(names) == expected
+    assert set(unit.call_names) == {unit.imports.call_name(c) or "" for c in calls}
+    # the reference trainer: every name the index holds gives the scan's calls, in its order
+    ref = _reference_unit()
+    for name in ref.call_names:
+        assert ref.calls_named([name]) == [c for c in ref.nodes(ast.Call) if (ref.imports.call_name(c) or "") == name]

@@ -57,10 +57,8 @@ def _imported_siblings(sub: "Folder", unit: CodeUnit) -> list[tuple[str, int]]:
             if rel is not None:
                 found.append((rel, node.lineno))
     # importlib.import_module("helper") with a literal name
-    for node in unit.nodes(ast.Call):
-        if (node.args and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-                and unit.imports.call_name(node) in ("importlib.import_module", "__import__")):
+    for node in unit.calls_named(("importlib.import_module", "__import__")):
+        if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):  # type: ignore[attr-defined]
             rel = _sibling_module(sub, node.args[0].value)
             if rel is not None:
                 found.append((rel, node.lineno))

@@ -33,6 +33,7 @@ LIBRARY_LOADERS = {"ctypes.CDLL", "ctypes.cdll.LoadLibrary", "ctypes.PyDLL", "ct
 EXTENSION_LOAD = "torch.utils.cpp_extension.load"
 EXTENSION_INLINE = "torch.utils.cpp_extension.load_inline"
 INLINE_ARGS = {"cpp_sources": "cpp", "cuda_sources": "cuda"}
+_FOUND_BY_NAME = frozenset(SHELL_CALLS | LIBRARY_LOADERS | {EXTENSION_LOAD, EXTENSION_INLINE})
 CFFI_METHODS = {"set_source": 1, "verify": 0, "cdef": 0}
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 
@@ -168,7 +169,10 @@ def _library_sources(sub: "Folder", path: str) -> list[str]:
 def _found_in(sub: "Folder", unit: CodeUnit) -> Iterator[tuple[CodeUnit, Origin]]:
     bindings = _bindings(unit)
     cffi = any(m == "cffi" or m.startswith("cffi.") for m in unit.imports.modules)
-    for call in unit.nodes(ast.Call):
+    # only the calls by these names can be anything here (with cffi imported, any method call)
+    calls = unit.nodes(ast.Call) if cffi else unit.calls_named(
+        _FOUND_BY_NAME | {n for n in unit.call_names if n.endswith(".LoadLibrary")})
+    for call in calls:
         name = unit.imports.call_name(call) or ""  # type: ignore[arg-type]
         where = f"{unit.label} line {call.lineno}"  # type: ignore[attr-defined]
         if name in SHELL_CALLS:

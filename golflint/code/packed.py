@@ -607,7 +607,7 @@ def scan(unit: CodeUnit, limits: Limits | None = None, budget: DecodeBudget | No
     sites: list[ExecSite] = []
     if unit.tree is not None and ("exec" in unit.source or "eval" in unit.source):
         ev = _Evaluator(unit, limits, budget)
-        for call in unit.nodes(ast.Call):
+        for call in unit.calls_named(EXECUTORS):
             found = _executed_argument(unit, call)  # type: ignore[arg-type]
             if found is None:
                 continue

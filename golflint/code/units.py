@@ -8,6 +8,7 @@ passed as a Python string. Rules iterate over `sub.code_units` and report with `
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
@@ -121,6 +122,35 @@ class CodeUnit:
 
         return ImportMap.from_nodes(self.nodes(ast.Import, ast.ImportFrom))
 
+    @cached_property
+    def _calls_by_name(self) -> dict[str, list[tuple[int, ast.AST]]]:
+        """Resolved call name ("" where there is none) -> (place in `nodes(ast.Call)`, call)."""
+        by_name: dict[str, list[tuple[int, ast.AST]]] = {}
+        call_name = self.imports.call_name
+        for place, call in enumerate(self.nodes(ast.Call)):
+            name = call_name(call) or ""  # type: ignore[arg-type]
+            found = by_name.get(name)
+            if found is None:
+                by_name[name] = [(place, call)]
+            else:
+                found.append((place, call))
+        return by_name
+
+    @property
+    def call_names(self) -> Iterable[str]:
+        """Every resolved call name of the unit (`ImportMap.call_name`; "" for calls of no name)."""
+        return self._calls_by_name.keys()
+
+    def calls_named(self, names: Iterable[str]) -> list[ast.AST]:
+        """The calls whose name, resolved through the unit's imports (`ImportMap.call_name`), is
+        one of `names`, in `nodes(ast.Call)` order: the rules that look for a few library calls
+        ask this instead of resolving the name of every call of the unit again each."""
+        by_name = self._calls_by_name
+        found = [pair for name in set(names) for pair in by_name.get(name, ())]
+        if len(found) > 1:
+            found.sort(key=_place)
+        return [call for _, call in found]
+
     @property
     def root_path(self) -> str:
         """The on-disk file this unit ultimately came from."""
@@ -128,6 +158,10 @@ class CodeUnit:
         while unit.parent is not None:
             unit = unit.parent
         return unit.path
+
+
+def _place(pair: tuple[int, ast.AST]) -> int:
+    return pair[0]
 
 
 def nodes_under(node: ast.AST) -> list[ast.AST]:

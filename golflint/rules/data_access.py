@@ -283,9 +283,10 @@ class NetworkAccess(Rule):
         phases = phases_of(sub)
         for unit in sub.python_units:
             idx = index_of(unit)
+            named = _calls_named(unit, _may_reach_network)
             for scope in idx.scopes:
                 for node in scope.of(ast.Call):
-                    if imported_root(idx.imports, node):
+                    if id(node) in named and imported_root(idx.imports, node):
                         what = self._network_call(sub, idx, scope, node)
                         if what is None:
                             continue
@@ -355,6 +356,17 @@ def _open_mode(idx, call: ast.Call) -> str:
     mode = call.args[1] if len(call.args) > 1 else next(
         (k.value for k in call.keywords if k.arg == "mode"), None)
     return idx.resolve_string(mode, idx.module) or "r" if mode is not None else "r"
+
+
+def _may_reach_network(name: str) -> bool:
+    """Can a call by this name be one `_network_call` reports?"""
+    return name in NETWORK_CALLS or name.startswith(NETWORK_PACKAGES) or name == "datasets.load_dataset" \
+        or name.startswith("transformers.") and name.endswith(".from_pretrained") or name in SHELL_CALLS
+
+
+def _calls_named(unit, keep) -> set[int]:
+    """The ids of the unit's calls whose resolved name `keep` accepts (the unit's call index)."""
+    return {id(call) for call in unit.calls_named([name for name in unit.call_names if keep(name)])}
 
 
 def _may_load(idx, call: ast.Call) -> bool:
@@ -462,9 +474,10 @@ class UncountedRuntimeFiles(Rule):
         dataset_marks = tuple(sub.settings.get("analysis.val_patterns", [])) + \
             tuple(sub.settings.get("analysis.train_patterns", []))
         written = self._written_paths(idx)
+        named = _calls_named(unit, lambda name: name in NATIVE_LOADERS or name in DATA_READERS)
         for scope in idx.scopes:
             for node in scope.of(ast.Call):
-                if not _may_load(idx, node):
+                if id(node) not in named or not _may_load(idx, node):
                     continue
                 name = idx.imports.call_name(node) or ""
                 if name in NATIVE_LOADERS:

@@ -207,10 +207,9 @@ def _code_settings(unit: "CodeUnit") -> tuple[dict[str, Setting], dict[str, Sett
     soft: dict[str, Setting] = {}
     forced: dict[str, Setting] = {}
     imports = unit.imports
-    for call in unit.nodes(ast.Call):
-        name = imports.call_name(call)  # type: ignore[arg-type]
-        if name in ("os.environ.get", "os.getenv") and call.args:
-            var = _literal(call.args[0])
+    for call in unit.calls_named(("os.environ.get", "os.getenv")):
+        if call.args:  # type: ignore[attr-defined]
+            var = _literal(call.args[0])  # type: ignore[attr-defined]
             if var and ENV_NAME.match(var) and var not in defaults:
                 default = call.args[1] if len(call.args) > 1 else next(
                     (k.value for k in call.keywords if k.arg == "default"), None)

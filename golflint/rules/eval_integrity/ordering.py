@@ -372,8 +372,8 @@ def _path_defaults(sub) -> dict:
         if unit.tree is None:
             continue
         idx = index_of(unit)
-        for call in unit.nodes(ast.Call):
-            if (unit.imports.call_name(call) or "") not in ("os.environ.get", "os.getenv") or len(call.args) < 2:
+        for call in unit.calls_named(("os.environ.get", "os.getenv")):
+            if len(call.args) < 2:
                 continue
             name = call.args[0].value if isinstance(call.args[0], ast.Constant) else None
             if not isinstance(name, str) or (name in out and out[name].value is not None):

@@ -560,7 +560,7 @@ class ValidationDataInArtifact(Rule):
         for verdict in analyze(sub).for_rule(self.id):
             yield self.report_at(verdict.unit, verdict.line, verdict.message)
         for unit in sub.python_units:
-            for call in unit.nodes(ast.Call):
+            for call in unit.calls_named(("numpy.frombuffer", "torch.frombuffer")):
                 yield from self._literal_tokens(unit, call)  # type: ignore[arg-type]
 
     def _literal_tokens(self, unit, call: ast.Call) -> Iterator[Finding]:
@@ -920,9 +920,8 @@ class BpbDenominatorNotFromTokenizer(Rule):
         return False
 
     def _side_tables(self, unit) -> Iterator[Finding]:
-        for call in unit.nodes(ast.Call):
-            name = unit.imports.call_name(call) or ""  # type: ignore[arg-type]
-            if name not in FILE_LOADERS or not call.args:  # type: ignore[attr-defined]
+        for call in unit.calls_named(FILE_LOADERS):
+            if not call.args:  # type: ignore[attr-defined]
                 continue
             arg = call.args[0]  # type: ignore[attr-defined]
             if isinstance(arg, ast.Call) and _name(arg.func) == "open" and arg.args:
