@@ -185,3 +185,35 @@ def test_unreadable_file_permissions(tmp_path):
         assert "GL004" in findings(result)
     finally:
         (root / "README.md").chmod(0o644)
+
+
+def test_escapes_answers_what_resolving_the_paths_answers(tmp_path):
+    """`files.escapes` skips resolving where no step of the path is a symlink: it must answer what
+    resolving both paths answers, for plain files, linked files and files under linked folders."""
+    from golflint.files import escapes
+
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "x.log").write_text("x")
+    real = tmp_path / "real_root"
+    (real / "logs" / "inner").mkdir(parents=True)
+    (real / "logs" / "inner" / "a.log").write_text("a")
+    (real / "top.txt").write_text("t")
+    os.symlink(outside, real / "out_dir")                          # a folder linked out
+    os.symlink(real / "logs", real / "in_dir")                     # a folder linked inside
+    os.symlink(outside / "deep" / "x.log", real / "logs" / "out.log")
+    os.symlink("loop_b", real / "loop_a")
+    os.symlink("loop_a", real / "loop_b")
+    root = tmp_path / "linked_root"
+    os.symlink(real, root)                                         # the root itself through a link
+    cases = {"top.txt": False, "logs/inner/a.log": False, "in_dir/inner/a.log": False, "missing.txt": False,
+             "out_dir/deep/x.log": True, "logs/out.log": True, "loop_a": True, "logs/../top.txt": False,
+             "logs/../../outside/deep/x.log": True}
+    for rel, outside_root in cases.items():
+        for base in (real, root):
+            try:
+                resolved = (base / rel).resolve()
+                expected = not str(resolved).startswith(str(base.resolve()) + os.sep)
+            except (OSError, RuntimeError):
+                expected = True   # a symlink loop is never followed
+            assert escapes(base, rel) is expected is outside_root, (base, rel)

@@ -307,14 +307,14 @@ class ValDataInTraining(DataflowRule):
 
     def check(self, sub):
         yield from super().check(sub)
-        yield from self._run_commands(sub)
-        yield from self._shell_lines(sub)
+        defaults = _path_defaults(sub)
+        yield from self._run_commands(sub, defaults)
+        yield from self._shell_lines(sub, defaults)
 
-    def _run_commands(self, sub):
+    def _run_commands(self, sub, defaults: dict):
         """A run command that sets a variable the code reads as its training path to validation shards."""
         spec = Spec.from_settings(sub.settings)
         cfg = sub.run_config
-        defaults = _path_defaults(sub)
         seen = set()
         for variant in cfg.variants:
             for name, setting in variant.settings.items():
@@ -331,10 +331,9 @@ class ValDataInTraining(DataflowRule):
                                       f"where the code reads its training files ({default.source})",
                                       file=file or None, line=int(line) if line.isdigit() else None)
 
-    def _shell_lines(self, sub):
+    def _shell_lines(self, sub, defaults: dict):
         """README or shell lines that link or copy a validation shard in as a training shard."""
         spec = Spec.from_settings(sub.settings)
-        defaults = _path_defaults(sub)
         for rel in sorted(p for p in sub.files if p.endswith((".md", ".sh")) and "/" not in p):
             text = sub.text(rel) or ""
             for number, line in enumerate(text.splitlines(), 1):
