@@ -203,3 +203,17 @@ def test_calls_named_is_the_filtered_scan_in_node_order():
     ref = _reference_unit()
     for name in ref.call_names:
         assert ref.calls_named([name]) == [c for c in ref.nodes(ast.Call) if (ref.imports.call_name(c) or "") == name]
+
+
+def test_may_call_exec_finds_the_word_the_pattern_finds():
+    import re
+
+    from golflint.code.loader import _may_call_exec
+
+    word = re.compile(r"\bexec\b")
+    texts = ["", "exec", "exec(", "x = 1", "executor()", "myexec()", "exec_", "_exec", "a.exec(b)",
+             "execexec", "exexec", "# exec\n", "s = 'exec'", "exec\n", "re-exec", "exec2", "2exec",
+             "print(1); exec(code)", "flexecute exec", "\u00e9exec", "ｅｘｅｃ(code)"]
+    for text in texts:
+        expected = bool(word.search(text)) or not text.isascii()
+        assert _may_call_exec(text) is expected, text
