@@ -217,3 +217,102 @@ def test_may_call_exec_finds_the_word_the_pattern_finds():
     for text in texts:
         expected = bool(word.search(text)) or not text.isascii()
         assert _may_call_exec(text) is expected, text
+
+
+def _same_definitions(a: Definitions, b: Definitions) -> None:
+    assert list(a.nodes) == list(b.nodes)
+    assert all(same_tree(a.nodes[n], b.nodes[n]) for n in a.nodes)
+    assert a.texts == b.texts
+    assert a.env == b.env and list(a.env) == list(b.env)
+
+
+CHUNKED = '''import os
+LR = float(os.environ.get("LR", "0.1"))
+
+
+@decorator
+def first(x):
+    return x + int(os.getenv("STEPS", "20"))
+
+
+class Config:
+    wd = os.environ.get("WD", "0.0")
+
+    def nested(self):
+        return os.environ.get("LR", "0.5")   # deeper than the module's LR: the module's wins
+
+
+def doc():
+    """A docstring with a cut-looking line:
+def not_a_definition():
+    pass
+"""
+    return 1
+'''
+
+
+def test_logged_sources_read_in_chunks_as_the_whole_text_reads():
+    from golflint.code.parse import parse_source
+    from golflint.logs.source import LoggedSources, _chunk_starts
+
+    shipped = CHUNKED.replace('"20"', '"30"')
+    variants = [CHUNKED, shipped, CHUNKED + "\n\ndef extra():\n    return os.environ.get('X', 1)\n",
+                CHUNKED.replace('@decorator\n', '@decorator(\n    arg=1)\n'),      # a decorator over lines
+                "x = 1\r\ndef f():\r\n    return 2\r\n",                          # not cut: "\r"
+                CHUNKED.replace("    return 1\n", "    return f'{1}'\n")]
+    uncut = CHUNKED.split("\n\n\ndef doc")[0] + "\n"   # every chunk parses alone
+    variants += [uncut, uncut.replace('"0.0"', '"0.1"'), uncut + "\n\nasync def go():\n    pass\n",
+                 # met deeper in an earlier chunk: the later, shallower default is the module's
+                 uncut + "\n\ndef later():\n    pass\n\n\nQ = os.environ.get('WD', 'shallow')\n"]
+    shipped_unit, uncut_unit = (CodeUnit.parse_python("t.py", text) for text in (shipped, uncut))
+    uncut_tree = uncut_unit.tree
+    readings = LoggedSources([shipped_unit, uncut_unit])
+    for text in variants:
+        _same_definitions(readings.definitions(text, "log.txt"), Definitions(parse_source(text), text))
+    # the chunks of a shipped text are taken from its tree, not parsed again
+    [config] = [n for n in uncut_tree.body if isinstance(n, ast.ClassDef)]
+    assert readings.definitions(variants[-1], "log.txt").env["WD"] == "'shallow'"
+    assert readings._chunks[uncut[uncut.index("class Config"):]].defs == [("Config", config, uncut[
+        uncut.index("class Config"):].rstrip("\n"))]
+    assert _chunk_starts("x = 1\r\n") is None
+    assert len(_chunk_starts(CHUNKED)) == 5   # the header, first, Config, doc, and the string's line
+    # the cut inside the docstring: that chunk does not parse alone, the text is read whole
+    assert readings.definitions(CHUNKED, "log.txt").env == {"LR": "'0.1'", "STEPS": "'20'", "WD": "'0.0'"}
+    broken = "def f(:\n    pass\n" * 3
+    for reader in (lambda t: readings.definitions(t, "log.txt"), lambda t: Definitions(parse_source(t), t)):
+        try:
+            reader(broken)
+            raise AssertionError("read")
+        except SyntaxError:
+            pass
+
+
+def test_logged_sources_of_the_records_read_in_chunks_as_whole():
+    """Every source the accepted records' logs carry, and every shipped script read as a log: the
+    chunked reading gives what reading the whole text gives."""
+    import pytest
+
+    from golflint.code.parse import parse_source
+    from golflint.config import default_settings
+    from golflint.discovery import discover
+    from golflint.logs.source import LoggedSources, logged_source
+    from golflint.submission import Submission
+
+    records = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "parameter-golf" / "records"
+    if not records.is_dir():
+        pytest.skip("the accepted records are absent (../shared/corpus)")
+    settings = default_settings()
+    compared = 0
+    for job in discover([records], settings):
+        sub = Submission(job.root, job.track, settings)
+        units = sub.python_units
+        readings = LoggedSources(units)
+        texts = {logged_source(sub.text(rel) or "") for rel in sub.log_files} | {u.source for u in units}
+        for text in sorted(t for t in texts if t):
+            try:
+                whole = Definitions(parse_source(text), text)
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            _same_definitions(readings.definitions(text, "log"), whole)
+            compared += 1
+    assert compared > 100

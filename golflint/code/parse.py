@@ -49,7 +49,14 @@ def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
             tree = None  # the 3.12 reading failed too: report the running `ast`'s own error
         if tree is None:
             raise
+        tree.golflint_read_as_312 = True   # (`read_plainly`)
         return tree
+
+
+def read_plainly(tree: ast.Module) -> bool:
+    """Was this tree (from `parse_source`) read by the running `ast` from the text as it is, not
+    through the 3.12 f-string reading?"""
+    return not getattr(tree, "golflint_read_as_312", False)
 
 
 def _parse_as_312(source: str, filename: str) -> ast.Module | None:

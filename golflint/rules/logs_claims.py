@@ -1002,8 +1002,7 @@ class LogSourceDiffers(Rule):
     ))
 
     def check(self, sub) -> Iterable[Finding]:
-        from ..code.parse import parse_source
-        from ..logs.source import Definitions, compare, logged_source
+        from ..logs.source import Definitions, LoggedSources, compare, logged_source
 
         # Every shipped script, each as its innermost decoded layer where packed; a log is compared
         # with the closest one (a folder may ship the scripts of several experiments).
@@ -1017,6 +1016,7 @@ class LogSourceDiffers(Rule):
         shipped_defs: dict[str, Definitions] = {}
         # Every seed's log usually carries the same source: each distinct text is compared once.
         seen: dict[str, tuple[Any, Any] | None] = {}
+        readings = LoggedSources(innermost.values())
         other_scripts: set[str] | None = None
         for log in _readable(sub):
             source = logged_source(sub.text(log.path) or "")
@@ -1033,7 +1033,7 @@ class LogSourceDiffers(Rule):
             if source not in seen:
                 seen[source] = None
                 try:
-                    logged = Definitions(parse_source(source, filename=log.path), source)
+                    logged = readings.definitions(source, log.path)
                 except (SyntaxError, ValueError, RecursionError):
                     continue  # not source after all
                 for unit in innermost.values():
