@@ -162,3 +162,46 @@ plain = not 1
     env = next(m for m in interp.modules.values() if m.unit.path == "train_gpt.py").env
     assert regions_of(env["negated"]) and regions_of(env["either"]) and regions_of(env["neither"])
     assert not env["plain"]
+
+
+def _every_relevant_function(interp: Interpreter, idents: set[str], path_rx) -> set[int]:
+    """The whole fixpoint `_relevant_by_words` stands for: every function whose text mentions a
+    source (a seed), then every function mentioning a relevant function's name, run or not."""
+    texts = {fid: interp._text_of(fid) for fid in interp.funcs}
+    words = {fid: set(interp_module._WORD.findall(text)) for fid, text in texts.items()}
+    relevant = {fid for fid, text in texts.items()
+                if not words[fid].isdisjoint(idents) or (path_rx is not None and path_rx.search(text))}
+    idents, queue = set(idents), list(relevant)
+    while queue:
+        name = getattr(interp.funcs[queue.pop()].node, "name", None)
+        if not name or name in idents:
+            continue
+        idents.add(name)
+        for fid in texts:
+            if fid not in relevant and name in words[fid]:
+                relevant.add(fid)
+                queue.append(fid)
+    return relevant
+
+
+def test_relevant_functions_not_run_are_those_of_the_whole_fixpoint(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_relevant_by_words` follows name chains from the functions no root ran only: it must pick
+    the functions not run that the fixpoint over every function picks, on our fixtures and, when
+    the corpus is present, on every accepted record."""
+    checked = []
+    lazy = Interpreter._relevant_by_words
+
+    def both(self, idents, path_rx):
+        expected = {f for f in _every_relevant_function(self, idents, path_rx) if f not in self.executed_funcs}
+        found = lazy(self, set(idents), path_rx)
+        checked.append((len(self.funcs), len(expected)))
+        assert found == expected
+        return found
+
+    monkeypatch.setattr(Interpreter, "_relevant_by_words", both)
+    _trace(_cases(tmp_path))
+    records = _corpus_records()
+    if records is not None:
+        _trace(records)
+    assert sum(n for _, n in checked) > (700 if records is not None else 5)
