@@ -1844,8 +1844,14 @@ class Interpreter:
     def _e_Call(self, node: ast.Call) -> frozenset:
         func = node.func
         evaluate = self.eval
-        args = [evaluate(a) for a in node.args]
-        kwargs = {k.arg: evaluate(k.value) for k in node.keywords} if node.keywords else {}
+        # map, not a comprehension: a comprehension is a function call of its own (Python 3.11)
+        args = list(map(evaluate, node.args))
+        if node.keywords:
+            kwargs = {}
+            for k in node.keywords:
+                kwargs[k.arg] = evaluate(k.value)
+        else:
+            kwargs = {}
         if args and id(node) in self._starred_calls:
             args = self._expand_starred(node.args, args)
         if len(args) == 1 and not kwargs:
