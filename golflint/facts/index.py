@@ -315,9 +315,9 @@ _DEF_KINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr,
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """`ast.walk` without expression contexts and operator singletons (about twice as fast)."""
     stack = [node]
-    fields = CHILD_FIELDS
+    push, pop, fields, AST = stack.append, stack.pop, CHILD_FIELDS, ast.AST
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
         names = fields.get(type(node))
         if names is None:
@@ -325,9 +325,11 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
         for name in names:
             value = getattr(node, name)
             if type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
+                for item in value:   # a loop: a generator per list cost more than its items
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
 
 
 def imported_root(imports: ImportMap, call: ast.Call) -> bool:
