@@ -316,3 +316,31 @@ def test_logged_sources_of_the_records_read_in_chunks_as_whole():
             _same_definitions(readings.definitions(text, "log"), whole)
             compared += 1
     assert compared > 100
+
+
+def test_scope_closure_is_the_walk_of_each_expression_and_its_reaching_definitions():
+    """`Scope.closure` walks inline: the nodes, in the order the `walk`-based fixpoint gives them,
+    for every expression statement and assignment value of the reference trainer."""
+    from golflint.facts.index import _pos, index_of, walk
+
+    def by_walk(scope, expr):
+        out, stack, seen = [], [expr], {id(expr)}
+        while stack:
+            for node in walk(stack.pop()):
+                out.append(node)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    for value in scope.reaching(node.id, _pos(node)):
+                        if id(value) not in seen:
+                            seen.add(id(value))
+                            stack.append(value)
+        return out
+
+    idx = index_of(_reference_unit())
+    checked = 0
+    for scope in idx.scopes:
+        for stmt in scope.nodes:
+            value = getattr(stmt, "value", None)
+            if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and value is not None:
+                assert [id(n) for n in scope.closure(value)] == [id(n) for n in by_walk(scope, value)]
+                checked += 1
+    assert checked > 200

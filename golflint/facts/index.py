@@ -118,20 +118,39 @@ class Scope:
         Cached: the prediction rules ask for the same expressions' dependencies many times."""
         found = self._closures.get(id(expr))
         if found is None:
-            found = self._closures[id(expr)] = list(self._closure(expr))
+            found = self._closures[id(expr)] = self._closure(expr)
         return found
 
-    def _closure(self, expr: ast.AST) -> Iterator[ast.AST]:
+    def _closure(self, expr: ast.AST) -> list[ast.AST]:
+        """Each expression's nodes in `walk`'s order (walked here, as a list: no generator per
+        expression), then the reaching definitions its names read, last found first."""
+        out: list[ast.AST] = []
         stack = [expr]
         seen: set[int] = {id(expr)}
+        fields, AST, Name, Load = CHILD_FIELDS, ast.AST, ast.Name, ast.Load
         while stack:
-            for node in walk(stack.pop()):
-                yield node
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            below = [stack.pop()]
+            while below:
+                node = below.pop()
+                out.append(node)
+                kind = type(node)
+                if kind is Name and isinstance(node.ctx, Load):
                     for value in self.reaching(node.id, _pos(node)):
                         if id(value) not in seen:
                             seen.add(id(value))
                             stack.append(value)
+                names = fields.get(kind)
+                if names is None:
+                    names = child_fields(kind)
+                for name in names:
+                    value = getattr(node, name)
+                    if type(value) is list:
+                        for item in value:
+                            if isinstance(item, AST):
+                                below.append(item)
+                    elif isinstance(value, AST):
+                        below.append(value)
+        return out
 
 
 class UnitIndex:
