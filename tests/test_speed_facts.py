@@ -344,3 +344,38 @@ def test_scope_closure_is_the_walk_of_each_expression_and_its_reaching_definitio
                 assert [id(n) for n in scope.closure(value)] == [id(n) for n in by_walk(scope, value)]
                 checked += 1
     assert checked > 200
+
+
+def test_target_closure_is_the_walk_based_fixpoint():
+    """facts/targets.py `_closure` walks inline: the nodes, in the order of the generator over
+    `walk` it replaced, for every assignment value and return value of the reference trainer, with
+    the default limit and a small one."""
+    from golflint.facts import targets
+    from golflint.facts.index import index_of, walk
+
+    def by_walk(scope, expr, limit=4000, bindings=None):
+        appended = scope.derived("appended", targets._appended)
+        unpacked = scope.derived("unpacked", targets._unpack_positions)
+        out, seen, stack, count = [], set(), [expr], 0
+        while stack and count < limit:
+            for node in walk(stack.pop()):
+                count += 1
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                out.append(node)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    targets._follow(scope, node, stack, appended, unpacked, bindings)
+        return out
+
+    idx = index_of(_reference_unit())
+    checked = 0
+    for scope in idx.scopes:
+        for stmt in scope.nodes:
+            value = getattr(stmt, "value", None)
+            if isinstance(stmt, (ast.Assign, ast.Return)) and value is not None:
+                for limit in (4000, 7):
+                    assert [id(n) for n in targets._closure(scope, value, limit)] == \
+                        [id(n) for n in by_walk(scope, value, limit)]
+                checked += 1
+    assert checked > 150

@@ -382,10 +382,10 @@ class Interpreter:
         return out
 
     def _relevant_functions(self) -> set[int]:
-        """The functions no root ran whose own run can reach a source: their text mentions a
-        source-carrying global or attribute, a data path literal, a read call, or another such
-        function (run or not). A cheap textual over-approximation (most never-called code is
-        model internals)."""
+        """Functions whose own run can reach a source: their text mentions a source-carrying
+        global or attribute, a data path literal, a read call, or another such function (run or
+        not). A cheap textual over-approximation (most never-called code is model internals).
+        Only the functions no root ran are asked about; the set may hold others too."""
         idents = set(self._attrs_with_sources())
         idents |= {tail.rsplit(".", 1)[-1] for tail in self.spec.read_calls}
         for mod in self.modules.values():

@@ -23,6 +23,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..code.units import CHILD_FIELDS, child_fields
 from .declared import Fact, need
 from .index import FUNCTIONS, Scope, UnitIndex, strip_views, walk
 
@@ -158,40 +159,62 @@ def _appended(scope: Scope) -> dict[str, list[ast.AST]]:
 
 
 def _closure(scope: Scope, expr: ast.AST, limit: int = 4000,
-             bindings: dict[str, list[ast.AST]] | None = None) -> Iterator[ast.AST]:
+             bindings: dict[str, list[ast.AST]] | None = None) -> list[ast.AST]:
     """Every node `expr` depends on through reaching definitions, also through lists filled with
     `.append((a, b, c))` and unpacked back by position (`a, b, c = items[i]`), and through what
-    the callers bind a parameter to (`bindings`)."""
+    the callers bind a parameter to (`bindings`): each expression walked as `walk` does, inline
+    (a list, not nested generators), until `limit` nodes were met."""
     appended = scope.derived("appended", _appended)
     unpacked = scope.derived("unpacked", _unpack_positions)
+    out: list[ast.AST] = []
     seen: set[int] = set()
     stack: list[ast.AST] = [expr]
     count = 0
+    fields, AST, Name, Load = CHILD_FIELDS, ast.AST, ast.Name, ast.Load
     while stack and count < limit:
-        for node in walk(stack.pop()):
+        below = [stack.pop()]
+        while below:
+            node = below.pop()
             count += 1
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            yield node
-            if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
-                continue
-            values = scope.reaching(node.id, (node.lineno, node.col_offset))
-            if not values and bindings and node.id in bindings:
-                stack.extend(bindings[node.id])
-            for value in values:
-                position = unpacked.get((node.id, id(value)))
-                container = value.value if isinstance(value, ast.Subscript) else value
-                if position is not None and isinstance(container, ast.Name) and container.id in appended:
-                    for item in appended[container.id]:
-                        if isinstance(item, ast.Tuple) and position < len(item.elts):
-                            stack.append(item.elts[position])
-                        else:
-                            stack.append(item)
-                elif position is not None and isinstance(value, ast.Tuple) and position < len(value.elts):
-                    stack.append(value.elts[position])
+            if id(node) not in seen:
+                seen.add(id(node))
+                out.append(node)
+                if type(node) is Name and isinstance(node.ctx, Load):
+                    _follow(scope, node, stack, appended, unpacked, bindings)
+            names = fields.get(type(node))
+            if names is None:
+                names = child_fields(type(node))
+            for name in names:   # what `walk` pushes, in its order (also below a node seen before)
+                value = getattr(node, name)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, AST):
+                            below.append(item)
+                elif isinstance(value, AST):
+                    below.append(value)
+    return out
+
+
+def _follow(scope: Scope, node: ast.Name, stack: list[ast.AST], appended: dict, unpacked: dict,
+            bindings: dict[str, list[ast.AST]] | None) -> None:
+    """Push what the name `node` reads: its reaching definitions (by position where unpacked from
+    a list or a tuple), else what the callers bind it to."""
+    values = scope.reaching(node.id, (node.lineno, node.col_offset))
+    if not values and bindings and node.id in bindings:
+        stack.extend(bindings[node.id])
+    for value in values:
+        position = unpacked.get((node.id, id(value)))
+        container = value.value if isinstance(value, ast.Subscript) else value
+        if position is not None and isinstance(container, ast.Name) and container.id in appended:
+            for item in appended[container.id]:
+                if isinstance(item, ast.Tuple) and position < len(item.elts):
+                    stack.append(item.elts[position])
                 else:
-                    stack.append(value)
+                    stack.append(item)
+        elif position is not None and isinstance(value, ast.Tuple) and position < len(value.elts):
+            stack.append(value.elts[position])
+        else:
+            stack.append(value)
 
 
 def _subscripts_and_calls(scope: Scope) -> list[ast.AST]:
@@ -238,7 +261,7 @@ def _newest_in(idx: UnitIndex, scope: Scope, expr: ast.AST, cache: dict) -> Stre
     newest = _newest_offsets(idx, scope, cache)
     if not newest:
         return None
-    nodes = list(_closure(scope, expr, bindings=_bindings(idx, scope, cache)))
+    nodes = _closure(scope, expr, bindings=_bindings(idx, scope, cache))
     if not any(isinstance(n, ast.BinOp) and isinstance(n.op, MIXING) or isinstance(n, ast.Tuple) for n in nodes):
         return None
     found = [r for r in (_stream_read(n, lambda name: _index_name(scope, name)) for n in nodes) if r is not None]

@@ -283,7 +283,7 @@ class NetworkAccess(Rule):
         phases = phases_of(sub)
         for unit in sub.python_units:
             idx = index_of(unit)
-            named = _calls_named(unit, _may_reach_network)
+            named = _call_ids(unit, _may_reach_network)
             for scope in idx.scopes:
                 for node in scope.of(ast.Call):
                     if id(node) in named and imported_root(idx.imports, node):
@@ -364,7 +364,7 @@ def _may_reach_network(name: str) -> bool:
         or name.startswith("transformers.") and name.endswith(".from_pretrained") or name in SHELL_CALLS
 
 
-def _calls_named(unit, keep) -> set[int]:
+def _call_ids(unit, keep) -> set[int]:
     """The ids of the unit's calls whose resolved name `keep` accepts (the unit's call index)."""
     return {id(call) for call in unit.calls_named([name for name in unit.call_names if keep(name)])}
 
@@ -474,7 +474,7 @@ class UncountedRuntimeFiles(Rule):
         dataset_marks = tuple(sub.settings.get("analysis.val_patterns", [])) + \
             tuple(sub.settings.get("analysis.train_patterns", []))
         written = self._written_paths(idx)
-        named = _calls_named(unit, lambda name: name in NATIVE_LOADERS or name in DATA_READERS)
+        named = _call_ids(unit, lambda name: name in NATIVE_LOADERS or name in DATA_READERS)
         for scope in idx.scopes:
             for node in scope.of(ast.Call):
                 if id(node) not in named or not _may_load(idx, node):
