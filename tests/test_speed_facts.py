@@ -379,3 +379,15 @@ def test_target_closure_is_the_walk_based_fixpoint():
                         [id(n) for n in by_walk(scope, value, limit)]
                 checked += 1
     assert checked > 150
+
+
+def test_calls_by_written_name_are_the_filtered_scan_of_each_scope():
+    from golflint.facts.index import index_of
+    from golflint.rules.eval_integrity.prediction import LOGS, LOSSES, _calls_by_written_name, _calls_written, _func_name
+
+    idx = index_of(_reference_unit())
+    for scope in idx.scopes:
+        calls = scope.of(ast.Call)
+        assert set(_calls_by_written_name(scope)) == {_func_name(n) for n in calls}
+        for names in ((*LOSSES, *LOGS), tuple(LOGS), ("range", "zeros"), ()):
+            assert _calls_written(scope, names) == [n for n in calls if _func_name(n) in names]

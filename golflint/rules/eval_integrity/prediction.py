@@ -269,9 +269,7 @@ def _index_only(idx: UnitIndex, fn: ast.AST, param: str) -> bool:
 
 def _scoring_sites(idx: UnitIndex, scope: Scope) -> Iterator[tuple[ast.Call, ast.AST, list[ast.AST]]]:
     """(site, prediction, targets): losses against a target, and logs of gold-read probabilities."""
-    for node in scope.of(ast.Call):
-        if _func_name(node) not in (*LOSSES, *LOGS):
-            continue
+    for node in _calls_written(scope, (*LOSSES, *LOGS)):
         last = _call_last(idx, node)
         if last in LOSSES and (isinstance(node.func, ast.Name)
                                or (idx.imports.call_name(node) or "").startswith("torch.")):
@@ -649,9 +647,7 @@ def _outcome_weighted_mixtures(idx: UnitIndex, scope: Scope) -> Iterator[tuple[a
     """(mixture, lookup) for `w * a + (1 - w) * b` scored with a log whose weight w is computed from
     a table read keyed on the token being scored (`counts.get(x)` with `x = seq[i]`)."""
     seen: set[int] = set()
-    for node in scope.of(ast.Call):
-        if _func_name(node) not in LOGS:
-            continue
+    for node in _calls_written(scope, LOGS):
         args = [*node.args, *([node.func.value] if isinstance(node.func, ast.Attribute) else [])]
         for arg in args:
             for inner in _deps(scope, arg):
@@ -1019,7 +1015,7 @@ class GoldOnlyMixture(Rule):
             idx = index_of(unit)
             for scope in idx.scopes:
                 calls = scope.of(ast.Call)
-                called = {_func_name(n) for n in calls}
+                called = _calls_by_written_name(scope).keys()
                 if called & {"range"} and any(_is_log_call(scope, n) for n in calls):
                     for mix, loop in _realized_parts_mixtures(idx, scope):
                         line = _stmt_line(idx, mix)
@@ -1385,6 +1381,27 @@ def _func_name(call: ast.Call) -> str:
     """The called name as written (`F.pad` -> "pad"): a cheap filter before resolving imports."""
     func = call.func
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _calls_by_written_name(scope: Scope) -> dict[str, list[tuple[int, ast.Call]]]:
+    """The scope's calls by the name as written ("" for none), with their place in `scope.of`:
+    built once per scope, where three checks each put every call of the scope through
+    `_func_name` for the few names they look for."""
+    def build(scope: Scope) -> dict[str, list[tuple[int, ast.Call]]]:
+        by_name: dict[str, list[tuple[int, ast.Call]]] = {}
+        for place, node in enumerate(scope.of(ast.Call)):
+            by_name.setdefault(_func_name(node), []).append((place, node))  # type: ignore[arg-type]
+        return by_name
+    return scope.derived("calls_by_written_name", build)
+
+
+def _calls_written(scope: Scope, names: Iterable[str]) -> list[ast.Call]:
+    """The scope's calls whose name as written is one of `names`, in `scope.of(ast.Call)` order."""
+    by_name = _calls_by_written_name(scope)
+    found = [pair for name in set(names) & by_name.keys() for pair in by_name[name]]
+    if len(found) > 1:
+        found.sort(key=lambda pair: pair[0])
+    return [node for _, node in found]
 
 
 def _roll(idx: UnitIndex, node: ast.Call) -> tuple[ast.AST, str, str, None] | None:
