@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..bounded import run_budget
 from ..layout import exec_siblings
+from .names import whole_word_at
 from .units import CodeUnit
 
 if TYPE_CHECKING:
@@ -87,18 +88,12 @@ def _may_call_exec(source: str) -> bool:
     64 of the accepted records' 83 scripts never spell `exec` at all."""
     if not source.isascii():
         return True
-    end = len(source)
     i = source.find("exec")
     while i >= 0:
-        j = i + 4
-        if (i == 0 or not _is_word_char(source[i - 1])) and (j == end or not _is_word_char(source[j])):
+        if whole_word_at(source, i, i + 4):
             return True
-        i = source.find("exec", j)
+        i = source.find("exec", i + 4)
     return False
-
-
-def _is_word_char(c: str) -> bool:
-    return c == "_" or c.isalnum()   # what `\w` matches (the text is ASCII here)
 
 
 def load_code_units(sub: "Folder") -> list[CodeUnit]:

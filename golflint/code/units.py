@@ -8,7 +8,7 @@ passed as a Python string. Rules iterate over `sub.code_units` and report with `
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
@@ -125,16 +125,8 @@ class CodeUnit:
     @cached_property
     def _calls_by_name(self) -> dict[str, list[tuple[int, ast.AST]]]:
         """Resolved call name ("" where there is none) -> (place in `nodes(ast.Call)`, call)."""
-        by_name: dict[str, list[tuple[int, ast.AST]]] = {}
         call_name = self.imports.call_name
-        for place, call in enumerate(self.nodes(ast.Call)):
-            name = call_name(call) or ""  # type: ignore[arg-type]
-            found = by_name.get(name)
-            if found is None:
-                by_name[name] = [(place, call)]
-            else:
-                found.append((place, call))
-        return by_name
+        return placed_by_key(self.nodes(ast.Call), lambda call: call_name(call) or "")  # type: ignore[arg-type]
 
     @property
     def call_names(self) -> Iterable[str]:
@@ -145,11 +137,7 @@ class CodeUnit:
         """The calls whose name, resolved through the unit's imports (`ImportMap.call_name`), is
         one of `names`, in `nodes(ast.Call)` order: the rules that look for a few library calls
         ask this instead of resolving the name of every call of the unit again each."""
-        by_name = self._calls_by_name
-        found = [pair for name in set(names) for pair in by_name.get(name, ())]
-        if len(found) > 1:
-            found.sort(key=_place)
-        return [call for _, call in found]
+        return picked(self._calls_by_name, names)
 
     @property
     def root_path(self) -> str:
@@ -158,6 +146,27 @@ class CodeUnit:
         while unit.parent is not None:
             unit = unit.parent
         return unit.path
+
+
+def placed_by_key(nodes: Iterable[ast.AST], key: Callable[[ast.AST], str]) -> dict[str, list[tuple[int, ast.AST]]]:
+    """`nodes` by `key`, each with its place in `nodes`: a table that `picked` reads."""
+    table: dict[str, list[tuple[int, ast.AST]]] = {}
+    for place, node in enumerate(nodes):
+        name = key(node)
+        found = table.get(name)
+        if found is None:
+            table[name] = [(place, node)]
+        else:
+            found.append((place, node))
+    return table
+
+
+def picked(table: dict[str, list[tuple[int, ast.AST]]], keys: Iterable[str]) -> list[ast.AST]:
+    """The nodes of a `placed_by_key` table under any of `keys`, in their first order."""
+    found = [pair for key in set(keys) for pair in table.get(key, ())]
+    if len(found) > 1:
+        found.sort(key=_place)
+    return [node for _, node in found]
 
 
 def _place(pair: tuple[int, ast.AST]) -> int:

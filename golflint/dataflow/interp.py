@@ -412,8 +412,8 @@ class Interpreter:
         return relevant
 
     def _text_of(self, fid: int) -> str:
-        node = self.funcs[fid].node
-        return "\n".join(self.funcs[fid].unit.lines[node.lineno - 1: getattr(node, "end_lineno", node.lineno)])
+        info = self.funcs[fid]
+        return "\n".join(info.unit.lines[info.node.lineno - 1: getattr(info.node, "end_lineno", info.node.lineno)])
 
     def _relevant_by_words(self, idents: set[str], path_rx) -> set[int]:
         """`_relevant_functions` when every identifier is one word: `\\bname\\b` matches exactly

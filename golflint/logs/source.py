@@ -12,8 +12,8 @@ import ast
 import bisect
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..code.parse import parse_source, read_plainly
 from ..code.units import same_tree, walk_tree

@@ -15,6 +15,7 @@ import re
 import shlex
 from typing import TYPE_CHECKING, Collection, Iterable, Iterator
 
+from ..code.names import whole_word_at
 from ..facts.index import walk
 from .model import RunCommand, RunConfig, Setting, Variant
 
@@ -341,24 +342,19 @@ def _wanted_settings(text: str, wanted: set[str]) -> list[tuple[str, str]]:
     is a whole word: no word character (`str.isalnum()` or `_`, what the pattern's word class
     matches) on either side."""
     low = text.lower()
-    end = len(text)
     hits = []
     for name in wanted:
         size = len(name)
         i = low.find(name)
         while i >= 0:
             j = i + size
-            if (i == 0 or not _is_word_char(text[i - 1])) and (j == end or not _is_word_char(text[j])):
+            if whole_word_at(text, i, j):
                 m = _SETTING_VALUE.match(text, j)
                 if m is not None:
                     hits.append((i, name, m.group(1)))
             i = low.find(name, i + 1)
     hits.sort()
     return [(name, value) for _, name, value in hits]
-
-
-def _is_word_char(c: str) -> bool:
-    return c == "_" or c.isalnum()
 
 
 def _log_agreement(command: RunCommand, logged: dict[str, list[str]]) -> int:

@@ -14,6 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from ...code.units import picked, placed_by_key
 from ...facts.declared import Fact
 from ...facts.targets import newest_token_keys
 from ...facts.index import Scope, UnitIndex, child_fields, index_of, slice_start, slice_stop, strip_views, walk
@@ -1383,25 +1384,20 @@ def _func_name(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
-def _calls_by_written_name(scope: Scope) -> dict[str, list[tuple[int, ast.Call]]]:
+def _calls_by_written_name(scope: Scope) -> dict[str, list[tuple[int, ast.AST]]]:
     """The scope's calls by the name as written ("" for none), with their place in `scope.of`:
     built once per scope, where three checks each put every call of the scope through
     `_func_name` for the few names they look for."""
-    def build(scope: Scope) -> dict[str, list[tuple[int, ast.Call]]]:
-        by_name: dict[str, list[tuple[int, ast.Call]]] = {}
-        for place, node in enumerate(scope.of(ast.Call)):
-            by_name.setdefault(_func_name(node), []).append((place, node))  # type: ignore[arg-type]
-        return by_name
-    return scope.derived("calls_by_written_name", build)
+    return scope.derived("calls_by_written_name", _written_name_table)
 
 
-def _calls_written(scope: Scope, names: Iterable[str]) -> list[ast.Call]:
+def _written_name_table(scope: Scope) -> dict[str, list[tuple[int, ast.AST]]]:
+    return placed_by_key(scope.of(ast.Call), _func_name)  # type: ignore[arg-type]
+
+
+def _calls_written(scope: Scope, names: Iterable[str]) -> list[ast.AST]:
     """The scope's calls whose name as written is one of `names`, in `scope.of(ast.Call)` order."""
-    by_name = _calls_by_written_name(scope)
-    found = [pair for name in set(names) & by_name.keys() for pair in by_name[name]]
-    if len(found) > 1:
-        found.sort(key=lambda pair: pair[0])
-    return [node for _, node in found]
+    return picked(_calls_by_written_name(scope), names)
 
 
 def _roll(idx: UnitIndex, node: ast.Call) -> tuple[ast.AST, str, str, None] | None:
