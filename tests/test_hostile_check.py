@@ -405,6 +405,43 @@ def test_deep_call_runs_in_place_when_no_large_stack_fits(monkeypatch):
     assert bounded.deep_call(lambda: threading.current_thread() is threading.main_thread())
 
 
+def test_roomy_call_is_a_plain_call():
+    from golflint import bounded
+
+    assert bounded.roomy_call(lambda a, b=0: (a, b), 1, b=2) == (1, 2)
+    with pytest.raises(ZeroDivisionError):
+        bounded.roomy_call(lambda: 1 / 0)
+    if sys.version_info >= (3, 11):
+        assert bounded._call_in_roomy_frame.__code__.co_stacksize >= bounded.FRAME_ROOM_SLOTS
+
+
+def _oscillate() -> None:
+    # Recursion that goes up and down across the boundary of CPython's first frame-stack chunks.
+    def f(n: int) -> int:
+        return f(n - 1) if n else 0
+
+    for depth in range(200):
+        for _ in range(100):
+            f(depth)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11) or not hasattr(resource, "RUSAGE_THREAD"),
+                    reason="frames live on a chunked stack from CPython 3.11; per-thread page faults need Linux")
+def test_roomy_call_keeps_a_recursion_in_one_mapped_chunk():
+    from golflint import bounded
+
+    def faults(call) -> int:
+        before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+        call()
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+
+    plain = faults(_oscillate)
+    if plain < 1_000:
+        pytest.skip(f"this interpreter does not remap frame-stack chunks ({plain} page faults)")
+    roomy = faults(lambda: bounded.roomy_call(_oscillate))
+    assert roomy < plain / 10, (plain, roomy)
+
+
 def test_a_huge_native_sibling_is_a_finding_not_a_parse(tmp_path):
     code = "import subprocess\nsubprocess.run(['gcc', '-shared', '-o', 'libx.so', 'big.c'])\n"
     big = "".join(f"int f{i}(int x) {{ return x * {i}; }}\n" for i in range(400_000))   # ~14 MB

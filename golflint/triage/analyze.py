@@ -155,6 +155,7 @@ def analyze_folder(root: Path, track: str, settings: Settings, limits: Limits) -
 
 
 def _analyzed(root: Path, track: str, settings: Settings, limits: Limits) -> dict[str, Any]:
+    from ..bounded import roomy_call
     from ..engine import check_submission, instantiate_rules
     from ..submission import Submission
 
@@ -162,7 +163,7 @@ def _analyzed(root: Path, track: str, settings: Settings, limits: Limits) -> dic
     fail_on = Severity.parse(settings.get("general.fail_on", "error"))
     try:
         sub = Submission(root, track, settings)
-        result = check_submission(sub, instantiate_rules(settings))
+        result = roomy_call(check_submission, sub, instantiate_rules(settings))
     except Exception as exc:  # the engine isolates rules; this catches anything around them
         return {"verdict": "error", "counts": {"error": 0, "warning": 0, "info": 0},
                 "findings": [], "bytes": None, "claimed_bpb": None, "functions": [],
