@@ -2,4 +2,4 @@
 
 # The one place the version is written: pyproject.toml reads it (hatch dynamic version), releases are
 # tagged v<version>, and the README's pre-commit `rev:` must match (tests/test_release.py).
-__version__ = "0.9.3"
+__version__ = "0.9.4"
