@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from count_instructions import records_tree
+from bench_check import records_tree
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -24,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench_check import records_tree
+
 REPO = Path(__file__).resolve().parent.parent
 
 # what each counted process runs: the records' folders, serially, as runner.py's workers do
@@ -47,14 +49,6 @@ for job in jobs:
     _folder_done()
 print(len(jobs))
 """
-
-
-def records_tree() -> Path | None:
-    for base in (REPO.parent / "shared" / "corpus", Path(os.environ.get("GOLFLINT_CORPUS", "/nonexistent"))):
-        records = base / "parameter-golf" / "records"
-        if records.is_dir():
-            return records
-    return None
 
 
 def start(checkout: Path, records: Path, every: int) -> subprocess.Popen:

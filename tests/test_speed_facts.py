@@ -205,6 +205,13 @@ def test_calls_named_is_the_filtered_scan_in_node_order():
         assert ref.calls_named([name]) == [c for c in ref.nodes(ast.Call) if (ref.imports.call_name(c) or "") == name]
 
 
+
+def test_calls_where_is_the_filtered_scan_in_node_order():
+    unit = CodeUnit.parse_python("train_gpt.py", CALLS_BY_NAME)
+    calls = unit.nodes(ast.Call)
+    for keep in (lambda name: name.startswith("os."), lambda name: name.endswith(".load"), lambda name: False):
+        assert unit.calls_where(keep) == [c for c in calls if keep(unit.imports.call_name(c) or "")]
+
 def test_may_call_exec_finds_the_word_the_pattern_finds():
     import re
 

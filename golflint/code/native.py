@@ -170,8 +170,8 @@ def _found_in(sub: "Folder", unit: CodeUnit) -> Iterator[tuple[CodeUnit, Origin]
     bindings = _bindings(unit)
     cffi = any(m == "cffi" or m.startswith("cffi.") for m in unit.imports.modules)
     # only the calls by these names can be anything here (with cffi imported, any method call)
-    calls = unit.nodes(ast.Call) if cffi else unit.calls_named(
-        _FOUND_BY_NAME | {n for n in unit.call_names if n.endswith(".LoadLibrary")})
+    calls = unit.nodes(ast.Call) if cffi else unit.calls_where(
+        lambda name: name in _FOUND_BY_NAME or name.endswith(".LoadLibrary"))
     for call in calls:
         name = unit.imports.call_name(call) or ""  # type: ignore[arg-type]
         where = f"{unit.label} line {call.lineno}"  # type: ignore[attr-defined]

@@ -139,6 +139,10 @@ class CodeUnit:
         ask this instead of resolving the name of every call of the unit again each."""
         return picked(self._calls_by_name, names)
 
+    def calls_where(self, keep: Callable[[str], bool]) -> list[ast.AST]:
+        """The calls whose resolved name `keep` accepts, in `nodes(ast.Call)` order."""
+        return picked(self._calls_by_name, [name for name in self._calls_by_name if keep(name)])
+
     @property
     def root_path(self) -> str:
         """The on-disk file this unit ultimately came from."""

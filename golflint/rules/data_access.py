@@ -366,7 +366,7 @@ def _may_reach_network(name: str) -> bool:
 
 def _call_ids(unit, keep) -> set[int]:
     """The ids of the unit's calls whose resolved name `keep` accepts (the unit's call index)."""
-    return {id(call) for call in unit.calls_named([name for name in unit.call_names if keep(name)])}
+    return {id(call) for call in unit.calls_where(keep)}
 
 
 def _may_load(idx, call: ast.Call) -> bool:
